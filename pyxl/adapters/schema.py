@@ -1,0 +1,301 @@
+"""The caseload workbook's contract: sheets, their tables and columns.
+
+Sheet names and column headers are a public contract (staff formulas, the
+Excel functions and other tools refer to them); change them only with a
+migration. Every sheet holds one Excel Table: title in A1, a one-line
+description in A2, headers in row HEADER_ROW, data below.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from pyxl.domain import model
+
+HEADER_ROW = 3  # 1-based row of the table headers; data starts on the next row
+
+Kind = Literal["text", "date", "bool", "number", "int", "choice"]
+
+
+@dataclass(frozen=True)
+class Column:
+    header: str
+    kind: Kind = "text"
+    field: str | None = None  # domain attribute; None = kept in the sheet only
+    required: bool = False
+    choices: str | None = None  # name of a list on the hidden Lists sheet
+    width: float = 14
+    computed: bool = False  # written by pyxl recompute; never typed by staff
+    help: str = ""
+
+
+@dataclass(frozen=True)
+class Sheet:
+    name: str
+    table: str  # Excel Table name (no spaces)
+    title: str
+    description: str
+    columns: tuple[Column, ...]
+    computed: bool = False  # the whole sheet is written by pyxl recompute
+    key: str | None = None  # header of a column whose values must be unique
+
+    def column(self, header: str) -> Column:
+        return next(c for c in self.columns if c.header == header)
+
+    @property
+    def headers(self) -> tuple[str, ...]:
+        return tuple(c.header for c in self.columns)
+
+
+# Dropdown lists, written to the hidden Lists sheet and referenced by name.
+LISTS: dict[str, tuple[str, ...]] = {
+    "Programs": tuple(p.value for p in model.Program),
+    "YesNo": ("Yes", "No"),
+    "Methods": model.CONTACT_METHODS,
+    "Purposes": model.CONTACT_PURPOSES,
+    "AppointmentTypes": model.APPOINTMENT_TYPES,
+    "AppointmentStatuses": model.APPOINTMENT_STATUSES,
+    "ServiceTypes": model.SERVICE_TYPES,
+    "GapReasons": model.PLANNED_GAP_REASONS,
+    "PlanTypes": model.PLAN_TYPES,
+    "Activities": model.ACTIVITIES,
+    "Languages": model.LANGUAGES,
+    "Sexes": model.SEXES,
+    "States": model.STATES,
+    "Statuses": tuple(s.value for s in model.STATUS_ORDER),
+}
+# Lists whose values come from another table's key column (live ranges).
+TABLE_LISTS = {"Branches": ("Branches", "Branch"), "CaseManagers": ("Staff", "Case Manager")}
+
+C = Column
+
+CLIENTS = Sheet(
+    "Clients",
+    "Clients",
+    "Clients",
+    "One row per case. Type here; the grey columns on the right are filled by Refresh.",
+    (
+        C("Case ID", field="case_id", required=True, width=12, help="Unique case number, as text"),
+        C("Person ID", field="person_id", width=12, help="Same person across branches"),
+        C("Client Name", field="client_name", required=True, width=24),
+        C("Program", "choice", "program", True, "Programs", 20),
+        C("Branch", "choice", "branch", True, "Branches", 16),
+        C("Case Manager", "choice", "case_manager", True, "CaseManagers", 18),
+        C("Referral Date", "date", "referral_date", True, width=13),
+        C("Language", "choice", "language", choices="Languages", width=10),
+        C("Sex", "choice", "sex", choices="Sexes", width=6),
+        C("Date of Birth", "date", "date_of_birth", width=13),
+        C("Selective Service No", field="selective_service_no", width=14),
+        C("Engaged", "bool", "engaged", choices="YesNo", width=9, help="No = not engaged (A-07)"),
+        C("CM Change Date", "date", "cm_change_date", width=13),
+        C("Track Change Date", "date", "track_change_date", width=13),
+        C("Closure Date", "date", "closure_date", width=13, help="TA closure or WIOA exit"),
+        C("Address", width=24),
+        C("City", width=14),
+        C("State", "choice", choices="States", width=7),
+        C("Postal Code", width=10),
+        C("Phone", width=14),
+        C("E-mail", width=22),
+        C("Next Due Date", "date", computed=True, width=13),
+        C("Next Due Rule", computed=True, width=11),
+        C("Overdue Count", "int", computed=True, width=10),
+    ),
+    key="Case ID",
+)
+
+CONTACTS = Sheet(
+    "Contacts",
+    "Contacts",
+    "Contacts and contact attempts",
+    "Every contact and every attempt, successful or not. Letters count as written attempts.",
+    (
+        C("Case ID", field="case_id", required=True, width=12),
+        C("Date", "date", "date", True, width=12),
+        C("Method", "choice", "method", True, "Methods", 12),
+        C("Successful", "bool", "successful", True, "YesNo", 10, help="Yes = two-way contact"),
+        C("Meaningful", "bool", "meaningful", choices="YesNo", width=11),
+        C("Plan Reviewed", "bool", "plan_reviewed", choices="YesNo", width=12),
+        C("Purpose", "choice", "purpose", choices="Purposes", width=16),
+        C("Note Entered", "date", "note_entered", width=12),
+        C("Staff", width=16),
+        C("Notes", width=40),
+    ),
+)
+
+APPOINTMENTS = Sheet(
+    "Appointments",
+    "Appointments",
+    "Appointments",
+    "Scheduled appointments and what happened. No-show without a call ahead starts O-06.",
+    (
+        C("Case ID", field="case_id", required=True, width=12),
+        C("Type", "choice", "type", True, "AppointmentTypes", 22),
+        C("Date", "date", "date", True, width=12),
+        C("Time", width=8),
+        C("Location", width=22),
+        C("Status", "choice", "status", True, "AppointmentStatuses", 12),
+        C("Called Ahead", "bool", "called_ahead", choices="YesNo", width=11),
+        C("Notes", width=36),
+    ),
+)
+
+HOURS = Sheet(
+    "Hours",
+    "Hours",
+    "Participation hours",
+    "Actual hours per activity per week (week starting Monday). Scheduled hours do not count.",
+    (
+        C("Case ID", field="case_id", required=True, width=12),
+        C("Week Start", "date", "week_start", True, width=12),
+        C("Activity", "choice", "activity", True, "Activities", 30),
+        C("Hours", "number", "hours", True, width=8),
+        C("Verified", "bool", "verified", choices="YesNo", width=9),
+        C("Entered Date", "date", "entered_date", width=12),
+    ),
+)
+
+SERVICES = Sheet(
+    "Services",
+    "Services",
+    "Services and milestones",
+    "Assessments, services and milestones (EA, COA, ISS, planned gaps, exit summary, ...).",
+    (
+        C("Case ID", field="case_id", required=True, width=12),
+        C("Service", "choice", "service", True, "ServiceTypes", 26),
+        C("Start Date", "date", "start_date", True, width=12),
+        C("End Date", "date", "end_date", width=12),
+        C("Qualifying", "bool", "qualifying", choices="YesNo", width=10, help="WIOA qualifying"),
+        C("Gap Reason", "choice", "gap_reason", choices="GapReasons", width=28),
+        C("Notes", width=36),
+    ),
+)
+
+PLANS = Sheet(
+    "Plans",
+    "Plans",
+    "Plans (FSSP, ISS, employment plans)",
+    "One row per plan version. Signed, mailed and review dates drive A-12, A-13, A-15, Y-03.",
+    (
+        C("Case ID", field="case_id", required=True, width=12),
+        C("Plan Type", "choice", "plan_type", True, "PlanTypes", 14),
+        C("Plan Date", "date", "plan_date", True, width=12),
+        C("Signed Date", "date", "signed_date", width=12),
+        C("Mailed Date", "date", "mailed_date", width=12),
+        C("Due Back Date", "date", "due_back_date", width=13),
+        C("Last Review Date", "date", "last_review_date", width=14),
+        C("Expiry Date", "date", "expiry_date", width=12),
+    ),
+)
+
+BRANCHES = Sheet(
+    "Branches",
+    "Branches",
+    "Branches and offices",
+    "Each branch's state, holiday calendar and letterhead.",
+    (
+        C("Branch", field="name", required=True, width=16),
+        C("State", "choice", "state", True, "States", 7),
+        C("Calendar", field="calendar", required=True, width=10),
+        C("Office Name", field="office_name", width=34),
+        C("Address", field="address", width=26),
+        C("City", field="city", width=14),
+        C("Postal Code", field="postal_code", width=11),
+        C("Phone", field="phone", width=14),
+        C("Hours", field="hours", width=22),
+        C("Supervisor", field="supervisor", width=18),
+    ),
+    key="Branch",
+)
+
+STAFF = Sheet(
+    "Staff",
+    "Staff",
+    "Case managers",
+    "Case managers, their branch and supervisor.",
+    (
+        C("Case Manager", required=True, width=20),
+        C("Branch", "choice", required=True, choices="Branches", width=16),
+        C("Phone", width=14),
+        C("E-mail", width=26),
+        C("Supervisor", width=20),
+    ),
+    key="Case Manager",
+)
+
+HOLIDAYS = Sheet(
+    "Holidays",
+    "Holidays",
+    "Office holiday calendars",
+    "Days the office is closed. Business-day rules skip rows with Closed = Yes.",
+    (
+        C("Calendar", field="calendar", required=True, width=10),
+        C("Date", "date", "date", True, width=12),
+        C("Holiday", field="name", required=True, width=34),
+        C("Closed", "bool", "closed", True, "YesNo", 8),
+        C("Source", field="source", width=50),
+    ),
+)
+
+SETTINGS = Sheet(
+    "Settings",
+    "Settings",
+    "Settings",
+    "Office choices where the procedures are silent or ambiguous. Change Value only.",
+    (
+        C("Setting", required=True, width=26),
+        C("Value", required=True, width=12),
+        C("Default", width=12),
+        C("Rule", width=8),
+        C("Meaning", width=70),
+    ),
+    key="Setting",
+)
+
+DUE_LIST = Sheet(
+    "Due List",
+    "DueList",
+    "Due List",
+    "Open obligations, most urgent first. Filled by Refresh; do not type here.",
+    (
+        C("Case ID", width=12),
+        C("Client Name", width=22),
+        C("Program", width=18),
+        C("Branch", width=14),
+        C("Case Manager", width=16),
+        C("Rule", width=7),
+        C("Obligation", width=34),
+        C("Trigger Date", "date", width=12),
+        C("Due Date", "date", width=12),
+        C("Status", width=10),
+        C("Days Overdue", "int", width=9),
+        C("Explanation", width=90),
+    ),
+    computed=True,
+)
+
+ERRORS = Sheet(
+    "Errors",
+    "Errors",
+    "Errors and warnings",
+    "Problems found in the data at the last Refresh. Fix them at the cell shown.",
+    (
+        C("Sheet", width=14),
+        C("Row", "int", width=7),
+        C("Column", width=18),
+        C("Cell", width=8),
+        C("Severity", width=9),
+        C("Value", width=24),
+        C("Problem", width=80),
+    ),
+    computed=True,
+)
+
+INPUT_SHEETS = (CLIENTS, CONTACTS, APPOINTMENTS, HOURS, SERVICES, PLANS)
+REFERENCE_SHEETS = (BRANCHES, STAFF, HOLIDAYS, SETTINGS)
+COMPUTED_SHEETS = (DUE_LIST, ERRORS)
+ALL_SHEETS = (*INPUT_SHEETS, *COMPUTED_SHEETS, *REFERENCE_SHEETS)
+SHEETS = {s.name: s for s in ALL_SHEETS}
+
+HOW_TO_SHEET = "How to use"
+LISTS_SHEET = "Lists"
