@@ -15,7 +15,7 @@ from pyxl.domain import model
 
 HEADER_ROW = 3  # 1-based row of the table headers; data starts on the next row
 
-Kind = Literal["text", "date", "bool", "number", "int", "choice"]
+Kind = Literal["text", "date", "bool", "number", "int", "choice", "value"]
 
 
 @dataclass(frozen=True)
@@ -244,7 +244,7 @@ SETTINGS = Sheet(
     "Office choices where the procedures are silent or ambiguous. Change Value only.",
     (
         C("Setting", required=True, width=26),
-        C("Value", required=True, width=12),
+        C("Value", "value", required=True, width=12),
         C("Default", width=12),
         C("Rule", width=8),
         C("Meaning", width=70),

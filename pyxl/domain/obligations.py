@@ -1,0 +1,119 @@
+"""Obligations: what a rule asks of one case, its due date, status and explanation."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass
+
+from pyxl.domain.calendar import BusinessCalendar
+from pyxl.domain.model import Status
+from pyxl.domain.rules import Rule, Settings
+
+OPEN_STATUSES = frozenset({Status.OVERDUE, Status.DUE_SOON, Status.DUE})
+
+
+def classify(
+    due: dt.date | None, met_on: dt.date | None, met: bool, as_of: dt.date, due_soon_days: int
+) -> tuple[Status, int]:
+    """Status and days overdue. A late completion is still MET; the explanation says how late."""
+    if met:
+        return Status.MET, 0
+    if due is None:
+        return Status.NA, 0
+    if as_of > due:
+        return Status.OVERDUE, (as_of - due).days
+    if (due - as_of).days <= due_soon_days:
+        return Status.DUE_SOON, 0
+    return Status.DUE, 0
+
+
+@dataclass(frozen=True)
+class Obligation:
+    case_id: str
+    rule_id: str
+    trigger: dt.date | None
+    due: dt.date | None
+    status: Status
+    days_overdue: int = 0
+    met_on: dt.date | None = None
+    # What the rule found, for the explanation (counts for monthly rules, ...).
+    found: int = 0
+    methods_found: int = 0
+    period_start: dt.date | None = None
+    period_end: dt.date | None = None
+    reason: str = ""  # why N/A
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+
+def fmt(day: dt.date | None) -> str:
+    return f"{day:%a} {day.isoformat()}" if day else "(no date)"
+
+
+def _period_words(o: Obligation, rule: Rule) -> str:
+    if o.period_start is None or o.period_end is None:
+        return ""
+    if rule.period == "previous_week":
+        return o.period_start.isoformat()
+    return f"{o.period_start:%B %Y}"
+
+
+def explain(
+    o: Obligation, rule: Rule, settings: Settings, calendar: BusinessCalendar | None = None
+) -> str:
+    """A sentence a case manager can check by hand: rule, source, trigger, skipped days, due."""
+    count = rule.count
+    values: dict[str, object] = defaultdict(
+        str,
+        n=settings.resolve(rule.clock.n) if rule.clock else "",
+        day=settings.resolve(rule.clock.day) if rule.clock else "",
+        period=_period_words(o, rule),
+        last=fmt(o.trigger),
+        trigger=fmt(o.trigger),
+        min=settings.resolve(count.minimum) if count else "",
+        methods=settings.resolve(count.methods) if count else "",
+        count=settings.resolve(rule.pattern_count) if rule.pattern_count else "",
+        window=settings.resolve(rule.pattern_window) if rule.pattern_window else "",
+    )
+    parts = [f"{rule.id} ({rule.source}): {rule.phrase.format_map(values)}"]
+    if rule.kind == "deadline" and o.trigger:
+        parts[0] += f"; trigger {fmt(o.trigger)}"
+    if o.status == Status.NA:
+        return f"{parts[0]}. Not applicable: {o.reason or 'no trigger date'}."
+    skipped = _skipped_days(o, rule, calendar)
+    if skipped:
+        parts.append(skipped)
+    parts.append(f"due {fmt(o.due)}")
+    text = "; ".join(parts) + "."
+    if o.status == Status.MET:
+        if o.met_on and o.due and o.met_on > o.due:
+            return f"{text} Met late on {fmt(o.met_on)} ({(o.met_on - o.due).days} days late)."
+        return f"{text} Met{f' on {fmt(o.met_on)}' if o.met_on else ''}."
+    if rule.kind == "monthly" and count:
+        needed = f"{o.found} found"
+        if settings.resolve(count.methods):
+            needed += f", {o.methods_found} method{'s' if o.methods_found != 1 else ''}"
+        text += f" So far: {needed}."
+    if o.status == Status.OVERDUE:
+        return f"{text} Not done: {o.days_overdue} days overdue."
+    return text
+
+
+def _skipped_days(o: Obligation, rule: Rule, calendar: BusinessCalendar | None) -> str:
+    """Name the office holidays a business-day clock skipped (weekends go without saying)."""
+    if calendar is None or rule.clock is None or o.due is None:
+        return ""
+    unit = rule.clock.unit
+    if unit == "business_days":
+        start = o.period_end if rule.kind == "monthly" else o.trigger
+    elif unit in {"nth_business_day", "day_of_month"} and o.period_end:
+        start = o.period_end
+    else:
+        return ""
+    if start is None:
+        return ""
+    names = [f"{fmt(d)} is {name}" for d, name in calendar.holidays_between(start, o.due)]
+    return "; ".join(names)

@@ -1,0 +1,228 @@
+"""Recompute a caseload workbook: read and validate, evaluate the rules, write the results.
+
+The one use case behind `pyxl recompute`, `pyxl check`, the demo and the Excel
+Refresh button. Workbook bytes in, computed sheets out; the domain never sees
+a file.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import python_calamine
+
+from pyxl.adapters import safe_save, schema
+from pyxl.adapters.validation import Problem, ValidatedWorkbook, validate_workbook
+from pyxl.adapters.workbook_patch import ColumnValues, Patch, TableRows, apply_patch
+from pyxl.adapters.workbook_reader import read_raw
+from pyxl.domain.calendar import BusinessCalendar
+from pyxl.domain.engine import Obligations, evaluate
+from pyxl.domain.model import STATUS_ORDER, Status
+from pyxl.domain.obligations import OPEN_STATUSES, explain
+from pyxl.domain.reference import WEEKENDS_ONLY
+from pyxl.domain.rules import RuleBook
+from pyxl.policy import default_settings, rulebook
+
+Progress = Callable[[str], None]
+READ_SHEETS = {s.name for s in (*schema.INPUT_SHEETS, *schema.REFERENCE_SHEETS)}
+
+
+@dataclass
+class Evaluation:
+    """A workbook's data, its problems and its obligations as of a date."""
+
+    as_of: dt.date
+    workbook: ValidatedWorkbook
+    obligations: Obligations
+    calendars: dict[str, BusinessCalendar]  # by branch
+    book: RuleBook
+
+    @property
+    def problems(self) -> list[Problem]:
+        return self.workbook.problems
+
+    def status_counts(self) -> dict[Status, int]:
+        return self.obligations.status_counts()
+
+    def counts_by_branch(self) -> dict[str, Counter[Status]]:
+        clients = self.workbook.caseload.clients
+        out: dict[str, Counter[Status]] = {}
+        for case, status in zip(self.obligations.case, self.obligations.status, strict=True):
+            out.setdefault(clients[case].branch, Counter())[STATUS_ORDER[status]] += 1
+        return dict(sorted(out.items()))
+
+    def explanation(self, i: int) -> str:
+        o = self.obligations.record(i)
+        client = self.workbook.caseload.clients[self.obligations.case[i]]
+        return explain(
+            o,
+            self.book.rules[o.rule_id],
+            self.workbook.settings,
+            self.calendars.get(client.branch, WEEKENDS_ONLY),
+        )
+
+
+def office_calendars(validated: ValidatedWorkbook) -> dict[str, BusinessCalendar]:
+    """Each branch's business-day calendar, from the Holidays sheet (closed days only)."""
+    holidays = validated.caseload.holidays
+    by_calendar = {
+        name: BusinessCalendar.from_holidays(name, holidays)
+        for name in {b.calendar for b in validated.caseload.branches}
+    }
+    return {b.name: by_calendar[b.calendar] for b in validated.caseload.branches}
+
+
+def evaluate_bytes(data: bytes, as_of: dt.date, progress: Progress | None = None) -> Evaluation:
+    note = progress or (lambda _: None)
+    note("reading")
+    raw = read_raw(data, READ_SHEETS)
+    note("validating")
+    validated = validate_workbook(raw, default_settings(), as_of)
+    note("evaluating")
+    calendars = office_calendars(validated)
+    book = rulebook()
+    obligations = evaluate(validated.caseload, book, validated.settings, calendars, as_of)
+    return Evaluation(as_of, validated, obligations, calendars, book)
+
+
+# ---------------------------------------------------------------- what gets written
+
+
+def due_list_rows(ev: Evaluation) -> list[list[object]]:
+    shown = list(OPEN_STATUSES) + ([Status.MET] if ev.workbook.settings["Due List shows met"] else [])
+    clients = ev.workbook.caseload.clients
+    ob = ev.obligations
+    rows = []
+    for i in ev.obligations.by_urgency(shown):
+        client = clients[ob.case[i]]
+        rule = ev.book.rules[ob.rule_ids[ob.rule[i]]]
+        rows.append(
+            [
+                client.case_id,
+                client.client_name,
+                str(client.program),
+                client.branch,
+                client.case_manager,
+                rule.id,
+                rule.title,
+                _day(ob.trigger[i]),
+                _day(ob.due[i]),
+                str(STATUS_ORDER[ob.status[i]]),
+                int(ob.days_overdue[i]) if ob.days_overdue[i] else None,
+                ev.explanation(int(i)),
+            ]
+        )
+    return rows
+
+
+def client_summaries(ev: Evaluation) -> dict[str, tuple[dt.date | None, str | None, int]]:
+    """Per case: next due date and rule among open obligations, and the overdue count."""
+    ob = ev.obligations
+    n = len(ev.workbook.caseload.clients)
+    open_codes = [STATUS_ORDER.index(s) for s in OPEN_STATUSES]
+    is_open = np.isin(ob.status, open_codes) & (ob.due > 0)
+    overdue = np.bincount(ob.case[ob.status == 0], minlength=n)
+    next_due = np.full(n, np.iinfo(np.int64).max)
+    np.minimum.at(next_due, ob.case[is_open], ob.due[is_open])
+    rule_of = {}
+    for i in np.flatnonzero(is_open):
+        c = ob.case[i]
+        if ob.due[i] == next_due[c] and c not in rule_of:
+            rule_of[c] = ob.rule_ids[ob.rule[i]]
+    out = {}
+    for c, client in enumerate(ev.workbook.caseload.clients):
+        has = next_due[c] != np.iinfo(np.int64).max
+        out[client.case_id] = (
+            _day(next_due[c]) if has else None,
+            rule_of.get(c),
+            int(overdue[c]),
+        )
+    return out
+
+
+def error_rows(problems: list[Problem]) -> list[list[object]]:
+    return [[p.sheet, p.row or None, p.column, p.cell, p.severity, p.value, p.message] for p in problems]
+
+
+def _day(ordinal: int) -> dt.date | None:
+    return dt.date.fromordinal(int(ordinal)) if ordinal else None
+
+
+def build_patch(ev: Evaluation) -> Patch:
+    clients = ev.workbook.sheets["Clients"]
+    summary = client_summaries(ev)
+    computed = [c.header for c in schema.CLIENTS.columns if c.computed]
+    positions = clients.positions
+    columns = [positions[h] for h in computed if h in positions]
+    patch = Patch(
+        tables={
+            schema.DUE_LIST.name: TableRows(due_list_rows(ev)),
+            schema.ERRORS.name: TableRows(error_rows(ev.problems)),
+        }
+    )
+    if len(columns) == len(computed):
+        rows = ev.workbook.client_rows
+        patch.columns[schema.CLIENTS.name] = ColumnValues(
+            columns=columns,
+            values={rows[case]: list(values) for case, values in summary.items()},
+            first_row=clients.header_row + 1,
+            last_row=clients.header_row + 1_048_576,
+        )
+    return patch
+
+
+# ---------------------------------------------------------------- the use cases
+
+
+@dataclass
+class RecomputeResult:
+    evaluation: Evaluation
+    written: bool
+    backup: Path | None
+    due_list_rows: int
+
+
+def check(path: Path, as_of: dt.date, progress: Progress | None = None) -> Evaluation:
+    """Read and evaluate without writing anything."""
+    data, _ = safe_save.read_snapshot(path)
+    return evaluate_bytes(data, as_of, progress)
+
+
+def recompute(path: Path, as_of: dt.date, progress: Progress | None = None) -> RecomputeResult:
+    """Evaluate and write the Due List, the Errors sheet and the Clients summary columns.
+
+    Refuses (raising safe_save errors) while Excel or LibreOffice has the file open,
+    while another pyxl writes it, or if it changed since it was read.
+    """
+    note = progress or (lambda _: None)
+    safe_save.cleanup_stale_temp_files(path)
+    with safe_save.writer_lock(path):
+        data, snapshot = safe_save.read_snapshot(path)
+        ev = evaluate_bytes(data, as_of, progress)
+        note("writing")
+        patch = build_patch(ev)
+        new = apply_patch(data, patch)
+        expected_rows = len(patch.tables[schema.DUE_LIST.name].rows)
+        backup = safe_save.atomic_write(
+            path, new, expected=snapshot, verify=lambda p: verify_written(p, expected_rows)
+        )
+    return RecomputeResult(ev, True, backup, expected_rows)
+
+
+def verify_written(path: Path, due_rows: int) -> None:
+    """Re-open the new file as a reader would, and check what pyxl wrote is there."""
+    data = path.read_bytes()
+    book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
+    missing = {s.name for s in schema.ALL_SHEETS} - set(book.sheet_names)
+    if missing:
+        raise ValueError(f"sheets missing after writing: {', '.join(sorted(missing))}")
+    rows = book.get_sheet_by_name(schema.DUE_LIST.name).to_python(skip_empty_area=False)
+    body = [r for r in rows[schema.HEADER_ROW :] if any(v != "" for v in r)]
+    if len(body) != due_rows:
+        raise ValueError(f"the Due List has {len(body)} rows, expected {due_rows}")
