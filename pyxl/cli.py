@@ -44,8 +44,10 @@ class _Steps:
 
 def _summary(ev: Evaluation) -> str:
     counts = ev.status_counts()
-    lines = [f"As of {ev.as_of.isoformat()}: {len(ev.workbook.caseload.clients)} clients, "
-             f"{len(ev.obligations)} obligations"]
+    lines = [
+        f"As of {ev.as_of.isoformat()}: {len(ev.workbook.caseload.clients)} clients, "
+        f"{len(ev.obligations)} obligations"
+    ]
     lines.append("  " + "  ".join(f"{s}: {counts[s]}" for s in STATUS_ORDER))
     by_branch = ev.counts_by_branch()
     if by_branch:
@@ -55,8 +57,10 @@ def _summary(ev: Evaluation) -> str:
             lines.append(f"  {branch:<{width}}  " + "  ".join(f"{s}: {c[s]}" for s in STATUS_ORDER))
     errors = sum(p.severity == "error" for p in ev.problems)
     warnings = len(ev.problems) - errors
-    lines.append(f"Data problems: {errors} errors, {warnings} warnings"
-                 + (" (see the Errors sheet)" if ev.problems else ""))
+    lines.append(
+        f"Data problems: {errors} errors, {warnings} warnings"
+        + (" (see the Errors sheet)" if ev.problems else "")
+    )
     return "\n".join(lines)
 
 
@@ -83,8 +87,10 @@ def cmd_recompute(args: argparse.Namespace) -> int:
     result = recompute(args.path, args.as_of, steps)
     steps.done()
     print(_summary(result.evaluation))
-    print(f"Wrote {result.due_list_rows} Due List rows to {args.path}"
-          + (f" (backup: {result.backup})" if result.backup else ""))
+    print(
+        f"Wrote {result.due_list_rows} Due List rows to {args.path}"
+        + (f" (backup: {result.backup})" if result.backup else "")
+    )
     return 0
 
 
@@ -104,9 +110,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
     demo = run_demo(args.dir, as_of=args.as_of, n_clients=args.clients, progress=steps)
     steps.done()
     ev = demo.result.evaluation
-    print(f"Demo caseload: {demo.rows.get('Clients', 0)} clients, "
-          f"{demo.rows.get('Contacts', 0)} contacts, {demo.rows.get('Appointments', 0)} appointments, "
-          f"{demo.rows.get('Hours', 0)} hours rows, {demo.rows.get('Services', 0)} services")
+    print(
+        f"Demo caseload: {demo.rows.get('Clients', 0)} clients, "
+        f"{demo.rows.get('Contacts', 0)} contacts, {demo.rows.get('Appointments', 0)} appointments, "
+        f"{demo.rows.get('Hours', 0)} hours rows, {demo.rows.get('Services', 0)} services"
+    )
     print(_summary(ev))
     print("Problems put in on purpose (the Errors sheet lists them with their cells):")
     _print_problems(ev, limit=8)
@@ -115,22 +123,32 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="pyxl", description="Caseload deadlines for welfare-to-work offices.")
+    parser = argparse.ArgumentParser(
+        prog="pyxl", description="Caseload deadlines for welfare-to-work offices."
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     today = dt.date.today()
 
     p = sub.add_parser("new", help="create an empty caseload workbook")
     p.add_argument("path", type=Path)
-    p.add_argument("--as-of", type=_date, default=today, help="centre year of the holiday calendars")
+    p.add_argument(
+        "--as-of", type=_date, default=today, help="centre year of the holiday calendars"
+    )
     p.set_defaults(func=cmd_new)
 
     for name, func, text in (
-        ("recompute", cmd_recompute, "evaluate the rules and write the Due List, Errors and summary columns"),
+        (
+            "recompute",
+            cmd_recompute,
+            "evaluate the rules and write the Due List, Errors and summary columns",
+        ),
         ("check", cmd_check, "list the data problems and obligations without writing"),
     ):
         p = sub.add_parser(name, help=text)
         p.add_argument("path", type=Path)
-        p.add_argument("--as-of", type=_date, default=today, help="evaluate as of this date (YYYY-MM-DD)")
+        p.add_argument(
+            "--as-of", type=_date, default=today, help="evaluate as of this date (YYYY-MM-DD)"
+        )
         p.set_defaults(func=func)
 
     p = sub.add_parser("demo", help="build and recompute a synthetic caseload (no Excel needed)")

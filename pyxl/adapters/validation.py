@@ -219,6 +219,7 @@ class SheetRows:
     header_row: int = schema.HEADER_ROW
     present: bool = True
     positions: dict[str, int] = field(default_factory=dict)  # header -> 0-based column
+    typed_keys: dict[str, int] = field(default_factory=dict)  # key as typed -> first row
 
     def cell(self, header: str, row: int) -> str:
         i = self.positions.get(header)
@@ -341,7 +342,7 @@ def read_sheet(raw: RawSheet | None, sheet: Sheet, problems: list[Problem]) -> S
                             r,
                             "error",
                             value,
-                            f"{columns[j].header} is required but blank",
+                            f"{columns[j].header} is required but blank; the row is left out until fixed",
                         )
                     )
                 row_ok = False
@@ -350,6 +351,13 @@ def read_sheet(raw: RawSheet | None, sheet: Sheet, problems: list[Problem]) -> S
             cleaned.append(tuple(converted))
             numbers.append(r + 1)
     good = _validate_rows(sheet, columns, positions, cleaned, numbers, problems)
+    if sheet.key:
+        # Every key typed, valid row or not: child rows of a rejected row wait for its fix.
+        k = positions[sheet.key]
+        for r in range(len(raw.values) - 1, header_row, -1):
+            values = raw.values[r]
+            if k < len(values) and values[k] != "":
+                out.typed_keys[_key(values[k])] = r + 1
     names = [c.field or c.header for c in columns]
     for tup, number in good:
         out.rows.append(dict(zip(names, tup, strict=True)))
@@ -411,13 +419,20 @@ def _careful(
                 f"the cell is inside the merged range {covered[(r, i)]}: unmerge it",
             )
         )
-        ok = False
+        ok = not column.required
     warnings: list[str] = []
     try:
         result = _read(column, value, warnings.append)
     except CellProblem as exc:
-        found.append(_problem(sheet, column, i, r, "error", value, str(exc)))
-        return None, False
+        # A bad optional value is read as blank and the row goes on; a bad required one stops it.
+        tail = (
+            "; the row is left out until fixed"
+            if column.required
+            else "; read as blank until fixed"
+        )
+        found.append(_problem(sheet, column, i, r, "error", value, f"{exc}{tail}"))
+        problems += found
+        return None, not column.required
     found += [_problem(sheet, column, i, r, "warning", value, w) for w in warnings]
     if memo is not None and not found:
         memo[value] = result
@@ -586,7 +601,11 @@ def _check_keys(sheets: dict[str, SheetRows], problems: list[Problem]) -> dict[s
     for sheet in schema.INPUT_SHEETS[1:]:
         rows = sheets[sheet.name]
         keep = []
+        waiting: dict[str, list[int]] = {}
         for row, number in zip(rows.rows, rows.row_numbers, strict=True):
+            if row["case_id"] not in case_rows and _key(row["case_id"]) in clients.typed_keys:
+                waiting.setdefault(row["case_id"], []).append(number)
+                continue
             if row["case_id"] not in case_rows:
                 problems.append(
                     rows.problem(
@@ -599,9 +618,32 @@ def _check_keys(sheets: dict[str, SheetRows], problems: list[Problem]) -> dict[s
                 )
                 continue
             keep.append((row, number))
+        for case_id, numbers in waiting.items():
+            first = clients.typed_keys[_key(case_id)]
+            problems.append(
+                rows.problem(
+                    numbers[0],
+                    "Case ID",
+                    "warning",
+                    case_id,
+                    f"{len(numbers)} {sheet.name} row(s) of case {case_id!r} (rows "
+                    f"{_ranges(numbers)}) are left out until its Clients row {first} is fixed",
+                )
+            )
         rows.rows = [r for r, _ in keep]
         rows.row_numbers = [n for _, n in keep]
     return case_rows
+
+
+def _ranges(numbers: list[int]) -> str:
+    """[4, 5, 6, 9] -> '4-6, 9'."""
+    spans: list[list[int]] = []
+    for n in numbers:
+        if spans and n == spans[-1][1] + 1:
+            spans[-1][1] = n
+        else:
+            spans.append([n, n])
+    return ", ".join(f"{a}-{b}" if a != b else str(a) for a, b in spans)
 
 
 def _check_references(

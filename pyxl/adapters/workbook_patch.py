@@ -90,7 +90,10 @@ class _Styles:
                         i
                         for i, xf in enumerate(xfs)
                         if xf.get("quotePrefix") == "1"
-                        and all(xf.get(k) == source.get(k) for k in ("numFmtId", "fontId", "fillId", "borderId"))
+                        and all(
+                            xf.get(k) == source.get(k)
+                            for k in ("numFmtId", "fontId", "fillId", "borderId")
+                        )
                     ),
                     None,
                 )
@@ -128,7 +131,9 @@ class _CellWriter:
         text = safe_text(str(value))
         if text.startswith(_FORMULA_START):
             s = f' s="{self.styles.quote_prefixed(style)}"'
-        return f'<c r="{ref}"{s} t="inlineStr"><is><t xml:space="preserve">{escape(text)}</t></is></c>'
+        return (
+            f'<c r="{ref}"{s} t="inlineStr"><is><t xml:space="preserve">{escape(text)}</t></is></c>'
+        )
 
 
 def _column_styles(sheet: etree._Element) -> dict[int, int]:
@@ -149,7 +154,9 @@ def _sheet_rels(archive: zipfile.ZipFile, part: str) -> dict[str, str]:
     out = {}
     for rel in rels.findall("rel:Relationship", NS):
         target = rel.get("Target")
-        resolved = PurePosixPath(target.lstrip("/")) if target.startswith("/") else path.parent / target
+        resolved = (
+            PurePosixPath(target.lstrip("/")) if target.startswith("/") else path.parent / target
+        )
         out[rel.get("Id")] = _normalise(str(resolved))
     return out
 

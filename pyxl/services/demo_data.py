@@ -112,6 +112,17 @@ class _Office:
     spanish_share: float  # of Hispanic clients who want Spanish
 
 
+def _items(text: str) -> tuple[str, ...]:
+    """'a, b, c' -> ('a', 'b', 'c'): keeps the long reference lists compact and readable."""
+    return tuple(part.strip() for part in text.split(","))
+
+
+def _weighted(text: str) -> tuple[tuple[str, int], ...]:
+    """'anglo 28, hispanic 11' -> (('anglo', 28), ('hispanic', 11))."""
+    pairs = (item.rsplit(" ", 1) for item in _items(text))
+    return tuple((name, int(weight)) for name, weight in pairs)
+
+
 # Reserved `.example` domains and 555-01xx numbers: realistic, but never a real inbox or phone.
 _OFFICES = {
     "AK": _Office(
@@ -128,36 +139,18 @@ _OFFICES = {
         email_domain="dpa.alaska.example",
         area_codes=("907",),
         places=(
-            ("Anchorage", ("99501", "99503", "99504", "99507", "99508", "99515", "99517"), 85),
+            ("Anchorage", _items("99501, 99503, 99504, 99507, 99508, 99515, 99517"), 85),
             ("Eagle River", ("99577",), 10),
             ("Chugiak", ("99567",), 5),
         ),
-        streets=(
-            "Muldoon Rd",
-            "Boniface Pkwy",
-            "E Northern Lights Blvd",
-            "E Tudor Rd",
-            "Spenard Rd",
-            "C St",
-            "Lake Otis Pkwy",
-            "Debarr Rd",
-            "Bragaw St",
-            "Arctic Blvd",
-            "Minnesota Dr",
-            "Fireweed Ln",
-            "Mountain View Dr",
-            "Old Seward Hwy",
-            "E 15th Ave",
-            "Reka Dr",
+        streets=_items(
+            "Muldoon Rd, Boniface Pkwy, E Northern Lights Blvd, E Tudor Rd, Spenard Rd, C St,"
+            " Lake Otis Pkwy, Debarr Rd, Bragaw St, Arctic Blvd, Minnesota Dr, Fireweed Ln,"
+            " Mountain View Dr, Old Seward Hwy, E 15th Ave, Reka Dr"
         ),
-        name_groups=(
-            ("anglo", 28),
-            ("alaska_native", 30),
-            ("samoan", 8),
-            ("filipino", 8),
-            ("hmong", 6),
-            ("african_american", 9),
-            ("hispanic", 11),
+        name_groups=_weighted(
+            "anglo 28, alaska_native 30, samoan 8, filipino 8, hmong 6, african_american 9,"
+            " hispanic 11"
         ),
         spanish_share=0.35,
     ),
@@ -176,33 +169,17 @@ _OFFICES = {
         email_domain="wrksolutions.example",
         area_codes=("713", "281", "832", "346"),
         places=(
-            ("Houston", ("77016", "77028", "77078", "77093", "77050", "77013", "77026"), 75),
+            ("Houston", _items("77016, 77028, 77078, 77093, 77050, 77013, 77026"), 75),
             ("Humble", ("77338", "77396"), 15),
             ("Channelview", ("77530",), 10),
         ),
-        streets=(
-            "Homestead Rd",
-            "Mesa Dr",
-            "Tidwell Rd",
-            "Lockwood Dr",
-            "Little York Rd",
-            "Jensen Dr",
-            "Parker Rd",
-            "Wallisville Rd",
-            "Aldine Mail Route Rd",
-            "Hirsch Rd",
-            "Lyons Ave",
-            "Kelley St",
-            "Cavalcade St",
-            "Mount Houston Rd",
-            "Lakewood Dr",
+        streets=_items(
+            "Homestead Rd, Mesa Dr, Tidwell Rd, Lockwood Dr, Little York Rd, Jensen Dr,"
+            " Parker Rd, Wallisville Rd, Aldine Mail Route Rd, Hirsch Rd, Lyons Ave, Kelley St,"
+            " Cavalcade St, Mount Houston Rd, Lakewood Dr"
         ),
-        name_groups=(
-            ("hispanic", 45),
-            ("african_american", 26),
-            ("anglo", 11),
-            ("vietnamese", 10),
-            ("nigerian", 8),
+        name_groups=_weighted(
+            "hispanic 45, african_american 26, anglo 11, vietnamese 10, nigerian 8"
         ),
         spanish_share=0.6,
     ),
@@ -220,35 +197,18 @@ _OFFICES = {
         email_domain="odhs.oregon.example",
         area_codes=("503", "971"),
         places=(
-            ("Portland", ("97216", "97220", "97230", "97233", "97236", "97266"), 75),
+            ("Portland", _items("97216, 97220, 97230, 97233, 97236, 97266"), 75),
             ("Gresham", ("97030", "97080"), 20),
             ("Fairview", ("97024",), 5),
         ),
-        streets=(
-            "SE Division St",
-            "NE Glisan St",
-            "SE Stark St",
-            "SE Powell Blvd",
-            "NE Halsey St",
-            "SE 122nd Ave",
-            "NE 148th Ave",
-            "SE 82nd Ave",
-            "NE Sandy Blvd",
-            "SE Holgate Blvd",
-            "SE Foster Rd",
-            "SE 162nd Ave",
-            "NE Prescott St",
-            "SE Burnside St",
+        streets=_items(
+            "SE Division St, NE Glisan St, SE Stark St, SE Powell Blvd, NE Halsey St,"
+            " SE 122nd Ave, NE 148th Ave, SE 82nd Ave, NE Sandy Blvd, SE Holgate Blvd,"
+            " SE Foster Rd, SE 162nd Ave, NE Prescott St, SE Burnside St"
         ),
-        name_groups=(
-            ("anglo", 34),
-            ("hispanic", 22),
-            ("african_american", 10),
-            ("vietnamese", 10),
-            ("somali", 8),
-            ("slavic", 10),
-            ("alaska_native", 2),
-            ("samoan", 4),
+        name_groups=_weighted(
+            "anglo 34, hispanic 22, african_american 10, vietnamese 10, somali 8, slavic 10,"
+            " alaska_native 2, samoan 4"
         ),
         spanish_share=0.55,
     ),
@@ -273,244 +233,118 @@ _PROGRAM_WEIGHTS = (
 
 # (female first names, male first names, last names) per name group. A few names carry
 # apostrophes, hyphens and accents on purpose: they are what breaks naive code.
-_NAMES: dict[str, tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]] = {
+_NAMES = {
     "hispanic": (
-        (
-            "María",
-            "Guadalupe",
-            "Rosa",
-            "Ana",
-            "Yesenia",
-            "Daniela",
-            "Alejandra",
-            "Marisol",
-            "Lucía",
-            "Jazmín",
-            "Esmeralda",
-            "Verónica",
-            "Adriana",
-            "Maria",
-            "Leticia",
+        _items(
+            "María, Guadalupe, Rosa, Ana, Yesenia, Daniela, Alejandra, Marisol, Lucía, Jazmín,"
+            " Esmeralda, Verónica, Adriana, Maria, Leticia"
         ),
-        (
-            "José",
-            "Juan",
-            "Luis",
-            "Carlos",
-            "Jesús",
-            "Miguel",
-            "Jorge",
-            "Ángel",
-            "Francisco",
-            "Óscar",
-            "Jose",
-            "Eduardo",
-        ),
-        (
-            "García",
-            "Hernández",
-            "Martínez",
-            "Lopez",
-            "Gonzalez",
-            "Rodríguez",
-            "Perez",
-            "Sánchez",
-            "Ramírez",
-            "Flores",
-            "Gomez",
-            "Treviño",
-            "Peña",
-            "Castillo",
-            "Villarreal",
-            "De la Cruz",
-            "Ruiz",
-            "Mendoza",
-            "Guerrero-Salinas",
-            "Garza",
+        _items("José, Juan, Luis, Carlos, Jesús, Miguel, Jorge, Ángel, Francisco, Óscar, Jose"),
+        _items(
+            "García, Hernández, Martínez, Lopez, Gonzalez, Rodríguez, Perez, Sánchez, Ramírez,"
+            " Flores, Gomez, Treviño, Peña, Castillo, Villarreal, De la Cruz, Ruiz, Mendoza,"
+            " Guerrero-Salinas, Garza"
         ),
     ),
     "african_american": (
-        (
-            "Keisha",
-            "Tamika",
-            "Aaliyah",
-            "Shanice",
-            "Latoya",
-            "Imani",
-            "Destiny",
-            "Jasmine",
-            "Ebony",
-            "Brianna",
-            "Ja'Nae",
-            "Monique",
+        _items(
+            "Keisha, Tamika, Aaliyah, Shanice, Latoya, Imani, Destiny, Jasmine, Ebony, Brianna,"
+            " Ja'Nae, Monique"
         ),
-        (
-            "DeShawn",
-            "Jamal",
-            "Terrell",
-            "Marcus",
-            "Darnell",
-            "Tyrone",
-            "Andre",
-            "Malik",
-            "Xavier",
-            "D'Andre",
-        ),
-        (
-            "Washington",
-            "Jackson",
-            "Jefferson",
-            "Robinson",
-            "Williams",
-            "Johnson",
-            "Harris",
-            "Thomas",
-            "Brown",
-            "Freeman",
-            "Coleman",
-            "Banks",
-            "Moore-Gaines",
+        _items("DeShawn, Jamal, Terrell, Marcus, Darnell, Tyrone, Andre, Malik, Xavier, D'Andre"),
+        _items(
+            "Washington, Jackson, Jefferson, Robinson, Williams, Johnson, Harris, Thomas, Brown,"
+            " Freeman, Coleman, Banks, Moore-Gaines"
         ),
     ),
     "anglo": (
-        (
-            "Ashley",
-            "Jessica",
-            "Amanda",
-            "Brittany",
-            "Sarah",
-            "Megan",
-            "Heather",
-            "Kayla",
-            "Emily",
-            "Mary-Kate",
-            "Crystal",
-            "Amber",
+        _items(
+            "Ashley, Jessica, Amanda, Brittany, Sarah, Megan, Heather, Kayla, Emily, Mary-Kate,"
+            " Crystal, Amber"
         ),
-        (
-            "Michael",
-            "Joshua",
-            "Tyler",
-            "Dustin",
-            "Cody",
-            "Brandon",
-            "Justin",
-            "Ryan",
-            "Kyle",
-            "Travis",
-        ),
-        (
-            "Smith",
-            "Miller",
-            "Anderson",
-            "Thompson",
-            "Clark",
-            "O'Brien",
-            "O'Neil",
-            "McAllister",
-            "Baker",
-            "Nelson",
-            "Carlson",
-            "Peterson",
-            "Smith-Jones",
-            "Walker",
-            "Johansen",
+        _items("Michael, Joshua, Tyler, Dustin, Cody, Brandon, Justin, Ryan, Kyle, Travis"),
+        _items(
+            "Smith, Miller, Anderson, Thompson, Clark, O'Brien, O'Neil, McAllister, Baker,"
+            " Nelson, Carlson, Peterson, Smith-Jones, Walker, Johansen"
         ),
     ),
     "alaska_native": (
-        (
-            "Agnes",
-            "Mary",
-            "Martha",
-            "Elsie",
-            "Nellie",
-            "Rose",
-            "Sophie",
-            "Dorothy",
-            "Lena",
-            "Qaiyaan",
-        ),
-        ("Moses", "Nick", "Peter", "Alexie", "Wassilie", "Oscar", "Jacob", "Willie", "Evan"),
-        (
-            "Kashevaroff",
-            "Nanalook",
-            "Ahkivgak",
-            "Oozevaseuk",
-            "Evon",
-            "Kameroff",
-            "Ivanoff",
-            "Nicolai",
-            "Kokrine",
-            "Tocktoo",
-            "Sookiayak",
-            "Attungana",
-            "Active",
-            "Charlie",
-            "Andrew",
-            "Kawagley",
+        _items("Agnes, Mary, Martha, Elsie, Nellie, Rose, Sophie, Dorothy, Lena, Qaiyaan"),
+        _items("Moses, Nick, Peter, Alexie, Wassilie, Oscar, Jacob, Willie, Evan"),
+        _items(
+            "Kashevaroff, Nanalook, Ahkivgak, Oozevaseuk, Evon, Kameroff, Ivanoff, Nicolai,"
+            " Kokrine, Tocktoo, Sookiayak, Attungana, Active, Charlie, Andrew, Kawagley"
         ),
     ),
     "samoan": (
-        ("Lupe", "Malia", "Sina", "Talia", "Fetu"),
-        ("Tavita", "Sione", "Ioane", "Lealofi", "Pita"),
-        ("Tuiasosopo", "Fa'amausili", "Leota", "Sapolu", "Faleolo", "Mata'afa"),
+        _items("Lupe, Malia, Sina, Talia, Fetu"),
+        _items("Tavita, Sione, Ioane, Lealofi, Pita"),
+        _items("Tuiasosopo, Fa'amausili, Leota, Sapolu, Faleolo, Mata'afa"),
     ),
     "filipino": (
-        ("Maricel", "Jocelyn", "Rowena", "Kristine", "Liezl"),
-        ("Rodel", "Jomar", "Arnel", "Ramon", "Jun"),
-        ("Dela Cruz", "Santos", "Reyes", "Bautista", "Villanueva", "Manalo"),
+        _items("Maricel, Jocelyn, Rowena, Kristine, Liezl"),
+        _items("Rodel, Jomar, Arnel, Ramon, Jun"),
+        _items("Dela Cruz, Santos, Reyes, Bautista, Villanueva, Manalo"),
     ),
     "hmong": (
-        ("Mai", "Pa Houa", "Yer", "Kia", "Nou"),
-        ("Tou", "Pao", "Fong", "Neng", "Chue"),
-        ("Vang", "Xiong", "Lee", "Yang", "Thao", "Moua"),
+        _items("Mai, Pa Houa, Yer, Kia, Nou"),
+        _items("Tou, Pao, Fong, Neng, Chue"),
+        _items("Vang, Xiong, Lee, Yang, Thao, Moua"),
     ),
     "vietnamese": (
-        ("Lan", "Thuy", "Hanh", "Ngọc", "Trang", "Linh", "Thúy"),
-        ("Minh", "Tuan", "Duc", "Long", "Khoa", "Huy"),
-        ("Nguyen", "Tran", "Le", "Pham", "Huynh", "Vo", "Dang", "Bui", "Nguyễn"),
+        _items("Lan, Thuy, Hanh, Ngọc, Trang, Linh, Thúy"),
+        _items("Minh, Tuan, Duc, Long, Khoa, Huy"),
+        _items("Nguyen, Tran, Le, Pham, Huynh, Vo, Dang, Bui, Nguyễn"),
     ),
     "somali": (
-        ("Hodan", "Fadumo", "Ayaan", "Hawa", "Sahra", "Ifrah", "Asli"),
-        ("Abdirahman", "Mohamed", "Abdi", "Ahmed", "Hassan", "Yusuf"),
-        ("Abdi", "Hassan", "Mohamed", "Warsame", "Farah", "Osman", "Jama", "Ali"),
+        _items("Hodan, Fadumo, Ayaan, Hawa, Sahra, Ifrah, Asli"),
+        _items("Abdirahman, Mohamed, Abdi, Ahmed, Hassan, Yusuf"),
+        _items("Abdi, Hassan, Mohamed, Warsame, Farah, Osman, Jama, Ali"),
     ),
     "slavic": (
-        ("Oksana", "Svetlana", "Natalia", "Yulia", "Olena"),
-        ("Vasiliy", "Dmitriy", "Sergey", "Andriy", "Mykola"),
-        ("Kovalenko", "Shevchenko", "Petrov", "Bondarenko", "Tkachuk", "Melnyk"),
+        _items("Oksana, Svetlana, Natalia, Yulia, Olena"),
+        _items("Vasiliy, Dmitriy, Sergey, Andriy, Mykola"),
+        _items("Kovalenko, Shevchenko, Petrov, Bondarenko, Tkachuk, Melnyk"),
     ),
     "nigerian": (
-        ("Chiamaka", "Ngozi", "Funmilayo", "Adaeze"),
-        ("Oluwaseun", "Chukwuemeka", "Babatunde", "Emeka"),
-        ("Okafor", "Adeyemi", "Okonkwo", "Eze", "Balogun"),
+        _items("Chiamaka, Ngozi, Funmilayo, Adaeze"),
+        _items("Oluwaseun, Chukwuemeka, Babatunde, Emeka"),
+        _items("Okafor, Adeyemi, Okonkwo, Eze, Balogun"),
     ),
 }
 # Exactly one client is a couple named together, the way some two-parent TANF cases are
 # entered: the "&" must survive XML letters and CSV exports.
 _AMPERSAND_NAME = ("Maria & Jose", "Gutierrez")
+_RECENT_DAYS_BACK = (4, 0, 3, 5, 1, 2)
 _CLIENT_EMAIL_DOMAINS = ("example.com", "example.net", "example.org")
 
-_TIMES = (
-    "8:30 AM", "9:00 AM", "9:30 AM", "10:00 AM", "10:30 AM", "11:00 AM",
-    "1:00 PM", "1:30 PM", "2:00 PM", "2:30 PM", "3:00 PM", "3:30 PM",
+_TIMES = _items(
+    "8:30 AM, 9:00 AM, 9:30 AM, 10:00 AM, 10:30 AM, 11:00 AM, 1:00 PM, 1:30 PM, 2:00 PM,"
+    " 2:30 PM, 3:00 PM, 3:30 PM"
 )
 
-# Hours: activities per program (from model.ACTIVITIES) and typical weekly hours.
+# Hours: activities per program (all from model.ACTIVITIES) and typical weekly hours.
 _ACTIVITIES = {
-    WORK_FIRST: ("Job search and job readiness", "Unsubsidized employment", "Work experience",
-                 "Community service", "Vocational educational training"),
-    FAMILIES_FIRST: ("Job skills training", "Education related to employment",
-                     "Secondary school or GED", "Community service",
-                     "Job search and job readiness"),
-    CHOICES: ("Job search and job readiness", "Unsubsidized employment",
-              "Vocational educational training", "Work experience", "On-the-job training",
-              "Subsidized private employment"),
-    SNAP: ("Job search and job readiness", "Work experience", "Community service",
-           "Job skills training"),
-    JOBS: ("Job search and job readiness", "Unsubsidized employment",
-           "Subsidized public employment", "Work experience", "Vocational educational training",
-           "Child care for community service", "Secondary school or GED"),
+    WORK_FIRST: _items(
+        "Job search and job readiness, Unsubsidized employment, Work experience,"
+        " Community service, Vocational educational training"
+    ),
+    FAMILIES_FIRST: _items(
+        "Job skills training, Education related to employment, Secondary school or GED,"
+        " Community service, Job search and job readiness"
+    ),
+    CHOICES: _items(
+        "Job search and job readiness, Unsubsidized employment, Vocational educational training,"
+        " Work experience, On-the-job training, Subsidized private employment"
+    ),
+    SNAP: _items(
+        "Job search and job readiness, Work experience, Community service, Job skills training"
+    ),
+    JOBS: _items(
+        "Job search and job readiness, Unsubsidized employment, Subsidized public employment,"
+        " Work experience, Vocational educational training, Child care for community service,"
+        " Secondary school or GED"
+    ),
 }
 _WEEKLY_HOURS = {  # (low, high) target hours a week across the client's activities
     WORK_FIRST: (30, 40),  # A-35: 40 hours expected
@@ -530,20 +364,40 @@ _EXTRA_METHODS = {
     YOUTH: ("In person",) * 6 + ("Phone",) * 2 + ("School visit", "Letter", "Postcard", "E-mail"),
     JOBS: ("Phone",) * 5 + ("Letter",) * 2 + ("Home visit",) * 2 + ("In person", "Voicemail"),
 }
-_SUCCESS = {  # chance that an attempt by this method is a two-way contact
-    "In person": 1.0, "Phone": 0.8, "Home visit": 0.7, "School visit": 0.95, "Letter": 0.0,
-    "Postcard": 0.0, "E-mail": 0.5, "Text": 0.6, "Voicemail": 0.0,
+# Chance that an attempt by this method is a two-way contact (one-way methods never are).
+_SUCCESS = {
+    "In person": 1.0,
+    "Phone": 0.8,
+    "Home visit": 0.7,
+    "School visit": 0.95,
+    "Letter": 0.0,
+    "Postcard": 0.0,
+    "E-mail": 0.5,
+    "Text": 0.6,
+    "Voicemail": 0.0,
 }
 _EXTRA_PURPOSES = ("Engagement", "Appointment notice", "Follow-up", "Other", "Monthly review")
 _NOTES = {
-    "Monthly review": ("Reviewed goals and next steps.", "Discussed barriers; childcare in place.",
-                       "Reviewed plan steps; client on track.", "Transportation issue resolved."),
-    "Engagement": ("Explained program requirements.", "Client agreed to attend orientation.",
-                   "Scheduled first appointment."),
-    "Re-engagement": ("Left message about missed activity.", "Asked client to call back.",
-                      "Discussed missed activity and next scheduled date."),
-    "Disengaged search": ("Re-engagement letter with center contact information.",
-                          "No answer at primary or alternate number."),
+    "Monthly review": (
+        "Reviewed goals and next steps.",
+        "Discussed barriers; childcare in place.",
+        "Reviewed plan steps; client on track.",
+        "Transportation issue resolved.",
+    ),
+    "Engagement": (
+        "Explained program requirements.",
+        "Client agreed to attend orientation.",
+        "Scheduled first appointment.",
+    ),
+    "Re-engagement": (
+        "Left message about missed activity.",
+        "Asked client to call back.",
+        "Discussed missed activity and next scheduled date.",
+    ),
+    "Disengaged search": (
+        "Re-engagement letter with center contact information.",
+        "No answer at primary or alternate number.",
+    ),
     "Follow-up": ("Employed; asked about wages and hours.", "Checked in after exit."),
 }
 _SUPPORT_NOTES = ("Bus pass", "Work clothes", "Child care", "Gas card", "Tools for work")
@@ -594,6 +448,7 @@ class _Case:
     email: str | None = None
     # --- profile
     recent: bool = False  # referred in the last 5 days
+    unreached: bool = False  # recent and no first contact yet: A-01 / T-03 still open
     gap_months: frozenset[int] = frozenset()  # month keys with the monthly contact rule unmet
     contact_rate: float = 1.0  # contacts a month on top of the monthly one
     first_contact: int | None = None  # set by the contacts generator
@@ -699,8 +554,18 @@ class _Generator:
 
     def branch_rows(self) -> list[list[object]]:
         return [
-            [o.branch, o.state, o.state, o.office_name, o.address, o.city, o.postal_code,
-             o.phone, o.hours, o.supervisor]
+            [
+                o.branch,
+                o.state,
+                o.state,
+                o.office_name,
+                o.address,
+                o.city,
+                o.postal_code,
+                o.phone,
+                o.hours,
+                o.supervisor,
+            ]
             for o in _OFFICES.values()
         ]
 
@@ -711,8 +576,15 @@ class _Generator:
             for i, cm in enumerate(office.case_managers):
                 first, last = cm.split(" ", 1)
                 email = f"{_slug(first)}.{_slug(last)}@{office.email_domain}"
-                rows.append([cm, office.branch, f"({area}) 555-01{41 + 10 * i:02d}", email,
-                             office.supervisor])
+                rows.append(
+                    [
+                        cm,
+                        office.branch,
+                        f"({area}) 555-01{41 + 10 * i:02d}",
+                        email,
+                        office.supervisor,
+                    ]
+                )
         return rows
 
     # --- Clients -----------------------------------------------------------
@@ -724,6 +596,8 @@ class _Generator:
         programs = [p for p, _ in _PROGRAM_WEIGHTS]
         weights = [w for _, w in _PROGRAM_WEIGHTS]
         counters = {"AK": 100001, "TX": 100001, "OR": 100001}
+        seen = dict.fromkeys(programs, 0)  # clients so far per program
+        recents = 0
         for i in range(self.n):
             # The first six rows cover every program, so even a tiny demo has all of them.
             program = programs[i] if i < len(programs) else rng.choices(programs, weights)[0]
@@ -732,12 +606,19 @@ class _Generator:
             case_id = f"{state}-{counters[state]}"
             counters[state] += 1
             cm = self._pick_case_manager(rng, program, office)
-            # Referral dates over the last 12 months; about 1 in 60 in the last 5 days, so the
-            # first-contact clocks (A-01, T-03) are DUE, DUE SOON or OVERDUE on as_of.
-            recent = i % 60 == 5
-            ref = today - (int(r() * 6) if recent else 6 + int(r() * 360))
+            # Referral dates over the last 12 months; every 30th client of a program in the
+            # last 5 days, half of them not reached yet, so the first-contact clocks (A-01,
+            # T-03) and the 30/60-day ones (A-03, A-39, Y-02) are DUE, DUE SOON or OVERDUE.
+            seen[program] += 1
+            recent = seen[program] % 30 == 3
+            if recent:  # days back cycle so that each weekday-before-as_of occurs
+                ref = today - _RECENT_DAYS_BACK[recents % len(_RECENT_DAYS_BACK)]
+                recents += 1
+            else:
+                ref = today - 6 - int(r() * 360)
             ref = self.on_weekday(ref, ref - 3, today)
             case = _Case(i, case_id, program, office, cm, ref, recent=recent)
+            case.unreached = recent and (seen[program] // 30) % 2 == 0
             case.person_id = f"P{5200000 + i * 7 + int(r() * 7)}"
             self._identity(rng, case)
             self._history(rng, case)
@@ -759,8 +640,11 @@ class _Generator:
         office = c.office
         youth = c.program == YOUTH
         roll = r()
-        c.sex = ("M" if roll < 0.49 else "F" if roll < 0.98 else "X") if youth else (
-            "F" if roll < 0.82 else "M" if roll < 0.99 else "X")
+        c.sex = (
+            ("M" if roll < 0.49 else "F" if roll < 0.98 else "X")
+            if youth
+            else ("F" if roll < 0.82 else "M" if roll < 0.99 else "X")
+        )
         groups = [g for g, _ in office.name_groups]
         group = rng.choices(groups, [w for _, w in office.name_groups])[0]
         female, male, last_names = _NAMES[group]
@@ -789,8 +673,11 @@ class _Generator:
         c.postal_code = zips[int(r() * len(zips))]
         street = office.streets[int(r() * len(office.streets))]
         number = 100 + int(r() * 9800)
-        c.address = f"{number} {street}, Apt {1 + int(r() * 40)}{'ABCD'[int(r() * 4)]}" if r() < 0.4 else (
-            f"{number} {street}")
+        c.address = (
+            f"{number} {street}, Apt {1 + int(r() * 40)}{'ABCD'[int(r() * 4)]}"
+            if r() < 0.4
+            else (f"{number} {street}")
+        )
         area = office.area_codes[int(r() * len(office.area_codes))]
         c.phone = f"({area}) 555-01{int(r() * 100):02d}"
         if r() < 0.8:
@@ -833,8 +720,15 @@ class _Generator:
             if new.index in moved or new.ref < self.today - 200 or new.recent:
                 continue
             old = next(
-                (o for o in adults if o.office is not new.office and o.index not in moved
-                 and o.closure is None and o.ref < new.ref - 90 and o.cm_change is None),
+                (
+                    o
+                    for o in adults
+                    if o.office is not new.office
+                    and o.index not in moved
+                    and o.closure is None
+                    and o.ref < new.ref - 90
+                    and o.cm_change is None
+                ),
                 None,
             )
             if old is None:
@@ -863,12 +757,34 @@ class _Generator:
         rows: list[list[object]] = []
         for c in self.cases:
             closure = c.closure if c.closure is not None and c.closure <= self.today else None
-            rows.append([
-                c.case_id, c.person_id, c.name, c.program, c.office.branch, c.case_manager,
-                day(c.ref), c.language, c.sex, date.fromordinal(c.dob), c.selective_service_no,
-                c.engaged, day(c.cm_change), day(c.track_change), day(closure), c.address,
-                c.city, c.office.state, c.postal_code, c.phone, c.email, None, None, None,
-            ])
+            rows.append(
+                [
+                    c.case_id,
+                    c.person_id,
+                    c.name,
+                    c.program,
+                    c.office.branch,
+                    c.case_manager,
+                    day(c.ref),
+                    c.language,
+                    c.sex,
+                    date.fromordinal(c.dob),
+                    c.selective_service_no,
+                    c.engaged,
+                    day(c.cm_change),
+                    day(c.track_change),
+                    day(closure),
+                    c.address,
+                    c.city,
+                    c.office.state,
+                    c.postal_code,
+                    c.phone,
+                    c.email,
+                    None,
+                    None,
+                    None,
+                ]
+            )
         return rows
 
     # --- Services (before plans, appointments and contacts: they read its dates) ---
@@ -892,8 +808,15 @@ class _Generator:
                 rows.append([c.case_id, service, day(start), day(end), qualifying, reason, notes])
         return rows
 
-    def _timed(self, rng: random.Random, start: int, on: tuple[int, int], late: tuple[int, int],
-               p_on: float = 0.85, p_late: float = 0.08) -> int | None:
+    def _timed(
+        self,
+        rng: random.Random,
+        start: int,
+        on: tuple[int, int],
+        late: tuple[int, int],
+        p_on: float = 0.85,
+        p_late: float = 0.08,
+    ) -> int | None:
         """A task done on time, late or never after `start`; None also when not done yet."""
         roll = rng.random()
         if roll < p_on:
@@ -906,8 +829,16 @@ class _Generator:
         o = self.on_weekday(o, start, o + 3)
         return o if o <= self.today else None
 
-    def _monthly_dates(self, rng: random.Random, c: _Case, lo: int, hi: int, gaps: frozenset[int],
-                       first_days: int = 0, coverage: float = 0.93) -> list[int]:
+    def _monthly_dates(
+        self,
+        rng: random.Random,
+        c: _Case,
+        lo: int,
+        hi: int,
+        gaps: frozenset[int],
+        first_days: int = 0,
+        coverage: float = 0.93,
+    ) -> list[int]:
         """One date a month in [lo, hi]; none in `gaps`; older months covered at `coverage`."""
         out = []
         hi = min(hi, self.today)
@@ -938,9 +869,18 @@ class _Generator:
         if trigger:
             c.ea_retrigger = self._timed(rng, trigger, (2, 25), (32, 45), 0.8, 0.1)
             if c.ea_retrigger is not None:
-                out.append(("Employability Assessment", c.ea_retrigger, None, False, None,
-                            "New EA after track change" if trigger == c.track_change
-                            else "New EA after case manager change"))
+                out.append(
+                    (
+                        "Employability Assessment",
+                        c.ea_retrigger,
+                        None,
+                        False,
+                        None,
+                        "New EA after track change"
+                        if trigger == c.track_change
+                        else "New EA after case manager change",
+                    )
+                )
                 if r() < 0.9:
                     out.append(("EPI", c.ea_retrigger, None, False, None, None))
         if c.program == WORK_FIRST:
@@ -977,8 +917,16 @@ class _Generator:
             else:
                 o = None
             if o is not None and o <= self.today:
-                out.append(("Exit summary", self.on_weekday(o, c.closure, self.today), None,
-                            False, None, "Closed with work" if r() < 0.5 else None))
+                out.append(
+                    (
+                        "Exit summary",
+                        self.on_weekday(o, c.closure, self.today),
+                        None,
+                        False,
+                        None,
+                        "Closed with work" if r() < 0.5 else None,
+                    )
+                )
 
     def _services_texas(self, rng: random.Random, c: _Case, out: list[tuple]) -> None:
         r = rng.random
@@ -991,8 +939,9 @@ class _Generator:
             if c.orientation > self.today:
                 c.orientation_status = "Scheduled"
             else:
-                c.orientation_status = "Kept" if roll < 0.82 else "No-show" if roll < 0.92 else (
-                    "Rescheduled")
+                c.orientation_status = (
+                    "Kept" if roll < 0.82 else "No-show" if roll < 0.92 else ("Rescheduled")
+                )
                 if c.orientation_status == "Kept" and c.orientation <= end:
                     out.append(("Orientation", c.orientation, None, False, None, None))
         # T-04: eligibility checked at the start of each month (by business day 3 mostly).
@@ -1032,10 +981,14 @@ class _Generator:
         roll = r()
         enrolled = today - coa
         state = (
-            "active" if roll < 0.52 or enrolled < 100
-            else "countdown" if roll < 0.67
-            else "gap" if roll < 0.75
-            else "future" if roll < 0.84
+            "active"
+            if roll < 0.52 or enrolled < 100
+            else "countdown"
+            if roll < 0.67
+            else "gap"
+            if roll < 0.75
+            else "future"
+            if roll < 0.84
             else "exited"
         )
         if state == "exited" and enrolled < 160:
@@ -1080,8 +1033,16 @@ class _Generator:
             out.append((kind, self.on_weekday(o, coa, last_q), stop, True, None, None))
             o += 14 + int(r() * 30)
         if last_q > coa:
-            out.append(("Supportive service" if r() < 0.4 else "Work experience", last_q, None,
-                        True, None, None))
+            out.append(
+                (
+                    "Supportive service" if r() < 0.4 else "Work experience",
+                    last_q,
+                    None,
+                    True,
+                    None,
+                    None,
+                )
+            )
         if state == "gap":
             # Y-07: a planned gap of 91-179 days for one of the four reasons keeps the youth
             # from exiting. The first gap youth gets an invalid 200-day gap; the second has
@@ -1095,13 +1056,29 @@ class _Generator:
             )
             if self._youth_gap_count == 2 and coa + 40 < last_q - 150:
                 earlier = coa + 20
-                out.append(("Planned gap (11)", earlier, earlier + 95, False,
-                            "Caring for a family member", _GAP_NOTES["Caring for a family member"]))
+                out.append(
+                    (
+                        "Planned gap (11)",
+                        earlier,
+                        earlier + 95,
+                        False,
+                        "Caring for a family member",
+                        _GAP_NOTES["Caring for a family member"],
+                    )
+                )
         elif state == "future":
             # Y-08: a future scheduled service keeps the youth from exiting.
             start = self.on_weekday(today + 7 + int(r() * 40), today + 1, today + 60)
-            out.append(("Training" if r() < 0.7 else "Work experience", start,
-                        start + 60 + int(r() * 60), True, None, "Scheduled"))
+            out.append(
+                (
+                    "Training" if r() < 0.7 else "Work experience",
+                    start,
+                    start + 60 + int(r() * 60),
+                    True,
+                    None,
+                    "Scheduled",
+                )
+            )
         elif state == "exited":
             # Y-08: exit date = last qualifying service date. Y-09: follow-up for 12 months
             # (most quarterly, some none yet).
@@ -1109,8 +1086,16 @@ class _Generator:
             if r() < 0.8:
                 o = last_q + 30 + int(r() * 40)
                 while o <= today:
-                    out.append(("Follow-up", self.on_weekday(o, last_q, today), None, False,
-                                None, _NOTES["Follow-up"][int(r() * 2)]))
+                    out.append(
+                        (
+                            "Follow-up",
+                            self.on_weekday(o, last_q, today),
+                            None,
+                            False,
+                            None,
+                            _NOTES["Follow-up"][int(r() * 2)],
+                        )
+                    )
                     o += 80 + int(r() * 30)
         if state in ("active", "gap") and r() < 0.25:
             start = self.on_weekday(today + 3 + int(r() * 50), today + 1, today + 60)
@@ -1150,8 +1135,18 @@ class _Generator:
                 if c.iss_reviews:
                     iss = c.iss_reviews[0]
                     signed = iss if r() < 0.95 else None
-                    rows.append([c.case_id, "ISS", day(iss), day(signed), None, None,
-                                 day(c.iss_reviews[-1]), None])
+                    rows.append(
+                        [
+                            c.case_id,
+                            "ISS",
+                            day(iss),
+                            day(signed),
+                            None,
+                            None,
+                            day(c.iss_reviews[-1]),
+                            None,
+                        ]
+                    )
             else:
                 if c.program in (CHOICES, SNAP):
                     if c.orientation_status != "Kept":
@@ -1168,8 +1163,9 @@ class _Generator:
                 review = start + int(r() * (end - start + 1))
                 review = review if review - start > 14 else None
                 expiry = self.edate(start, 6) if kind == "Case plan" else None
-                rows.append([c.case_id, kind, day(start), day(signed), None, None, day(review),
-                             day(expiry)])
+                rows.append(
+                    [c.case_id, kind, day(start), day(signed), None, None, day(review), day(expiry)]
+                )
         return rows
 
     def _fssp_versions(self, rng: random.Random, c: _Case) -> list[tuple]:
@@ -1196,14 +1192,19 @@ class _Generator:
             latest = n == len(dates) - 1
             roll = r()
             mailed = due_back = None
-            if roll < 0.8:
+            if roll < (0.65 if latest else 0.8):
                 signed = plan
-            elif roll < 0.93:  # A-15: mailed for signature, due back in 10 days
+            elif roll < (
+                0.88 if latest else 0.93
+            ):  # A-15: mailed for signature, due back in 10 days
                 mailed = plan
                 due_back = plan + 10
                 late = r()
-                signed = plan + 3 + int(r() * 7) if late < 0.55 else (
-                    plan + 11 + int(r() * 10) if late < 0.75 else None)
+                signed = (
+                    plan + 3 + int(r() * 7)
+                    if late < 0.55
+                    else (plan + 11 + int(r() * 10) if late < 0.75 else None)
+                )
             else:
                 signed = None if latest else plan + int(r() * 20)
             if signed is not None and signed > today:
@@ -1352,7 +1353,7 @@ class _Generator:
                 out.append(("Activity", o, site, "Kept", None, None))
             o += 7 + int(r() * 8)
         for i, o in enumerate(missed):
-            called = False if (len(missed) > 1 or r() < 0.6) else True
+            called = not (len(missed) > 1 or r() < 0.6)
             out.append(("Activity", o, site, "No-show", called, None))
             c.no_shows.append((o, called))
             if i == len(missed) - 1 and len(missed) > 1 and r() < 0.85:
@@ -1361,20 +1362,40 @@ class _Generator:
                 days = 3 + int(r() * 7) if r() < 0.8 else 11 + int(r() * 5)
                 when = self.add_business_days(reported, days)
                 status = "Scheduled" if when > today else ("Kept" if r() < 0.8 else "No-show")
-                out.append(("Conciliation", when, c.office.office_name, status,
-                            False if status == "No-show" else None, "Non-cooperation reported"))
+                out.append(
+                    (
+                        "Conciliation",
+                        when,
+                        c.office.office_name,
+                        status,
+                        False if status == "No-show" else None,
+                        "Non-cooperation reported",
+                    )
+                )
                 if status == "No-show" and r() < 0.7:  # O-08: on to re-engagement
                     staffing = self.add_business_days(when, 5 + int(r() * 5))
-                    out.append(("Re-engagement staffing", staffing, c.office.office_name,
-                                "Scheduled" if staffing > today else "Kept", None, None))
+                    out.append(
+                        (
+                            "Re-engagement staffing",
+                            staffing,
+                            c.office.office_name,
+                            "Scheduled" if staffing > today else "Kept",
+                            None,
+                            None,
+                        )
+                    )
 
     def _next_appointment(self, rng: random.Random, c: _Case, out: list[tuple]) -> None:
         """About half of the open cases have their next appointment booked."""
         if c.closure is not None or rng.random() > 0.5 or any(a[3] == "Scheduled" for a in out):
             return
         kind = {
-            WORK_FIRST: "Case review", FAMILIES_FIRST: "Home visit", CHOICES: "Case review",
-            SNAP: "Case review", YOUTH: "Plan update", JOBS: "Activity",
+            WORK_FIRST: "Case review",
+            FAMILIES_FIRST: "Home visit",
+            CHOICES: "Case review",
+            SNAP: "Case review",
+            YOUTH: "Plan update",
+            JOBS: "Activity",
         }[c.program]
         o = self.on_weekday(
             self.today + 1 + int(rng.random() * 30), self.today + 1, self.today + 40
@@ -1457,8 +1478,9 @@ class _Generator:
             return [None] * len(self.cases)
         weights = []
         for c in self.cases:
-            pending = c.recent and c.index % 2 == 0  # see _first_contacts
-            weights.append(0.0 if pending else 1.5 + self._months_open(c) * (1 + c.contact_rate))
+            weights.append(
+                0.0 if c.unreached else 1.5 + self._months_open(c) * (1 + c.contact_rate)
+            )
         total = sum(weights) or 1.0
         scale = self.cpc * len(self.cases) / total
         r = rng.random
@@ -1505,8 +1527,17 @@ class _Generator:
             method = methods[int(r() * len(methods))]
             ok = r() < _SUCCESS[method] and not (youth and method == "E-mail")
             meaningful = ok and r() < 0.6
-            chosen.append([o, method, ok, meaningful, meaningful and r() < 0.5,
-                           _EXTRA_PURPOSES[int(r() * 5)], None])
+            chosen.append(
+                [
+                    o,
+                    method,
+                    ok,
+                    meaningful,
+                    meaningful and r() < 0.5,
+                    _EXTRA_PURPOSES[int(r() * 5)],
+                    None,
+                ]
+            )
         if c.gap_months:
             self._spoil_gap_months(c, chosen)
         chosen.sort(key=lambda x: x[0])
@@ -1531,38 +1562,71 @@ class _Generator:
                 pool = _NOTES.get(purpose)
                 notes = pool[int(r() * len(pool))] if pool else None
             staff = prev if change is not None and o < change else cm
-            append([case_id, days[o - base], method, ok, meaningful, reviewed, purpose,
-                    days[entered - base] if entered <= today else None, staff, notes])
+            append(
+                [
+                    case_id,
+                    days[o - base],
+                    method,
+                    ok,
+                    meaningful,
+                    reviewed,
+                    purpose,
+                    days[entered - base] if entered <= today else None,
+                    staff,
+                    notes,
+                ]
+            )
 
     def _first_contacts(self, rng: random.Random, c: _Case, planned: list[list]) -> None:
         """A-01/A-02 (Alaska), T-03 (SNAP outreach) and first contacts for the others.
         Half the clients referred in the last 5 days have not been reached yet."""
         r = rng.random
-        if c.recent and c.index % 2 == 0:
+        if c.unreached:
             return
         ref = c.ref
         roll = r()
         late = roll > 0.88
-        when = self.add_business_days(ref, 2 + int(r() * 4)) if late else (
-            ref if r() < 0.6 else self.next_business_day(ref))
+        when = (
+            self.add_business_days(ref, 2 + int(r() * 4))
+            if late
+            else (ref if r() < 0.6 else self.next_business_day(ref))
+        )
         when = min(when, self.today)
         if c.program in ALASKA and roll < 0.1:
             # A-02: not reachable by phone: voicemail, then the J016 notice with an EA time.
             planned.append([ref, "Voicemail", False, False, False, "Engagement", None])
-            planned.append([self.next_business_day(ref) if ref < self.today else ref, "Letter",
-                            False, False, False, "Appointment notice",
-                            "J016 sent with EA appointment date and time"])
+            planned.append(
+                [
+                    self.next_business_day(ref) if ref < self.today else ref,
+                    "Letter",
+                    False,
+                    False,
+                    False,
+                    "Appointment notice",
+                    "J016 sent with EA appointment date and time",
+                ]
+            )
             c.first_contact = ref
             return
         if c.program == SNAP:
             # T-03: outreach letter within 10 days of appearing in the outreach pool.
             gap = 1 + int(r() * 8) if not late else 11 + int(r() * 10)
             when = min(self.on_weekday(ref + gap, ref, self.today), self.today)
-            planned.append([when, "Letter", False, False, False, "Outreach",
-                            "Outreach letter with orientation date"])
+            planned.append(
+                [
+                    when,
+                    "Letter",
+                    False,
+                    False,
+                    False,
+                    "Outreach",
+                    "Outreach letter with orientation date",
+                ]
+            )
         elif c.program == CHOICES:
-            planned.append([when, "Letter", False, False, False, "Appointment notice",
-                            "Orientation notice"])
+            planned.append(
+                [when, "Letter", False, False, False, "Appointment notice", "Orientation notice"]
+            )
         else:
             method = "In person" if c.program in (YOUTH, WORK_FIRST) or r() < 0.5 else "Phone"
             planned.append([when, method, True, True, False, "Engagement", None])
@@ -1594,13 +1658,31 @@ class _Generator:
             written = r() < 0.5
             method = "Postcard" if written else ("Phone" if r() < 0.7 else "Home visit")
             ok = not written and r() < 0.35
-            planned.append([first, method, ok, False, False, "Re-engagement",
-                            "Note about the missed activity and next scheduled date"])
+            planned.append(
+                [
+                    first,
+                    method,
+                    ok,
+                    False,
+                    False,
+                    "Re-engagement",
+                    "Note about the missed activity and next scheduled date",
+                ]
+            )
             second = self.add_business_days(first, 1 + int(r() * 4))
             if second <= today and r() < 0.75:  # O-05: one written, one in another format
                 method = ("Phone" if r() < 0.6 else "Home visit") if written else "Letter"
-                planned.append([second, method, method != "Letter" and r() < 0.3, False, False,
-                                "Re-engagement", None])
+                planned.append(
+                    [
+                        second,
+                        method,
+                        method != "Letter" and r() < 0.3,
+                        False,
+                        False,
+                        "Re-engagement",
+                        None,
+                    ]
+                )
         # Y-05/Y-06: disengaged search for youth without activity for 30+ days.
         if c.youth_state == "countdown" and c.last_activity is not None:
             c.quiet.append((c.last_activity + 1, today))
@@ -1609,18 +1691,39 @@ class _Generator:
             )
             o = self.on_weekday(c.last_activity + 31 + int(r() * 5), c.last_activity, today)
             if o <= today:
-                planned.append([o, "Phone", False, False, False, "Disengaged search",
-                                "No answer at primary or alternate number"])
+                planned.append(
+                    [
+                        o,
+                        "Phone",
+                        False,
+                        False,
+                        False,
+                        "Disengaged search",
+                        "No answer at primary or alternate number",
+                    ]
+                )
                 o = self.add_business_days(o, 2)
                 if o <= today:
                     planned.append([o, "Voicemail", False, False, False, "Disengaged search", None])
                 o = self.add_business_days(o, 5)
                 if o <= today:
-                    planned.append([o, "Letter", False, False, False, "Disengaged search",
-                                    "Re-engagement letter to mailing and residence address"])
+                    planned.append(
+                        [
+                            o,
+                            "Letter",
+                            False,
+                            False,
+                            False,
+                            "Disengaged search",
+                            "Re-engagement letter to mailing and residence address",
+                        ]
+                    )
         # Y-09 follow-up after a WIOA exit; A-26 post-TA contacts after an Alaska closure.
-        if c.closure is not None and c.closure < today and (c.program == YOUTH or
-                                                           (c.program in ALASKA and r() < 0.5)):
+        if (
+            c.closure is not None
+            and c.closure < today
+            and (c.program == YOUTH or (c.program in ALASKA and r() < 0.5))
+        ):
             o = c.closure + 20 + int(r() * 40)
             while o <= today:
                 o = self.on_weekday(o, c.closure, today)
@@ -1661,8 +1764,17 @@ class _Generator:
                 second = "Letter" if r() < 0.6 else "Home visit"
                 planned.append([o, "Phone", r() < 0.2, False, False, "Re-engagement", None])
                 o2 = min(o + 2 + int(r() * 8), b)
-                planned.append([o2, second, second == "Home visit" and r() < 0.2, False, False,
-                                "Re-engagement", None])
+                planned.append(
+                    [
+                        o2,
+                        second,
+                        second == "Home visit" and r() < 0.2,
+                        False,
+                        False,
+                        "Re-engagement",
+                        None,
+                    ]
+                )
             elif program in ALASKA:
                 # A-06/A-11: a meaningful contact that includes an FSSP review.
                 method = "In person" if r() < 0.55 else "Phone"
@@ -1710,27 +1822,51 @@ class _Generator:
             data.problems.append(InjectedProblem(sheet, index, column, value, problem))
 
         put("Contacts", 0, "Date", "13/45/2026", "text that is not a date (month 13, day 45)")
-        put("Clients", min(2, len(clients) - 1), "Date of Birth", "1/2/45",
-            "two-digit year: 1945 or 2045?")
+        put(
+            "Clients",
+            min(2, len(clients) - 1),
+            "Date of Birth",
+            "1/2/45",
+            "two-digit year: 1945 or 2045?",
+        )
         put("Clients", min(3, len(clients) - 1), "Case Manager", None, "required value missing")
         duplicate = list(clients[min(4, len(clients) - 1)])
         duplicate[headers["Clients"].index("Referral Date")] = self.day(self.today - 3)
         clients.append(duplicate)
-        data.problems.append(InjectedProblem(
-            "Clients", len(clients) - 1, "Case ID", duplicate[0],
-            f"duplicate Case ID {duplicate[0]} (the same case entered twice)",
-        ))
+        data.problems.append(
+            InjectedProblem(
+                "Clients",
+                len(clients) - 1,
+                "Case ID",
+                duplicate[0],
+                f"duplicate Case ID {duplicate[0]} (the same case entered twice)",
+            )
+        )
         ak = [c.case_id for c in self.cases if c.office.state == "AK"]
         spaced_id = ak[1] if len(ak) > 1 else self.cases[0].case_id
         index = next((i for i, row in enumerate(contacts) if row[0] == spaced_id and i > 0), None)
         if index is not None:
             put("Contacts", index, "Case ID", f"  {spaced_id} ", "stray spaces around the Case ID")
         unknown = "AK-999999"
-        contacts.append([unknown, self.day(self.today - 2), "Phone", True, True, False,
-                         "Engagement", self.day(self.today - 2), self.cases[0].case_manager, None])
-        data.problems.append(InjectedProblem(
-            "Contacts", len(contacts) - 1, "Case ID", unknown, "contact for an unknown Case ID"
-        ))
+        contacts.append(
+            [
+                unknown,
+                self.day(self.today - 2),
+                "Phone",
+                True,
+                True,
+                False,
+                "Engagement",
+                self.day(self.today - 2),
+                self.cases[0].case_manager,
+                None,
+            ]
+        )
+        data.problems.append(
+            InjectedProblem(
+                "Contacts", len(contacts) - 1, "Case ID", unknown, "contact for an unknown Case ID"
+            )
+        )
 
 
 # ---------------------------------------------------------------- entry point

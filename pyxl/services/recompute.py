@@ -95,7 +95,9 @@ def evaluate_bytes(data: bytes, as_of: dt.date, progress: Progress | None = None
 
 
 def due_list_rows(ev: Evaluation) -> list[list[object]]:
-    shown = list(OPEN_STATUSES) + ([Status.MET] if ev.workbook.settings["Due List shows met"] else [])
+    shown = list(OPEN_STATUSES) + (
+        [Status.MET] if ev.workbook.settings["Due List shows met"] else []
+    )
     clients = ev.workbook.caseload.clients
     ob = ev.obligations
     rows = []
@@ -147,7 +149,9 @@ def client_summaries(ev: Evaluation) -> dict[str, tuple[dt.date | None, str | No
 
 
 def error_rows(problems: list[Problem]) -> list[list[object]]:
-    return [[p.sheet, p.row or None, p.column, p.cell, p.severity, p.value, p.message] for p in problems]
+    return [
+        [p.sheet, p.row or None, p.column, p.cell, p.severity, p.value, p.message] for p in problems
+    ]
 
 
 def _day(ordinal: int) -> dt.date | None:

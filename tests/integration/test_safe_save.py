@@ -168,7 +168,9 @@ target, payload, marker, mode = sys.argv[1:5]
 data = pathlib.Path(payload).read_bytes()
 
 def slow_verify(tmp):
-    pathlib.Path(marker).write_text(str(tmp))
+    part = pathlib.Path(marker + ".part")  # the marker appears with its content
+    part.write_text(str(tmp))
+    part.replace(marker)
     time.sleep(120)
 
 with writer_lock(target, user="crashy"):
