@@ -19,11 +19,15 @@ objects, so 100,000 clients with 1,000,000 contacts take a few seconds.
 
 from __future__ import annotations
 
+import gc
 import random
 import unicodedata
+from bisect import bisect
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
+from typing import Generic, TypeVar
 
 from pyxl.adapters import schema
 from pyxl.domain import model
@@ -315,6 +319,14 @@ _NAMES = {
 # Exactly one client is a couple named together, the way some two-parent TANF cases are
 # entered: the "&" must survive XML letters and CSV exports.
 _AMPERSAND_NAME = ("Maria & Jose", "Gutierrez")
+_NEXT_APPOINTMENT = {  # what an open case typically has booked next
+    WORK_FIRST: "Case review",
+    FAMILIES_FIRST: "Home visit",
+    CHOICES: "Case review",
+    SNAP: "Case review",
+    YOUTH: "Plan update",
+    JOBS: "Activity",
+}
 _RECENT_DAYS_BACK = (4, 0, 3, 5, 1, 2)
 _CLIENT_EMAIL_DOMAINS = ("example.com", "example.net", "example.org")
 
@@ -409,11 +421,47 @@ _GAP_NOTES = {
 }
 
 
+_T = TypeVar("_T")
+
+
+class _Weighted(Generic[_T]):
+    """Weighted pick from precomputed cumulative weights (`random.choices` rebuilds them
+    on every call, which shows up when picking for 100,000 clients)."""
+
+    __slots__ = ("cumulative", "items", "total")
+
+    def __init__(self, pairs: tuple[tuple[_T, int], ...]):
+        self.items = tuple(item for item, _ in pairs)
+        running, self.cumulative = 0, []
+        for _, weight in pairs:
+            running += weight
+            self.cumulative.append(running)
+        self.total = running
+
+    def pick(self, r: float) -> _T:
+        """The item for a uniform number r in [0, 1)."""
+        return self.items[bisect(self.cumulative, r * self.total)]
+
+
+_PROGRAM_PICKER = _Weighted(_PROGRAM_WEIGHTS)
+_NAME_GROUP_PICKER = {state: _Weighted(o.name_groups) for state, o in _OFFICES.items()}
+_PLACE_PICKER = {
+    state: _Weighted(tuple(((city, zips), w) for city, zips, w in o.places))
+    for state, o in _OFFICES.items()
+}
+
+
 @cache
 def _slug(text: str) -> str:
     """ASCII e-mail part: 'Nguyễn' -> 'nguyen', "O'Neil" -> 'oneil', 'Dela Cruz' -> 'delacruz'."""
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     return "".join(ch for ch in ascii_text.lower() if ch.isalnum())
+
+
+# add(service, start, end=None, qualifying=False, reason=None, notes=None): one Services row
+_AddService = Callable[..., None]
+# add(kind, date, status="Kept", called=None, where=office, notes=None): one Appointments row
+_AddAppointment = Callable[..., None]
 
 
 # ---------------------------------------------------------------- the internal case record
@@ -470,7 +518,7 @@ class _Case:
 
     @property
     def end(self) -> int:
-        """Last day the case is open (closure or as_of, whichever is first)."""
+        """The closure date, or a far-future day while open (callers cap it at as_of)."""
         return self.closure if self.closure is not None else 1 << 30
 
 
@@ -553,21 +601,12 @@ class _Generator:
     # --- Branches and Staff ------------------------------------------------
 
     def branch_rows(self) -> list[list[object]]:
-        return [
-            [
-                o.branch,
-                o.state,
-                o.state,
-                o.office_name,
-                o.address,
-                o.city,
-                o.postal_code,
-                o.phone,
-                o.hours,
-                o.supervisor,
-            ]
-            for o in _OFFICES.values()
-        ]
+        rows: list[list[object]] = []
+        for o in _OFFICES.values():
+            calendar = o.state  # each office keeps its state's holiday calendar
+            letterhead = [o.office_name, o.address, o.city, o.postal_code, o.phone, o.hours]
+            rows.append([o.branch, o.state, calendar, *letterhead, o.supervisor])
+        return rows
 
     def staff_rows(self) -> list[list[object]]:
         rows: list[list[object]] = []
@@ -576,15 +615,8 @@ class _Generator:
             for i, cm in enumerate(office.case_managers):
                 first, last = cm.split(" ", 1)
                 email = f"{_slug(first)}.{_slug(last)}@{office.email_domain}"
-                rows.append(
-                    [
-                        cm,
-                        office.branch,
-                        f"({area}) 555-01{41 + 10 * i:02d}",
-                        email,
-                        office.supervisor,
-                    ]
-                )
+                phone = f"({area}) 555-01{41 + 10 * i:02d}"
+                rows.append([cm, office.branch, phone, email, office.supervisor])
         return rows
 
     # --- Clients -----------------------------------------------------------
@@ -594,13 +626,12 @@ class _Generator:
         r = rng.random
         today = self.today
         programs = [p for p, _ in _PROGRAM_WEIGHTS]
-        weights = [w for _, w in _PROGRAM_WEIGHTS]
         counters = {"AK": 100001, "TX": 100001, "OR": 100001}
         seen = dict.fromkeys(programs, 0)  # clients so far per program
         recents = 0
         for i in range(self.n):
             # The first six rows cover every program, so even a tiny demo has all of them.
-            program = programs[i] if i < len(programs) else rng.choices(programs, weights)[0]
+            program = programs[i] if i < len(programs) else _PROGRAM_PICKER.pick(r())
             state = _STATE_OF[program]
             office = _OFFICES[state]
             case_id = f"{state}-{counters[state]}"
@@ -645,8 +676,7 @@ class _Generator:
             if youth
             else ("F" if roll < 0.82 else "M" if roll < 0.99 else "X")
         )
-        groups = [g for g, _ in office.name_groups]
-        group = rng.choices(groups, [w for _, w in office.name_groups])[0]
+        group = _NAME_GROUP_PICKER[office.state].pick(r())
         female, male, last_names = _NAMES[group]
         firsts = male if c.sex == "M" or (c.sex == "X" and r() < 0.5) else female
         c.first = firsts[int(r() * len(firsts))]
@@ -668,16 +698,14 @@ class _Generator:
         c.dob = self.today - int(age * 365.25) - int(r() * 3)
         if youth and c.sex == "M" and age >= 18.4 and r() < 0.92:
             c.selective_service_no = f"{int(r() * 9e9) + 1_000_000_000}"
-        place, zips, _ = rng.choices(office.places, [w for *_, w in office.places])[0]
+        place, zips = _PLACE_PICKER[office.state].pick(r())
         c.city = place
         c.postal_code = zips[int(r() * len(zips))]
         street = office.streets[int(r() * len(office.streets))]
         number = 100 + int(r() * 9800)
-        c.address = (
-            f"{number} {street}, Apt {1 + int(r() * 40)}{'ABCD'[int(r() * 4)]}"
-            if r() < 0.4
-            else (f"{number} {street}")
-        )
+        c.address = f"{number} {street}"
+        if r() < 0.4:
+            c.address += f", Apt {1 + int(r() * 40)}{'ABCD'[int(r() * 4)]}"
         area = office.area_codes[int(r() * len(office.area_codes))]
         c.phone = f"({area}) 555-01{int(r() * 100):02d}"
         if r() < 0.8:
@@ -711,7 +739,11 @@ class _Generator:
     def _movers(self, rng: random.Random) -> None:
         """A few people have a closed case in one state and a newer one in another: same
         Person ID, name and birth date. Oregon keeps disqualification history per person."""
-        adults = [c for c in self.cases if c.program in (WORK_FIRST, CHOICES, JOBS)]
+        adults = [
+            c
+            for c in self.cases
+            if c.program in (WORK_FIRST, CHOICES, JOBS) and c.first != _AMPERSAND_NAME[0]
+        ]
         wanted = min(max(2, self.n // 150), 12)  # "a few", even in a 100,000-client benchmark
         moved: set[int] = set()
         for new in sorted(adults, key=lambda c: -c.ref):
@@ -791,20 +823,25 @@ class _Generator:
 
     def service_rows(self) -> list[list[object]]:
         rng = self.rng("services")
+        day = self.day
         rows: list[list[object]] = []
+        by_program = {
+            WORK_FIRST: self._services_alaska,
+            FAMILIES_FIRST: self._services_alaska,
+            CHOICES: self._services_texas,
+            SNAP: self._services_texas,
+            YOUTH: self._services_youth,
+            JOBS: self._services_oregon,
+        }
         for c in self.cases:
             out: list[tuple] = []
-            if c.program in ALASKA:
-                self._services_alaska(rng, c, out)
-            elif c.program in (CHOICES, SNAP):
-                self._services_texas(rng, c, out)
-            elif c.program == YOUTH:
-                self._services_youth(rng, c, out)
-            else:
-                self._services_oregon(rng, c, out)
-            out.sort(key=lambda s: s[1])
-            day = self.day
-            for service, start, end, qualifying, reason, notes in out:
+
+            def add(service, start, end=None, qualifying=False, reason=None, notes=None, out=out):
+                out.append((start, service, end, qualifying, reason, notes))
+
+            by_program[c.program](rng, c, add)
+            out.sort(key=lambda s: s[0])
+            for start, service, end, qualifying, reason, notes in out:
                 rows.append([c.case_id, service, day(start), day(end), qualifying, reason, notes])
         return rows
 
@@ -817,7 +854,8 @@ class _Generator:
         p_on: float = 0.85,
         p_late: float = 0.08,
     ) -> int | None:
-        """A task done on time, late or never after `start`; None also when not done yet."""
+        """A task done on time (`on` days after `start`), late, or never: None also when
+        it is not done yet on as_of."""
         roll = rng.random()
         if roll < p_on:
             lo, hi = on
@@ -830,38 +868,30 @@ class _Generator:
         return o if o <= self.today else None
 
     def _monthly_dates(
-        self,
-        rng: random.Random,
-        c: _Case,
-        lo: int,
-        hi: int,
-        gaps: frozenset[int],
-        first_days: int = 0,
-        coverage: float = 0.93,
+        self, rng: random.Random, lo: int, hi: int, gaps: frozenset[int]
     ) -> list[int]:
-        """One date a month in [lo, hi]; none in `gaps`; older months covered at `coverage`."""
+        """One weekday a month in [lo, hi], none in the `gaps` months; before last month,
+        one month in ten is missed too (history is not perfect)."""
         out = []
         hi = min(hi, self.today)
         for key in range(self.month(lo), self.month(hi) + 1):
-            if key in gaps or (key < self.last_month and rng.random() > coverage):
+            if key in gaps or (key < self.last_month and rng.random() < 0.1):
                 continue
-            a = max(lo, self.month_start(key))
-            b = min(hi, self.month_start(key) + first_days if first_days else self.month_end(key))
-            if a > b:
-                continue
-            out.append(self.on_weekday(a + int(rng.random() * (b - a + 1)), a, b))
+            a, b = max(lo, self.month_start(key)), min(hi, self.month_end(key))
+            if a <= b:
+                out.append(self.on_weekday(a + int(rng.random() * (b - a + 1)), a, b))
         return out
 
-    def _services_alaska(self, rng: random.Random, c: _Case, out: list[tuple]) -> None:
+    def _services_alaska(self, rng: random.Random, c: _Case, add: _AddService) -> None:
         r = rng.random
         end = min(c.end, self.today)
         # A-03/A-04: EA at referral or the first open slot, EPI with it, within 30 days.
         c.ea = self._timed(rng, c.ref, (0, 18), (31, 50), 0.86, 0.08)
         if c.ea is not None and c.ea <= end:
-            out.append(("Employability Assessment", c.ea, None, False, None, None))
+            add("Employability Assessment", c.ea)
             epi = c.ea + int(r() * 4) if r() < 0.94 else None
             if epi is not None and epi <= self.today:
-                out.append(("EPI", epi, None, False, None, None))
+                add("EPI", epi)
         else:
             c.ea = None
         # A-03 restarts on a CM change; A-05: a new EA after a track change.
@@ -869,43 +899,27 @@ class _Generator:
         if trigger:
             c.ea_retrigger = self._timed(rng, trigger, (2, 25), (32, 45), 0.8, 0.1)
             if c.ea_retrigger is not None:
-                out.append(
-                    (
-                        "Employability Assessment",
-                        c.ea_retrigger,
-                        None,
-                        False,
-                        None,
-                        "New EA after track change"
-                        if trigger == c.track_change
-                        else "New EA after case manager change",
-                    )
-                )
+                why = "track change" if trigger == c.track_change else "case manager change"
+                add("Employability Assessment", c.ea_retrigger, notes=f"New EA after {why}")
                 if r() < 0.9:
-                    out.append(("EPI", c.ea_retrigger, None, False, None, None))
+                    add("EPI", c.ea_retrigger)
         if c.program == WORK_FIRST:
             # A-33: ALEXsys, résumé, general application and budget within 1 month of referral.
-            for service in ("ALEXsys registration", "Resume", "General application", "Budget"):
-                o = self._timed(rng, c.ref, (1, 27), (33, 60), 0.86, 0.08)
-                if o is not None and o <= end:
-                    out.append((service, o, None, False, None, None))
+            items = ("ALEXsys registration", "Resume", "General application", "Budget")
+            self._checklist(rng, c, add, items, (1, 27), (33, 60))
             if c.ea is not None and r() < 0.7:
-                js = c.ea + 3 + int(r() * 10)
-                if js <= end:
-                    out.append(("Job search", js, None, False, None, "Job club, daily check-in"))
+                o = c.ea + 3 + int(r() * 10)
+                if o <= end:
+                    add("Job search", o, notes="Job club, daily check-in")  # A-34
         else:
             # A-39: Family Network, Family Support Team, Weekly Calendar within 60 days.
-            for service in ("Family Network", "Family Support Team", "Weekly Calendar of Routines"):
-                o = self._timed(rng, c.ref, (5, 55), (62, 85), 0.86, 0.08)
-                if o is not None and o <= end:
-                    out.append((service, o, None, False, None, None))
-            # A-38: a track review every month, missing in the client's gap months.
+            items = ("Family Network", "Family Support Team", "Weekly Calendar of Routines")
+            self._checklist(rng, c, add, items, (5, 55), (62, 85))
+            # A-38: a track review every month, none in the client's gap months.
             start = max(c.ref, c.track_change or 0)
-            for o in self._monthly_dates(rng, c, start, end, c.gap_months, coverage=0.9):
-                out.append(("Track review", o, None, False, None, None))
-        if r() < 0.15 and end - c.ref > 20:
-            o = self.on_weekday(c.ref + 10 + int(r() * (end - c.ref - 9)), c.ref, end)
-            out.append(("Supportive service", o, None, False, None, _SUPPORT_NOTES[int(r() * 5)]))
+            for o in self._monthly_dates(rng, start, end, c.gap_months):
+                add("Track review", o)
+        self._supportive_service(rng, c, add, 0.15)
         # A-24: exit summary in the month of or the month after TA closure.
         if c.closure is not None and c.closure <= self.today:
             due = self.month_end(self.month(c.closure) + 1)
@@ -915,24 +929,47 @@ class _Generator:
             elif roll < 0.82:
                 o = due + 1 + int(r() * 20)
             else:
-                o = None
-            if o is not None and o <= self.today:
-                out.append(
-                    (
-                        "Exit summary",
-                        self.on_weekday(o, c.closure, self.today),
-                        None,
-                        False,
-                        None,
-                        "Closed with work" if r() < 0.5 else None,
-                    )
-                )
+                return  # missing
+            if o <= self.today:
+                notes = "Closed with work" if r() < 0.5 else None
+                add("Exit summary", self.on_weekday(o, c.closure, self.today), notes=notes)
 
-    def _services_texas(self, rng: random.Random, c: _Case, out: list[tuple]) -> None:
+    def _checklist(
+        self,
+        rng: random.Random,
+        c: _Case,
+        add: _AddService,
+        items: tuple[str, ...],
+        on: tuple[int, int],
+        late: tuple[int, int],
+    ) -> None:
+        """Items due together after referral: most clients finish them all on time; about
+        one in ten is late with one item and one in ten never does one."""
+        r = rng.random
+        roll = r()
+        odd_one = int(r() * len(items)) if roll >= 0.8 else -1
+        end = min(c.end, self.today)
+        for i, service in enumerate(items):
+            if i == odd_one and roll >= 0.9:
+                continue  # missing
+            lo, hi = late if i == odd_one else on
+            o = self.on_weekday(c.ref + lo + int(r() * (hi - lo + 1)), c.ref, end)
+            if o <= end:
+                add(service, o)
+
+    def _supportive_service(
+        self, rng: random.Random, c: _Case, add: _AddService, share: float
+    ) -> None:
+        end = min(c.end, self.today)
+        if rng.random() < share and end - c.ref > 20:
+            o = self.on_weekday(c.ref + 10 + int(rng.random() * (end - c.ref - 9)), c.ref, end)
+            add("Supportive service", o, notes=_SUPPORT_NOTES[int(rng.random() * 5)])
+
+    def _services_texas(self, rng: random.Random, c: _Case, add: _AddService) -> None:
         r = rng.random
         end = min(c.end, self.today)
-        # T-02: the orientation (Workforce Orientation) a few days after referral; the
-        # appointment generator writes the matching Orientation appointment.
+        # T-02: the Workforce Orientation a few days after referral; the appointment
+        # generator writes the matching Orientation appointment.
         if c.program == CHOICES or r() < 0.6:
             c.orientation = self.on_weekday(c.ref + 3 + int(r() * 10), c.ref, c.ref + 20)
             roll = r()
@@ -940,76 +977,78 @@ class _Generator:
                 c.orientation_status = "Scheduled"
             else:
                 c.orientation_status = (
-                    "Kept" if roll < 0.82 else "No-show" if roll < 0.92 else ("Rescheduled")
+                    "Kept" if roll < 0.82 else "No-show" if roll < 0.92 else "Rescheduled"
                 )
                 if c.orientation_status == "Kept" and c.orientation <= end:
-                    out.append(("Orientation", c.orientation, None, False, None, None))
-        # T-04: eligibility checked at the start of each month (by business day 3 mostly).
-        start = max(c.ref, self.month_start(self.month(c.ref) + 1))
-        for key in range(self.month(start), self.month(end) + 1):
+                    add("Orientation", c.orientation)
+        # T-04: eligibility verified at intake, then at the start of each month (by business
+        # day 3 mostly; some later, some forgotten, more in the client's gap months).
+        if r() < 0.7:
+            add("Eligibility check", c.ref)
+        for key in range(self.month(c.ref) + 1, self.month(end) + 1):
             roll = r()
-            first = self.on_weekday(self.month_start(key), self.month_start(key), self.today + 9)
             if key in c.gap_months and roll < 0.5:
                 continue
+            first = self.on_weekday(self.month_start(key), self.month_start(key), self.today + 9)
             if roll < 0.88:
-                o = self.add_business_days(first, int(r() * 3)) if r() < 0.9 else first
+                o = self.add_business_days(first, int(r() * 3))
             elif roll < 0.95:
                 o = self.on_weekday(first + 5 + int(r() * 10), first, end)
             else:
                 continue
-            if o <= self.today and o >= c.ref:
-                out.append(("Eligibility check", o, None, False, None, None))
+            if o <= self.today:
+                add("Eligibility check", o)
         if c.orientation_status == "Kept" and r() < 0.7:
-            js = c.orientation + 7 + int(r() * 14)
-            if js <= end:
-                out.append(("Job search", js, min(js + 28, end), False, None, None))
-        if r() < 0.2 and end - c.ref > 20:
-            o = self.on_weekday(c.ref + 10 + int(r() * (end - c.ref - 9)), c.ref, end)
-            out.append(("Supportive service", o, None, False, None, _SUPPORT_NOTES[int(r() * 5)]))
+            o = c.orientation + 7 + int(r() * 14)
+            if o <= end:
+                add("Job search", o, min(o + 28, end))
+        self._supportive_service(rng, c, add, 0.2)
 
-    def _services_youth(self, rng: random.Random, c: _Case, out: list[tuple]) -> None:
+    def _youth_state(self, rng: random.Random, enrolled: int) -> str:
+        """Where a youth stands on the exit clock (Y-08). The first five youths enrolled long
+        enough get planned gaps (Y-07) so the demo always shows every gap reason, the invalid
+        200-day gap and a second gap for one youth (Y-12)."""
+        slot = self._youth_gap_count
+        if enrolled >= 100 and slot < 5 and (slot != 1 or enrolled >= 230):
+            return "gap"
+        roll = rng.random()
+        if roll < 0.55 or enrolled < 100:
+            return "active"
+        if roll < 0.7:
+            return "countdown"  # the CM Exiter Alert bands: 60-120 days without service
+        if roll < 0.74:
+            return "gap"
+        if roll < 0.84 or enrolled < 160:
+            return "future"
+        return "exited"
+
+    def _services_youth(self, rng: random.Random, c: _Case, add: _AddService) -> None:
         """WIOA Youth: COA at enrolment (Y-01), ISS (Y-02), quarterly ISS review (Y-03),
         qualifying services up to a "last qualifying service" date that sets the exit
         clock (Y-08), planned gaps (Y-07, Y-12), future services, follow-up after exit (Y-09)."""
         r = rng.random
         today = self.today
+
         coa = c.ref + int(r() * 11)
         if coa > today or (c.recent and r() < 0.5):
             return  # not enrolled yet
         coa = self.on_weekday(coa, c.ref, today)
-        out.append(("COA (08)", coa, None, True, None, "Enrollment"))
-        roll = r()
+        add("COA (08)", coa, qualifying=True, notes="Enrollment")
         enrolled = today - coa
-        state = (
-            "active"
-            if roll < 0.52 or enrolled < 100
-            else "countdown"
-            if roll < 0.67
-            else "gap"
-            if roll < 0.75
-            else "future"
-            if roll < 0.84
-            else "exited"
-        )
-        if state == "exited" and enrolled < 160:
-            state = "active"
-        c.youth_state = state
-        if state == "active":
-            last_q = today - int(r() * 40)
-        elif state == "countdown":  # the CM Exiter Alert bands: 60-120 days without service
-            last_q = today - 60 - int(r() * 61)
-        elif state == "gap":
-            last_q = today - 20 - int(r() * 60)
-        elif state == "future":
-            last_q = today - 30 - int(r() * 70)
-        else:
-            last_q = today - 91 - int(r() * (enrolled - 150))
-        last_q = max(self.on_weekday(last_q, coa, today), coa)
+        state = c.youth_state = self._youth_state(rng, enrolled)
+        days_back = {
+            "active": int(r() * 40),
+            "countdown": 60 + int(r() * 61),
+            "gap": 20 + int(r() * 60),
+            "future": 30 + int(r() * 70),
+            "exited": 91 + int(r() * max(1, enrolled - 150)),
+        }[state]
+        last_q = max(self.on_weekday(today - days_back, coa, today), coa)
         # Y-02: ISS after the COA (30 days by default); Y-03: reviewed every ~3 months.
         iss = self._timed(rng, coa, (5, 26), (35, 60), 0.86, 0.09)
         if iss is not None:
-            iss = min(iss, max(last_q, coa))
-            out.append(("ISS (68)", iss, None, True, None, None))
+            iss = min(iss, last_q)
+            add("ISS (68)", iss, qualifying=True)
             c.iss_reviews = [iss]
             overdue = r() < 0.22
             stop = last_q if state == "exited" else today
@@ -1018,110 +1057,71 @@ class _Generator:
                 o = self.on_weekday(o + 75 + int(r() * 17), o, today)
                 if o > stop or (overdue and o > today - 110):
                     break
-                out.append(("ISS review", o, None, False, None, None))
+                add("ISS review", o)
                 c.iss_reviews.append(o)
-        # Qualifying services from the COA to the last qualifying service date.
-        o = coa + 7 + int(r() * 20)
-        kinds = ("Training", "Work experience", "Supportive service", "Job search", "Training")
-        while o < last_q:
-            kind = kinds[int(r() * len(kinds))]
-            stop = (
-                min(o + 14 + int(r() * 60), last_q)
-                if kind in ("Training", "Work experience")
-                else None
-            )
-            out.append((kind, self.on_weekday(o, coa, last_q), stop, True, None, None))
-            o += 14 + int(r() * 30)
-        if last_q > coa:
-            out.append(
-                (
-                    "Supportive service" if r() < 0.4 else "Work experience",
-                    last_q,
-                    None,
-                    True,
-                    None,
-                    None,
-                )
-            )
+        earlier_gap = (0, -1)
         if state == "gap":
             # Y-07: a planned gap of 91-179 days for one of the four reasons keeps the youth
-            # from exiting. The first gap youth gets an invalid 200-day gap; the second has
-            # had an earlier gap too (Y-12: more than one gap is flagged for a supervisor).
+            # from exiting. The first gap youth has an invalid 200-day gap; the second one
+            # had an earlier gap too (Y-12: more than one gap goes to a supervisor).
+            slot = self._youth_gap_count
             self._youth_gap_count += 1
-            reason = model.PLANNED_GAP_REASONS[int(r() * 4)]
+            reason = model.PLANNED_GAP_REASONS[slot % 4]
             start = self.on_weekday(last_q + 1 + int(r() * 5), last_q, today)
-            length = 200 if self._youth_gap_count == 1 else 91 + int(r() * 89)
-            out.append(
-                ("Planned gap (11)", start, start + length, False, reason, _GAP_NOTES[reason])
-            )
-            if self._youth_gap_count == 2 and coa + 40 < last_q - 150:
-                earlier = coa + 20
-                out.append(
-                    (
-                        "Planned gap (11)",
-                        earlier,
-                        earlier + 95,
-                        False,
-                        "Caring for a family member",
-                        _GAP_NOTES["Caring for a family member"],
-                    )
-                )
-        elif state == "future":
+            length = 200 if slot == 0 else 91 + int(r() * 89)
+            add("Planned gap (11)", start, start + length, reason=reason, notes=_GAP_NOTES[reason])
+            if slot == 1 and last_q - coa > 140:
+                earlier_gap = (coa + 15, coa + 15 + 95)
+                reason = model.PLANNED_GAP_REASONS[3]
+                add("Planned gap (11)", *earlier_gap, reason=reason, notes=_GAP_NOTES[reason])
+        # Qualifying services from the COA to the last qualifying service date.
+        kinds = ("Training", "Work experience", "Supportive service", "Job search", "Training")
+        o = coa + 7 + int(r() * 20)
+        while o < last_q:
+            kind = kinds[int(r() * len(kinds))]
+            if not earlier_gap[0] <= o <= earlier_gap[1]:
+                long_running = kind in ("Training", "Work experience")
+                stop = min(o + 14 + int(r() * 60), last_q) if long_running else None
+                add(kind, self.on_weekday(o, coa, last_q), stop, qualifying=True)
+            o += 14 + int(r() * 30)
+        if last_q > coa:
+            add("Supportive service" if r() < 0.4 else "Work experience", last_q, qualifying=True)
+        if state == "future" or (state in ("active", "gap") and r() < 0.25):
             # Y-08: a future scheduled service keeps the youth from exiting.
-            start = self.on_weekday(today + 7 + int(r() * 40), today + 1, today + 60)
-            out.append(
-                (
-                    "Training" if r() < 0.7 else "Work experience",
-                    start,
-                    start + 60 + int(r() * 60),
-                    True,
-                    None,
-                    "Scheduled",
-                )
-            )
+            start = self.on_weekday(today + 5 + int(r() * 45), today + 1, today + 60)
+            kind = "Training" if r() < 0.6 else "Work experience"
+            add(kind, start, start + 45 + int(r() * 60), qualifying=True, notes="Scheduled")
         elif state == "exited":
-            # Y-08: exit date = last qualifying service date. Y-09: follow-up for 12 months
-            # (most quarterly, some none yet).
+            # Y-08: exit date = last qualifying service date (set retroactively).
+            # Y-09: follow-up for 12 months after, mostly quarterly; some have none yet.
             c.closure = last_q
             if r() < 0.8:
                 o = last_q + 30 + int(r() * 40)
                 while o <= today:
-                    out.append(
-                        (
-                            "Follow-up",
-                            self.on_weekday(o, last_q, today),
-                            None,
-                            False,
-                            None,
-                            _NOTES["Follow-up"][int(r() * 2)],
-                        )
-                    )
+                    note = _NOTES["Follow-up"][int(r() * 2)]
+                    add("Follow-up", self.on_weekday(o, last_q, today), notes=note)
                     o += 80 + int(r() * 30)
-        if state in ("active", "gap") and r() < 0.25:
-            start = self.on_weekday(today + 3 + int(r() * 50), today + 1, today + 60)
-            out.append(("Work experience", start, start + 45, True, None, "Scheduled"))
-        # Y-05: half the countdown youth have also stopped answering (disengaged search).
+        # Y-05: more than half the countdown youth have also stopped answering.
         if state == "countdown" and r() < 0.6:
             c.last_activity = last_q + int(r() * 8)
 
-    def _services_oregon(self, rng: random.Random, c: _Case, out: list[tuple]) -> None:
+    def _services_oregon(self, rng: random.Random, c: _Case, add: _AddService) -> None:
         r = rng.random
         end = min(c.end, self.today)
         o = self.on_weekday(c.ref + 10 + int(r() * 15), c.ref, end)
         if o <= end:
-            out.append(("Job search", o, min(o + 42, end), False, None, None))
+            add("Job search", o, min(o + 42, end))
         if end - c.ref > 80 and r() < 0.5:
             o = self.on_weekday(c.ref + 60 + int(r() * (end - c.ref - 59)), c.ref, end)
-            kind = "Work experience" if r() < 0.5 else "Training"
             stop = o + 30 + int(r() * 60)
-            out.append((kind, o, stop if stop <= self.today else None, False, None, None))
-        if r() < 0.2 and end - c.ref > 20:
-            o = self.on_weekday(c.ref + 10 + int(r() * (end - c.ref - 9)), c.ref, end)
-            out.append(("Supportive service", o, None, False, None, _SUPPORT_NOTES[int(r() * 5)]))
+            add("Work experience" if r() < 0.5 else "Training", o, stop if stop <= end else None)
+        self._supportive_service(rng, c, add, 0.2)
 
     # --- Plans -------------------------------------------------------------
 
     def plan_rows(self) -> list[list[object]]:
+        """FSSP versions (Alaska), the ISS (WIOA), an employment plan (Texas Choices and
+        SNAP, after orientation) and a case plan (Oregon)."""
         rng = self.rng("plans")
         r = rng.random
         day, today = self.day, self.today
@@ -1131,46 +1131,36 @@ class _Generator:
             if c.program in ALASKA:
                 for plan in self._fssp_versions(rng, c):
                     rows.append([c.case_id, "FSSP", *(day(x) for x in plan)])
-            elif c.program == YOUTH:
-                if c.iss_reviews:
-                    iss = c.iss_reviews[0]
-                    signed = iss if r() < 0.95 else None
-                    rows.append(
-                        [
-                            c.case_id,
-                            "ISS",
-                            day(iss),
-                            day(signed),
-                            None,
-                            None,
-                            day(c.iss_reviews[-1]),
-                            None,
-                        ]
-                    )
+                continue
+            if c.program == YOUTH:
+                if not c.iss_reviews:
+                    continue
+                kind, start, review, expiry = "ISS", c.iss_reviews[0], c.iss_reviews[-1], None
             else:
-                if c.program in (CHOICES, SNAP):
-                    if c.orientation_status != "Kept":
-                        continue
-                    start, kind = c.orientation, "Employment plan"
-                else:
-                    start, kind = (
-                        self.on_weekday(c.ref + 5 + int(r() * 15), c.ref, today),
+                if c.program == JOBS:
+                    kind, start = (
                         "Case plan",
+                        self.on_weekday(c.ref + 5 + int(r() * 15), c.ref, end),
                     )
+                elif c.orientation_status == "Kept":
+                    kind, start = "Employment plan", c.orientation
+                else:
+                    continue
                 if start > end:
                     continue
-                signed = start if r() < 0.92 else None
                 review = start + int(r() * (end - start + 1))
                 review = review if review - start > 14 else None
                 expiry = self.edate(start, 6) if kind == "Case plan" else None
-                rows.append(
-                    [c.case_id, kind, day(start), day(signed), None, None, day(review), day(expiry)]
-                )
+            signed = start if r() < 0.93 else None
+            rows.append(
+                [c.case_id, kind, day(start), day(signed), None, None, day(review), day(expiry)]
+            )
         return rows
 
     def _fssp_versions(self, rng: random.Random, c: _Case) -> list[tuple]:
-        """FSSP versions: first with the EA (A-03), then updated every 2-3 months (A-12),
-        a new one after a CM or track change; some signed late, mailed (A-15) or unsigned."""
+        """FSSP versions as (plan, signed, mailed, due back, last review, expiry): the first
+        with the EA (A-03), then updated every 2-3 months (A-12), a new one after a CM or
+        track change; some mailed for signature (A-15), signed late or not at all (A-14)."""
         r = rng.random
         today = self.today
         end = min(c.end, today)
@@ -1190,20 +1180,21 @@ class _Generator:
         versions = []
         for n, plan in enumerate(dates):
             latest = n == len(dates) - 1
+            signed_at_meeting, mailed_share = (0.65, 0.23) if latest else (0.8, 0.13)
             roll = r()
             mailed = due_back = None
-            if roll < (0.65 if latest else 0.8):
+            if roll < signed_at_meeting:
                 signed = plan
-            elif roll < (
-                0.88 if latest else 0.93
-            ):  # A-15: mailed for signature, due back in 10 days
-                mailed = plan
-                due_back = plan + 10
-                late = r()
+            elif roll < signed_at_meeting + mailed_share:
+                # A-15: mailed for signature, due back in 10 days; most come back in time.
+                mailed, due_back = plan, plan + 10
+                back = r()
                 signed = (
                     plan + 3 + int(r() * 7)
-                    if late < 0.55
-                    else (plan + 11 + int(r() * 10) if late < 0.75 else None)
+                    if back < 0.55
+                    else plan + 11 + int(r() * 10)
+                    if back < 0.75
+                    else None
                 )
             else:
                 signed = None if latest else plan + int(r() * 20)
@@ -1211,9 +1202,8 @@ class _Generator:
                 signed = None
             # A-13: expiry = the last step review date, a few months after the plan date.
             expiry = plan + 85 + int(r() * 40)
-            stop = dates[n + 1] if not latest else end
             review = plan + 25 + int(r() * 30)
-            review = review if review <= min(stop, today) else None
+            review = review if review <= (end if latest else dates[n + 1]) else None
             versions.append((plan, signed, mailed, due_back, review, expiry))
         c.fssp_expiry = versions[-1][5] if versions else None
         return versions
@@ -1224,21 +1214,26 @@ class _Generator:
         rng = self.rng("appointments")
         day = self.day
         rows: list[list[object]] = []
+        by_program = {
+            WORK_FIRST: self._appointments_alaska,
+            FAMILIES_FIRST: self._appointments_alaska,
+            CHOICES: self._appointments_texas,
+            SNAP: self._appointments_texas,
+            YOUTH: self._appointments_youth,
+            JOBS: self._appointments_oregon,
+        }
         for c in self.cases:
             out: list[tuple] = []
-            if c.program in ALASKA:
-                self._appointments_alaska(rng, c, out)
-            elif c.program in (CHOICES, SNAP):
-                self._appointments_texas(rng, c, out)
-            elif c.program == YOUTH:
-                self._appointments_youth(rng, c, out)
-            else:
-                self._appointments_oregon(rng, c, out)
-            self._next_appointment(rng, c, out)
-            out.sort(key=lambda a: a[1])
-            for kind, o, location, status, called, notes in out:
+
+            def add(kind, o, status="Kept", called=None, where=None, notes=None, c=c, out=out):
+                out.append((o, kind, where or c.office.office_name, status, called, notes))
+
+            by_program[c.program](rng, c, add)
+            self._next_appointment(rng, c, out, add)
+            out.sort(key=lambda a: a[0])
+            for o, kind, where, status, called, notes in out:
                 time = _TIMES[int(rng.random() * len(_TIMES))]
-                rows.append([c.case_id, kind, day(o), time, location, status, called, notes])
+                rows.append([c.case_id, kind, day(o), time, where, status, called, notes])
         return rows
 
     def _outcome(self, rng: random.Random, o: int, kept: float = 0.88) -> tuple[str, bool | None]:
@@ -1252,81 +1247,74 @@ class _Generator:
             return "No-show", rng.random() < 0.4
         return ("Rescheduled", True) if rng.random() < 0.6 else ("Cancelled", True)
 
-    def _appointments_alaska(self, rng: random.Random, c: _Case, out: list[tuple]) -> None:
+    def _appointments_alaska(self, rng: random.Random, c: _Case, add: _AddAppointment) -> None:
         r = rng.random
-        office = c.office.office_name
+        today = self.today
         # A-04: the EA appointment at referral or the first open slot (kept = the EA date).
         if c.ea is not None:
-            out.append(("Employability Assessment", c.ea, office, "Kept", None, None))
-        elif c.recent or c.ref > self.today - 10:
+            add("Employability Assessment", c.ea)
+        elif c.ref > today - 10:  # A-02: booked by the J016 notice
             o = self.on_weekday(c.ref + 2 + int(r() * 7), c.ref + 1, c.ref + 12)
             status, called = self._outcome(rng, o, kept=0.0)
-            out.append(("Employability Assessment", o, office, status, called, "J016 notice"))
+            add("Employability Assessment", o, status, called, notes="J016 notice")
         else:
-            o = self.on_weekday(c.ref + 3 + int(r() * 7), c.ref + 1, self.today)
-            out.append(("Employability Assessment", o, office, "No-show", r() < 0.3, None))
-        # FSSP update appointments at each update; A-13: the next one scheduled before expiry.
+            o = self.on_weekday(c.ref + 3 + int(r() * 7), c.ref + 1, today)
+            add("Employability Assessment", o, "No-show", r() < 0.3)
+        # FSSP update appointments at each update; A-13: the next one booked before the
+        # current FSSP expires (most), after it (a gap without a current FSSP), or not at all.
         for o in c.fssp_dates[1:]:
-            out.append(("Plan update", o, office, "Kept", None, None))
-        if c.fssp_expiry is not None and c.closure is None and c.fssp_expiry > self.today - 30:
+            add("Plan update", o)
+        expiry = c.fssp_expiry
+        if expiry is not None and c.closure is None and expiry > today - 30:
             roll = r()
+            booked = None
             if roll < 0.72:
-                o = self.on_weekday(
-                    c.fssp_expiry - 3 - int(r() * 20), self.today + 1, c.fssp_expiry
-                )
-                if o > self.today:
-                    out.append(("Plan update", o, office, "Scheduled", None, "FSSP update"))
-            elif roll < 0.82:  # booked after the expiry: no current FSSP in between
-                o = self.on_weekday(
-                    c.fssp_expiry + 5 + int(r() * 10), self.today + 1, c.fssp_expiry + 30
-                )
-                if o > self.today:
-                    out.append(("Plan update", o, office, "Scheduled", None, "FSSP update"))
+                booked = self.on_weekday(expiry - 3 - int(r() * 20), today + 1, expiry)
+            elif roll < 0.82:
+                booked = self.on_weekday(expiry + 5 + int(r() * 10), today + 1, expiry + 30)
+            if booked is not None and booked > today:
+                add("Plan update", booked, "Scheduled", notes="FSSP update")
         # A-30: case review staffings about every three months.
         o = c.ref + 85 + int(r() * 20)
-        while o < min(c.end, self.today + 30):
+        while o < min(c.end, today + 30):
             o = self.on_weekday(o, o - 3, o + 3)
-            status, called = self._outcome(rng, o, kept=0.9)
-            out.append(("Case review", o, office, status, called, None))
+            add("Case review", o, *self._outcome(rng, o, kept=0.9))
             o += 85 + int(r() * 20)
-        if not c.engaged and r() < 0.4:
-            o = self.on_weekday(self.today - int(r() * 30), c.ref, self.today)
-            out.append(("Home visit", o, "Client home", "No-show", False, "Not home"))
+        if not c.engaged and c.closure is None and r() < 0.4:  # A-07: home visits count
+            o = self.on_weekday(today - int(r() * 30), c.ref, today)
+            add("Home visit", o, "No-show", False, "Client home", "Not home")
 
-    def _appointments_texas(self, rng: random.Random, c: _Case, out: list[tuple]) -> None:
+    def _appointments_texas(self, rng: random.Random, c: _Case, add: _AddAppointment) -> None:
         r = rng.random
-        office = f"{c.office.office_name}, Orientation Room"
         if c.orientation is None:
             return
+        room = f"{c.office.office_name}, Orientation Room"
         status = c.orientation_status
         called = None if status in ("Kept", "Scheduled") else (status == "Rescheduled" or r() < 0.2)
-        out.append(("Orientation", c.orientation, office, status, called, None))
-        if status in ("No-show", "Rescheduled"):  # T-07: rebooked, kept or missed again
+        add("Orientation", c.orientation, status, called, room)
+        if status in ("No-show", "Rescheduled"):  # T-07: rebooked, then kept or missed again
             o = self.on_weekday(
                 c.orientation + 7 + int(r() * 7), c.orientation + 1, c.orientation + 16
             )
-            second, called = self._outcome(rng, o, kept=0.6)
-            out.append(("Orientation", o, office, second, called, "Rescheduled orientation"))
-        if c.orientation_status == "Kept":
+            add("Orientation", o, *self._outcome(rng, o, kept=0.6), room, "Rescheduled orientation")
+        if status == "Kept":
             o = c.orientation + 28 + int(r() * 10)
             while o < min(c.end, self.today + 20):
                 o = self.on_weekday(o, o - 3, o + 3)
-                status, called = self._outcome(rng, o)
-                out.append(("Case review", o, c.office.office_name, status, called, None))
+                add("Case review", o, *self._outcome(rng, o))
                 o += 60 + int(r() * 40)
 
-    def _appointments_youth(self, rng: random.Random, c: _Case, out: list[tuple]) -> None:
-        office = c.office.office_name
+    def _appointments_youth(self, rng: random.Random, c: _Case, add: _AddAppointment) -> None:
         for o in c.iss_reviews[1:]:
-            out.append(("Plan update", o, office, "Kept", None, "ISS review"))
+            add("Plan update", o, notes="ISS review")  # Y-03
         if c.youth_state == "countdown" and c.last_activity is not None:
-            # Y-06 step 3: a home visit when calls and the letter went unanswered.
+            # Y-06 step 3: a home visit when the calls and the letter went unanswered.
             o = self.on_weekday(
                 self.today - int(rng.random() * 12), c.last_activity + 20, self.today
             )
-            out.append(("Home visit", o, "Client home", "No-show", False, "Disengaged search"))
+            add("Home visit", o, "No-show", False, "Client home", "Disengaged search")
 
-    def _appointments_oregon(self, rng: random.Random, c: _Case, out: list[tuple]) -> None:
+    def _appointments_oregon(self, rng: random.Random, c: _Case, add: _AddAppointment) -> None:
         """Activities in the last 60 days, some missed. O-06: a no-show with no call ahead
         starts a 1-business-day clock; O-07: 2+ no-shows within 30 days is a pattern;
         O-01: conciliation within 10 working days after non-cooperation is reported."""
@@ -1350,58 +1338,37 @@ class _Generator:
         while o <= today:
             o = self.on_weekday(o, c.ref + 1, today)
             if all(abs(o - m) > 2 for m in missed) and o <= end:
-                out.append(("Activity", o, site, "Kept", None, None))
+                add("Activity", o, where=site)
             o += 7 + int(r() * 8)
-        for i, o in enumerate(missed):
-            called = not (len(missed) > 1 or r() < 0.6)
-            out.append(("Activity", o, site, "No-show", called, None))
+        for o in missed:
+            called = len(missed) == 1 and r() < 0.4
+            add("Activity", o, "No-show", called, site)
             c.no_shows.append((o, called))
-            if i == len(missed) - 1 and len(missed) > 1 and r() < 0.85:
-                # O-01: conciliation, mostly within 10 working days of the report.
-                reported = self.next_business_day(o)
-                days = 3 + int(r() * 7) if r() < 0.8 else 11 + int(r() * 5)
-                when = self.add_business_days(reported, days)
-                status = "Scheduled" if when > today else ("Kept" if r() < 0.8 else "No-show")
-                out.append(
-                    (
-                        "Conciliation",
-                        when,
-                        c.office.office_name,
-                        status,
-                        False if status == "No-show" else None,
-                        "Non-cooperation reported",
-                    )
-                )
-                if status == "No-show" and r() < 0.7:  # O-08: on to re-engagement
-                    staffing = self.add_business_days(when, 5 + int(r() * 5))
-                    out.append(
-                        (
-                            "Re-engagement staffing",
-                            staffing,
-                            c.office.office_name,
-                            "Scheduled" if staffing > today else "Kept",
-                            None,
-                            None,
-                        )
-                    )
+        if len(missed) > 1 and r() < 0.85:
+            # O-01: conciliation, mostly within 10 working days of the report (the day after
+            # the last missed activity); O-08: a missed conciliation goes to re-engagement.
+            reported = self.next_business_day(missed[-1])
+            when = self.add_business_days(
+                reported, 3 + int(r() * 7) if r() < 0.8 else 11 + int(r() * 5)
+            )
+            status = "Scheduled" if when > today else ("Kept" if r() < 0.8 else "No-show")
+            called = False if status == "No-show" else None
+            add("Conciliation", when, status, called, notes="Non-cooperation reported")
+            if status == "No-show" and r() < 0.7:
+                staffing = self.add_business_days(when, 5 + int(r() * 5))
+                add("Re-engagement staffing", staffing, "Scheduled" if staffing > today else "Kept")
 
-    def _next_appointment(self, rng: random.Random, c: _Case, out: list[tuple]) -> None:
+    def _next_appointment(
+        self, rng: random.Random, c: _Case, out: list[tuple], add: _AddAppointment
+    ) -> None:
         """About half of the open cases have their next appointment booked."""
         if c.closure is not None or rng.random() > 0.5 or any(a[3] == "Scheduled" for a in out):
             return
-        kind = {
-            WORK_FIRST: "Case review",
-            FAMILIES_FIRST: "Home visit",
-            CHOICES: "Case review",
-            SNAP: "Case review",
-            YOUTH: "Plan update",
-            JOBS: "Activity",
-        }[c.program]
+        kind = _NEXT_APPOINTMENT[c.program]
         o = self.on_weekday(
             self.today + 1 + int(rng.random() * 30), self.today + 1, self.today + 40
         )
-        where = "Client home" if kind == "Home visit" else c.office.office_name
-        out.append((kind, o, where, "Scheduled", None, None))
+        add(kind, o, "Scheduled", where="Client home" if kind == "Home visit" else None)
 
     # --- Hours -------------------------------------------------------------
 
@@ -1476,25 +1443,20 @@ class _Generator:
         with `contacts_per_client`, a share of the total in proportion to months open."""
         if self.cpc is None:
             return [None] * len(self.cases)
-        weights = []
-        for c in self.cases:
-            weights.append(
-                0.0 if c.unreached else 1.5 + self._months_open(c) * (1 + c.contact_rate)
-            )
-        total = sum(weights) or 1.0
-        scale = self.cpc * len(self.cases) / total
+        weights = [
+            0.0 if c.unreached else 1.5 + self._months_open(c) * (1 + c.contact_rate)
+            for c in self.cases
+        ]
+        scale = self.cpc * len(self.cases) / (sum(weights) or 1.0)
         r = rng.random
-        out: list[int | None] = []
+        targets: list[int | None] = []
         for w in weights:
             x = w * scale
-            k = int(x)
-            out.append(k + (r() < x - k))
-        return out
+            targets.append(int(x) + (r() < x - int(x)))  # rounded at random: the total is kept
+        return targets
 
     def _contacts_for(self, rng: random.Random, c: _Case, target: int | None, rows: list) -> None:
-        """Contacts for one case, most rule-relevant first, cut or topped up to `target`.
-        Each contact is a list [date, method, successful, meaningful, plan reviewed,
-        purpose, notes] until it becomes a row."""
+        """Contacts for one case, most rule-relevant first, cut or topped up to `target`."""
         r = rng.random
         today = self.today
         end = min(c.end, today)
@@ -1505,14 +1467,15 @@ class _Generator:
         self._event_contacts(rng, c, planned)
         self._monthly_contacts(rng, c, planned, end)
         if target is None:
-            months = self._months_open(c)
-            extra = months * c.contact_rate
+            extra = self._months_open(c) * c.contact_rate
             target = len(planned) + int(extra) + (r() < extra - int(extra))
             if today - c.ref < 45:
                 target += 2  # new clients are seen more often
         chosen = planned[:target]
-        # Top up with contacts that are not shaped for a rule, outside the "quiet" windows.
+        # Top up with contacts not shaped for a rule, kept out of the "quiet" windows where
+        # they would meet a deadline the data means to leave late or missed.
         methods = _EXTRA_METHODS[c.program]
+        purposes = _EXTRA_PURPOSES
         lo, span = c.first_contact, end - c.first_contact + 1
         youth = c.program == YOUTH
         for _ in range(target - len(chosen)):
@@ -1522,34 +1485,26 @@ class _Generator:
                 if any(a <= o <= b for a, b in c.quiet):
                     continue
             w = (o + 6) % 7
-            if w > 4:
+            if w > 4:  # weekend: the Friday before (or the Monday after) if still in range
                 o = o - (w - 4) if o - (w - 4) >= lo else (o + 7 - w if o + 7 - w <= end else o)
             method = methods[int(r() * len(methods))]
             ok = r() < _SUCCESS[method] and not (youth and method == "E-mail")
             meaningful = ok and r() < 0.6
-            chosen.append(
-                [
-                    o,
-                    method,
-                    ok,
-                    meaningful,
-                    meaningful and r() < 0.5,
-                    _EXTRA_PURPOSES[int(r() * 5)],
-                    None,
-                ]
-            )
+            reviewed = meaningful and r() < 0.5
+            chosen.append([o, method, ok, meaningful, reviewed, purposes[int(r() * 5)], None])
         if c.gap_months:
             self._spoil_gap_months(c, chosen)
         chosen.sort(key=lambda x: x[0])
         self._emit(rng, c, chosen, rows)
 
     def _emit(self, rng: random.Random, c: _Case, chosen: list[list], rows: list) -> None:
+        """Contacts -> rows: the note-entered date (A-10), a note sometimes, the staff."""
         r = rng.random
         today, base, days = self.today, self.base, self.days
-        case_id, cm, prev, change = c.case_id, c.case_manager, c.previous_cm, c.cm_change
+        case_id, cm, previous_cm, change = c.case_id, c.case_manager, c.previous_cm, c.cm_change
         append = rows.append
         for o, method, ok, meaningful, reviewed, purpose, notes in chosen:
-            # A-10: notes entered the same or next business day, sometimes late.
+            # A-10: the note is entered the same or the next business day, sometimes late.
             roll = r()
             if roll < 0.55:
                 entered = o
@@ -1561,7 +1516,8 @@ class _Generator:
             if notes is None and r() < 0.25:
                 pool = _NOTES.get(purpose)
                 notes = pool[int(r() * len(pool))] if pool else None
-            staff = prev if change is not None and o < change else cm
+            staff = previous_cm if change is not None and o < change else cm
+            note_day = days[entered - base] if entered <= today else None  # not entered yet
             append(
                 [
                     case_id,
@@ -1571,85 +1527,67 @@ class _Generator:
                     meaningful,
                     reviewed,
                     purpose,
-                    days[entered - base] if entered <= today else None,
+                    note_day,
                     staff,
                     notes,
                 ]
             )
 
     def _first_contacts(self, rng: random.Random, c: _Case, planned: list[list]) -> None:
-        """A-01/A-02 (Alaska), T-03 (SNAP outreach) and first contacts for the others.
-        Half the clients referred in the last 5 days have not been reached yet."""
+        """A-01/A-02 (Alaska), T-03 (SNAP outreach) and first contacts for the others;
+        about one in eight late. Half the clients referred in the last 5 days have not
+        been reached yet."""
         r = rng.random
         if c.unreached:
             return
-        ref = c.ref
+        ref, today = c.ref, self.today
         roll = r()
         late = roll > 0.88
-        when = (
-            self.add_business_days(ref, 2 + int(r() * 4))
-            if late
-            else (ref if r() < 0.6 else self.next_business_day(ref))
-        )
-        when = min(when, self.today)
+        if late:
+            when = self.add_business_days(ref, 2 + int(r() * 4))
+        else:
+            when = ref if r() < 0.6 else self.next_business_day(ref)
+        when = min(when, today)
         if c.program in ALASKA and roll < 0.1:
             # A-02: not reachable by phone: voicemail, then the J016 notice with an EA time.
-            planned.append([ref, "Voicemail", False, False, False, "Engagement", None])
-            planned.append(
-                [
-                    self.next_business_day(ref) if ref < self.today else ref,
-                    "Letter",
-                    False,
-                    False,
-                    False,
-                    "Appointment notice",
-                    "J016 sent with EA appointment date and time",
-                ]
-            )
+            planned.append(_contact(ref, "Voicemail", purpose="Engagement"))
+            notice = self.next_business_day(ref) if ref < today else ref
+            planned.append(_contact(notice, "Letter", purpose="Appointment notice", notes=_J016))
             c.first_contact = ref
             return
         if c.program == SNAP:
             # T-03: outreach letter within 10 days of appearing in the outreach pool.
-            gap = 1 + int(r() * 8) if not late else 11 + int(r() * 10)
-            when = min(self.on_weekday(ref + gap, ref, self.today), self.today)
-            planned.append(
-                [
-                    when,
-                    "Letter",
-                    False,
-                    False,
-                    False,
-                    "Outreach",
-                    "Outreach letter with orientation date",
-                ]
-            )
-        elif c.program == CHOICES:
-            planned.append(
-                [when, "Letter", False, False, False, "Appointment notice", "Orientation notice"]
-            )
+            when = ref + (11 + int(r() * 10) if late else 1 + int(r() * 8))
+            when = min(self.on_weekday(when, ref, today), today)
+            note = "Outreach letter with orientation date"
+            planned.append(_contact(when, "Letter", purpose="Outreach", notes=note))
+        elif c.program == CHOICES:  # T-02: the orientation notice
+            note = "Orientation notice"
+            planned.append(_contact(when, "Letter", purpose="Appointment notice", notes=note))
         else:
             method = "In person" if c.program in (YOUTH, WORK_FIRST) or r() < 0.5 else "Phone"
-            planned.append([when, method, True, True, False, "Engagement", None])
+            planned.append(_contact(when, method, True, True, purpose="Engagement"))
         if late:
             c.quiet.append((ref, when - 1))
-        c.first_contact = ref if not late else when
+        c.first_contact = when if late else ref
 
     def _event_contacts(self, rng: random.Random, c: _Case, planned: list[list]) -> None:
+        """Contacts that answer an event: a missed activity (Oregon), a youth gone quiet,
+        an exit or a closure."""
         r = rng.random
         today = self.today
-        # O-06 / O-05 / O-07: attempts after missed activities (Oregon).
+        # O-06 / O-07: an attempt after each missed activity without a call ahead, mostly
+        # the same or next business day; O-05: one written and one in another format.
         for n, (missed, called) in enumerate(c.no_shows):
             if called:
                 continue
             roll = r()
-            pattern = n >= 1
-            if roll < 0.7:  # on time: same or next business day
+            if roll < 0.7:
                 first = missed if r() < 0.4 else self.next_business_day(missed)
-            elif roll < 0.88:  # late (O-07 for a pattern: up to 5 business days is fine)
-                first = self.add_business_days(missed, 2 + int(r() * (6 if pattern else 4)))
+            elif roll < 0.88:  # late (for a pattern, O-07 allows up to 5 business days)
+                first = self.add_business_days(missed, 2 + int(r() * (6 if n else 4)))
             else:
-                c.quiet.append((missed, today))
-                continue
+                first = today + 1  # no attempt yet
             if first > today:
                 c.quiet.append((missed, today))
                 continue
@@ -1658,79 +1596,39 @@ class _Generator:
             written = r() < 0.5
             method = "Postcard" if written else ("Phone" if r() < 0.7 else "Home visit")
             ok = not written and r() < 0.35
-            planned.append(
-                [
-                    first,
-                    method,
-                    ok,
-                    False,
-                    False,
-                    "Re-engagement",
-                    "Note about the missed activity and next scheduled date",
-                ]
-            )
+            note = "Note about the missed activity and next scheduled date"
+            planned.append(_contact(first, method, ok, purpose="Re-engagement", notes=note))
             second = self.add_business_days(first, 1 + int(r() * 4))
-            if second <= today and r() < 0.75:  # O-05: one written, one in another format
+            if second <= today and r() < 0.75:
                 method = ("Phone" if r() < 0.6 else "Home visit") if written else "Letter"
-                planned.append(
-                    [
-                        second,
-                        method,
-                        method != "Letter" and r() < 0.3,
-                        False,
-                        False,
-                        "Re-engagement",
-                        None,
-                    ]
-                )
-        # Y-05/Y-06: disengaged search for youth without activity for 30+ days.
+                ok = method != "Letter" and r() < 0.3
+                planned.append(_contact(second, method, ok, purpose="Re-engagement"))
+        # Y-05/Y-06: a youth without activity for 30+ days: the last visit, then calls,
+        # then the re-engagement letter (the home visit is an appointment).
         if c.youth_state == "countdown" and c.last_activity is not None:
-            c.quiet.append((c.last_activity + 1, today))
-            planned.append(
-                [c.last_activity, "In person", True, True, False, "Monthly review", None]
+            last = c.last_activity
+            c.quiet.append((last + 1, today))
+            planned.append(_contact(last, "In person", True, True, purpose="Monthly review"))
+            steps = (
+                (31 + int(r() * 5), "Phone", "No answer at primary or alternate number"),
+                (2, "Voicemail", None),
+                (5, "Letter", "Re-engagement letter to mailing and residence address"),
             )
-            o = self.on_weekday(c.last_activity + 31 + int(r() * 5), c.last_activity, today)
-            if o <= today:
-                planned.append(
-                    [
-                        o,
-                        "Phone",
-                        False,
-                        False,
-                        False,
-                        "Disengaged search",
-                        "No answer at primary or alternate number",
-                    ]
-                )
-                o = self.add_business_days(o, 2)
-                if o <= today:
-                    planned.append([o, "Voicemail", False, False, False, "Disengaged search", None])
-                o = self.add_business_days(o, 5)
-                if o <= today:
-                    planned.append(
-                        [
-                            o,
-                            "Letter",
-                            False,
-                            False,
-                            False,
-                            "Disengaged search",
-                            "Re-engagement letter to mailing and residence address",
-                        ]
-                    )
-        # Y-09 follow-up after a WIOA exit; A-26 post-TA contacts after an Alaska closure.
-        if (
-            c.closure is not None
-            and c.closure < today
-            and (c.program == YOUTH or (c.program in ALASKA and r() < 0.5))
-        ):
+            o = last
+            for days_later, method, note in steps:
+                o = self.on_weekday(o + days_later, o, today)
+                if o > today:
+                    break
+                planned.append(_contact(o, method, purpose="Disengaged search", notes=note))
+        # Y-09: follow-up after a WIOA exit; A-26: post-TA contacts after an Alaska closure.
+        closed = c.closure is not None and c.closure < today
+        if closed and (c.program == YOUTH or (c.program in ALASKA and r() < 0.5)):
             o = c.closure + 20 + int(r() * 40)
             while o <= today:
                 o = self.on_weekday(o, c.closure, today)
                 ok = r() < 0.7
-                planned.append(
-                    [o, "Phone" if ok else "Voicemail", ok, ok, False, "Follow-up", None]
-                )
+                method = "Phone" if ok else "Voicemail"
+                planned.append(_contact(o, method, ok, ok, purpose="Follow-up"))
                 o += 60 + int(r() * 60)
 
     def _monthly_contacts(
@@ -1743,14 +1641,10 @@ class _Generator:
         lo = c.first_contact + 1
         if c.youth_state == "countdown" and c.last_activity is not None:
             end = min(end, c.last_activity - 1)
-        if lo > end:
-            return
-        keys = range(self.month(end), self.month(lo) - 1, -1)
-        for key in keys:
+        for key in range(self.month(end), self.month(lo) - 1, -1):
             if key < self.last_month and r() > 0.93:
                 continue  # an older month with no contact: history is not perfect
-            a = max(lo, self.month_start(key))
-            b = min(end, self.month_end(key))
+            a, b = max(lo, self.month_start(key)), min(end, self.month_end(key))
             if a > b:
                 continue
             o = a + int(r() * (b - a + 1))
@@ -1762,36 +1656,28 @@ class _Generator:
             if program in ALASKA and not c.engaged:
                 # A-07: two attempts by two methods (phone, letter, home visit).
                 second = "Letter" if r() < 0.6 else "Home visit"
-                planned.append([o, "Phone", r() < 0.2, False, False, "Re-engagement", None])
-                o2 = min(o + 2 + int(r() * 8), b)
+                planned.append(_contact(o, "Phone", r() < 0.2, purpose="Re-engagement"))
+                ok = second == "Home visit" and r() < 0.2
                 planned.append(
-                    [
-                        o2,
-                        second,
-                        second == "Home visit" and r() < 0.2,
-                        False,
-                        False,
-                        "Re-engagement",
-                        None,
-                    ]
+                    _contact(min(o + 2 + int(r() * 8), b), second, ok, purpose="Re-engagement")
                 )
             elif program in ALASKA:
                 # A-06/A-11: a meaningful contact that includes an FSSP review.
                 method = "In person" if r() < 0.55 else "Phone"
-                planned.append([o, method, True, True, r() < 0.97, "Monthly review", None])
+                planned.append(_contact(o, method, True, True, r() < 0.97, "Monthly review"))
             elif program == YOUTH:
                 # Y-04: in person and two-way.
                 method = "In person" if r() < 0.85 else "School visit"
-                planned.append([o, method, True, True, False, "Monthly review", None])
+                planned.append(_contact(o, method, True, True, purpose="Monthly review"))
             elif program == JOBS:
                 method = ("Phone", "Home visit", "In person")[int(r() * 3)]
                 ok = r() < _SUCCESS[method]
-                planned.append([o, method, ok, ok, ok and r() < 0.6, "Monthly review", None])
+                planned.append(_contact(o, method, ok, ok, ok and r() < 0.6, "Monthly review"))
             else:
                 method = "Phone" if r() < 0.6 else "In person"
                 purpose = "Monthly review" if r() < 0.8 else "Work verification"
                 ok = r() < 0.9
-                planned.append([o, method, ok, ok and r() < 0.7, False, purpose, None])
+                planned.append(_contact(o, method, ok, ok and r() < 0.7, purpose=purpose))
 
     def _spoil_gap_months(self, c: _Case, contacts: list[list]) -> None:
         """Make sure nothing meets the monthly rule in the case's gap months."""
@@ -1808,65 +1694,58 @@ class _Generator:
                 if x[1] in ("In person", "School visit", "Home visit"):
                     x[1] = "Phone"  # Y-04: not in person
             elif program in (CHOICES, SNAP) and x[2]:
-                x[1], x[2], x[3] = "Voicemail", False, False  # T-15: no activity
+                x[1:5] = ["Voicemail", False, False, False]  # T-15: no activity
 
     # --- messy ---------------------------------------------------------------
 
     def inject_problems(self, data: DemoData) -> None:
         """The fixed set of problems documented in `generate`."""
         clients, contacts = data["Clients"], data["Contacts"]
-        headers = {name: schema.SHEETS[name].headers for name in ("Clients", "Contacts")}
+        last = len(clients) - 1
 
-        def put(sheet: str, index: int, column: str, value: object, problem: str) -> None:
-            data[sheet][index][headers[sheet].index(column)] = value
+        def note(sheet: str, index: int, column: str, problem: str) -> None:
+            value = data[sheet][index][schema.SHEETS[sheet].headers.index(column)]
             data.problems.append(InjectedProblem(sheet, index, column, value, problem))
 
+        def put(sheet: str, index: int, column: str, value: object, problem: str) -> None:
+            data[sheet][index][schema.SHEETS[sheet].headers.index(column)] = value
+            note(sheet, index, column, problem)
+
         put("Contacts", 0, "Date", "13/45/2026", "text that is not a date (month 13, day 45)")
-        put(
-            "Clients",
-            min(2, len(clients) - 1),
-            "Date of Birth",
-            "1/2/45",
-            "two-digit year: 1945 or 2045?",
-        )
-        put("Clients", min(3, len(clients) - 1), "Case Manager", None, "required value missing")
-        duplicate = list(clients[min(4, len(clients) - 1)])
-        duplicate[headers["Clients"].index("Referral Date")] = self.day(self.today - 3)
+        put("Clients", min(2, last), "Date of Birth", "1/2/45", "two-digit year: 1945 or 2045?")
+        put("Clients", min(3, last), "Case Manager", None, "required value missing")
+        duplicate = list(clients[min(4, last)])
+        duplicate[schema.CLIENTS.headers.index("Referral Date")] = self.day(self.today - 3)
         clients.append(duplicate)
-        data.problems.append(
-            InjectedProblem(
-                "Clients",
-                len(clients) - 1,
-                "Case ID",
-                duplicate[0],
-                f"duplicate Case ID {duplicate[0]} (the same case entered twice)",
-            )
-        )
-        ak = [c.case_id for c in self.cases if c.office.state == "AK"]
-        spaced_id = ak[1] if len(ak) > 1 else self.cases[0].case_id
-        index = next((i for i, row in enumerate(contacts) if row[0] == spaced_id and i > 0), None)
+        note("Clients", len(clients) - 1, "Case ID", "duplicate Case ID (the case entered twice)")
+        alaska = [c.case_id for c in self.cases if c.office.state == "AK"]
+        spaced = alaska[1] if len(alaska) > 1 else self.cases[0].case_id
+        index = next((i for i, row in enumerate(contacts) if row[0] == spaced and i > 0), None)
         if index is not None:
-            put("Contacts", index, "Case ID", f"  {spaced_id} ", "stray spaces around the Case ID")
-        unknown = "AK-999999"
+            put("Contacts", index, "Case ID", f"  {spaced} ", "stray spaces around the Case ID")
+        when = self.day(self.today - 2)
+        cm = self.cases[0].case_manager
         contacts.append(
-            [
-                unknown,
-                self.day(self.today - 2),
-                "Phone",
-                True,
-                True,
-                False,
-                "Engagement",
-                self.day(self.today - 2),
-                self.cases[0].case_manager,
-                None,
-            ]
+            ["AK-999999", when, "Phone", True, True, False, "Engagement", when, cm, None]
         )
-        data.problems.append(
-            InjectedProblem(
-                "Contacts", len(contacts) - 1, "Case ID", unknown, "contact for an unknown Case ID"
-            )
-        )
+        note("Contacts", len(contacts) - 1, "Case ID", "contact for an unknown Case ID")
+
+
+def _contact(
+    o: int,
+    method: str,
+    successful: bool = False,
+    meaningful: bool = False,
+    plan_reviewed: bool = False,
+    purpose: str = "Other",
+    notes: str | None = None,
+) -> list:
+    """A contact while being planned: [date, method, successful, meaningful, plan reviewed,
+    purpose, notes]; `_emit` adds the case, note-entered date and staff."""
+    return [o, method, successful, meaningful, plan_reviewed, purpose, notes]
+
+
+_J016 = "J016 sent with EA appointment date and time"
 
 
 # ---------------------------------------------------------------- entry point
@@ -1893,7 +1772,7 @@ def generate(
     seed: same seed, same rows.
     contacts_per_client: if given, the Contacts sheet gets about n_clients times this many
         rows (shared out in proportion to the months each case has been open), e.g. for
-        benchmarks; by default each case gets the contacts its story needs (about 8).
+        benchmarks; by default each case gets the contacts its story needs (about 10).
     messy: if True, inject exactly these problems, each also listed in `.problems`
         (sheet, 0-based row index, column, value, problem):
         1. Contacts row 0, Date = "13/45/2026" (text, not a date).
@@ -1906,19 +1785,27 @@ def generate(
         6. A Contacts row appended for Case ID "AK-999999", which no client has.
     """
     gen = _Generator(n_clients, as_of, seed, contacts_per_client)
-    gen.make_cases()
-    services = gen.service_rows()  # sets the EA, orientation, ISS and youth exit dates
-    plans = gen.plan_rows()  # sets the FSSP dates read by the appointments
-    appointments = gen.appointment_rows()  # sets the no-shows read by the contacts
-    data = DemoData()
-    data["Branches"] = gen.branch_rows()
-    data["Staff"] = gen.staff_rows()
-    data["Clients"] = gen.client_rows()
-    data["Contacts"] = gen.contact_rows()
-    data["Appointments"] = appointments
-    data["Hours"] = gen.hours_rows()
-    data["Services"] = services
-    data["Plans"] = plans
-    if messy:
-        gen.inject_problems(data)
+    # Millions of small lists and no reference cycles: the cyclic collector would only
+    # rescan them over and over (about a quarter of the time at benchmark sizes).
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        gen.make_cases()
+        services = gen.service_rows()  # sets the EA, orientation, ISS and youth exit dates
+        plans = gen.plan_rows()  # sets the FSSP dates read by the appointments
+        appointments = gen.appointment_rows()  # sets the no-shows read by the contacts
+        data = DemoData()
+        data["Branches"] = gen.branch_rows()
+        data["Staff"] = gen.staff_rows()
+        data["Clients"] = gen.client_rows()
+        data["Contacts"] = gen.contact_rows()
+        data["Appointments"] = appointments
+        data["Hours"] = gen.hours_rows()
+        data["Services"] = services
+        data["Plans"] = plans
+        if messy:
+            gen.inject_problems(data)
+    finally:
+        if collecting:
+            gc.enable()
     return data

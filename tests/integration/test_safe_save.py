@@ -402,6 +402,7 @@ def test_any_change_since_the_snapshot_refuses_the_save(book: Path, change: str)
         ("~$caseload.xlsx", "José Muñoz-Ibáñez", False),
         ("~$seload.xlsx", "Maria Lopez", True),  # long names: first two characters cut
     ],
+    ids=["excel", "excel accented name", "word-style shortened name"],
 )
 def test_an_office_owner_file_blocks_the_save_and_the_message_names_the_user(
     book: Path, owner_name: str, user: str, word_layout: bool
@@ -426,7 +427,11 @@ def test_an_office_owner_file_blocks_the_save_and_the_message_names_the_user(
     assert backups_of(book) == []
 
 
-@pytest.mark.parametrize("content", [b"", b"\xff" * 3, os.urandom(165)])
+@pytest.mark.parametrize(
+    "content",
+    [b"", b"\xff" * 3, bytes(range(256))[::-1][:165]],
+    ids=["empty", "too short", "garbage"],
+)
 def test_an_unreadable_owner_file_still_means_the_workbook_is_open(
     book: Path, content: bytes
 ) -> None:
