@@ -19,6 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
+import struct
 import zipfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -27,14 +28,13 @@ from xml.sax.saxutils import escape
 
 from lxml import etree
 
-from pyxl.adapters.workbook_reader import NS, column_letter, sheet_parts
+from pyxl.adapters.workbook_reader import NS, column_index, column_letter, sheet_parts
 
 Value = str | int | float | dt.date | None
 MAIN = NS["m"]
 _ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _FORMULA_START = tuple("=+-@\t\r\n") + tuple("＝＋－＠")
 _EPOCH = {False: dt.date(1899, 12, 30), True: dt.date(1904, 1, 1)}
-_CELL_REF = re.compile(r"([A-Z]+)(\d+)")
 _MAX_CELL_TEXT = 32_767
 
 
@@ -190,11 +190,39 @@ def _set_range_end(ref: str, last_row: int, first_data_row: int) -> str:
     return " ".join(pieces)
 
 
+_ROW = re.compile(rb'<row r="(\d+)"([^>]*?)(?:/>|>(.*?)</row>)', re.S)
+_SPANS = re.compile(rb'\s+spans="[^"]*"')
+_CELL = re.compile(rb'<c r="([A-Z]+)\d+"[^>]*?(?:/>|>.*?</c>)', re.S)
+_EMPTY = b"<sheetData/>"
+
+
+def _split_sheet_data(sheet_xml: bytes) -> tuple[etree._Element, bytes]:
+    """The sheet without its rows (small, parsed) and the raw bytes of its rows."""
+    empty = sheet_xml.find(b"<sheetData/>")
+    if empty >= 0:
+        start, end, rows = empty, empty + len(_EMPTY), b""
+    else:
+        start = sheet_xml.find(b"<sheetData>")
+        end = sheet_xml.rfind(b"</sheetData>")
+        if start < 0 or end < 0:
+            raise ValueError("the sheet has no sheetData")
+        rows = sheet_xml[start + len(b"<sheetData>") : end]
+        end += len(b"</sheetData>")
+    shell = etree.fromstring(sheet_xml[:start] + _EMPTY + sheet_xml[end:])
+    return shell, rows
+
+
+def _join_sheet_data(shell: etree._Element, rows: bytes) -> bytes:
+    xml = _xml(shell)
+    at = xml.index(_EMPTY)
+    return xml[:at] + b"<sheetData>" + rows + b"</sheetData>" + xml[at + len(_EMPTY) :]
+
+
 def _replace_table_rows(
     sheet_xml: bytes, table_xml: bytes | None, rows: Sequence[Sequence[Value]], cells: _CellWriter
 ) -> tuple[bytes, bytes | None]:
-    sheet = etree.fromstring(sheet_xml)
-    cells.column_styles = _column_styles(sheet)
+    shell, old_rows = _split_sheet_data(sheet_xml)
+    cells.column_styles = _column_styles(shell)
     table = etree.fromstring(table_xml) if table_xml else None
     header_row = 1
     width = max((len(r) for r in rows), default=1)
@@ -204,23 +232,21 @@ def _replace_table_rows(
         width = len(table.findall("m:tableColumns/m:tableColumn", NS))
     first_data = header_row + 1
     last = header_row + max(len(rows), 1)
-    sheet_data = sheet.find("m:sheetData", NS)
-    kept = [r for r in sheet_data if int(r.get("r")) <= header_row]
-    pieces = []
+    kept = []
+    for m in _ROW.finditer(old_rows):
+        if int(m.group(1)) > header_row:
+            break
+        kept.append(m.group(0))
+    letters = [column_letter(c) for c in range(width)]
+    pieces = [b"".join(kept).decode()]
     for offset, row in enumerate(rows):
         r = first_data + offset
-        body = "".join(cells.xml(f"{column_letter(c)}{r}", c, v) for c, v in enumerate(row))
+        body = "".join(cells.xml(f"{letters[c]}{r}", c, v) for c, v in enumerate(row))
         pieces.append(f'<row r="{r}">{body}</row>')
-    new_rows = etree.fromstring(f'<sheetData xmlns="{MAIN}">{"".join(pieces)}</sheetData>')
-    for child in list(sheet_data):
-        sheet_data.remove(child)
-    for row in (*kept, *new_rows):
-        sheet_data.append(row)
-    last_col = column_letter(width - 1)
-    dimension = sheet.find("m:dimension", NS)
+    dimension = shell.find("m:dimension", NS)
     if dimension is not None:
-        dimension.set("ref", f"A1:{last_col}{last}")
-    for cf in sheet.findall("m:conditionalFormatting", NS):
+        dimension.set("ref", f"A1:{letters[-1]}{last}")
+    for cf in shell.findall("m:conditionalFormatting", NS):
         cf.set("sqref", _set_range_end(cf.get("sqref"), last, first_data))
     new_table = None
     if table is not None:
@@ -230,53 +256,89 @@ def _replace_table_rows(
         if auto is not None:
             auto.set("ref", ref)
         new_table = _xml(table)
-    return _xml(sheet), new_table
+    return _join_sheet_data(shell, "".join(pieces).encode()), new_table
 
 
 def _set_columns(sheet_xml: bytes, update: ColumnValues, cells: _CellWriter) -> bytes:
-    sheet = etree.fromstring(sheet_xml)
-    cells.column_styles = _column_styles(sheet)
+    shell, rows = _split_sheet_data(sheet_xml)
+    cells.column_styles = _column_styles(shell)
     wanted = set(update.columns)
-    for row in sheet.find("m:sheetData", NS):
-        r = int(row.get("r"))
+    letters = {c: column_letter(c) for c in update.columns}
+
+    first_wanted = min(wanted)
+    drop = re.compile(
+        rb'<c r="(?:%s)\d+"[^>]*?(?:/>|>.*?</c>)' % b"|".join(letters[c].encode() for c in wanted),
+        re.S,
+    )
+
+    def rewrite(m: re.Match[bytes]) -> bytes:
+        r = int(m.group(1))
         if r < update.first_row or r > update.last_row:
-            continue
-        for c in list(row):
-            m = _CELL_REF.match(c.get("r", ""))
-            if m and _column_number(m.group(1)) in wanted:
-                row.remove(c)
+            return m.group(0)
+        body = drop.sub(b"", m.group(3) or b"")
         values = update.values.get(r)
+        new = b""
         if values is not None:
-            new = [
-                cells.xml(f"{column_letter(col)}{r}", col, v)
-                for col, v in zip(update.columns, values, strict=True)
-            ]
-            frag = etree.fromstring(f'<row xmlns="{MAIN}">{"".join(new)}</row>')
-            for cell in frag:
-                _insert_in_order(row, cell)
-        row.attrib.pop("spans", None)  # a hint only; stale spans are worse than none
-    return _xml(sheet)
+            new = "".join(
+                cells.xml(f"{letters[col]}{r}", col, value)
+                for col, value in zip(update.columns, values, strict=True)
+            ).encode()
+        last = body.rfind(b'<c r="')
+        if (
+            last >= 0
+            and column_index(_LETTERS.match(body, last + 6).group(0).decode()) > first_wanted
+        ):
+            body = _in_column_order(body + new)  # cells to the right: rare, sort them
+        else:
+            body += new
+        # The row keeps its height, style and hidden flag; `spans` goes: a stale hint is worse
+        # than none.
+        attributes = _SPANS.sub(b"", m.group(2)).rstrip(b"/")
+        return b'<row r="%d"%s>%s</row>' % (r, attributes, body)
+
+    return _join_sheet_data(shell, _ROW.sub(rewrite, rows))
 
 
-def _column_number(letters: str) -> int:
-    n = 0
-    for ch in letters:
-        n = n * 26 + ord(ch) - 64
-    return n - 1
+_LETTERS = re.compile(rb"[A-Z]+")
 
 
-def _insert_in_order(row: etree._Element, cell: etree._Element) -> None:
-    col = _column_number(_CELL_REF.match(cell.get("r")).group(1))
-    for i, existing in enumerate(row):
-        m = _CELL_REF.match(existing.get("r", ""))
-        if m and _column_number(m.group(1)) > col:
-            row.insert(i, cell)
-            return
-    row.append(cell)
+def _in_column_order(cells_xml: bytes) -> bytes:
+    found = [(column_index(c.group(1).decode()), c.group(0)) for c in _CELL.finditer(cells_xml)]
+    found.sort(key=lambda pair: pair[0])
+    return b"".join(x for _, x in found)
 
 
 def _xml(element: etree._Element) -> bytes:
     return etree.tostring(element, xml_declaration=True, encoding="UTF-8", standalone=True)
+
+
+def _copy_compressed(
+    source: zipfile.ZipFile, target: zipfile.ZipFile, info: zipfile.ZipInfo
+) -> None:
+    """Copy a member's compressed bytes as they are: no inflate, no deflate.
+
+    Most of a big workbook is members pyxl leaves alone (the input sheets); copying them raw
+    keeps them bit-identical and saves seconds. zipfile has no public call for it, so this
+    writes the local header itself and registers the entry for the central directory.
+    """
+    fp = source.fp
+    assert fp is not None and target.fp is not None
+    fp.seek(info.header_offset)
+    header = fp.read(zipfile.sizeFileHeader)
+    name_length, extra_length = struct.unpack("<HH", header[26:30])
+    fp.seek(info.header_offset + zipfile.sizeFileHeader + name_length + extra_length)
+    raw = fp.read(info.compress_size)
+    entry = zipfile.ZipInfo(info.filename, date_time=info.date_time)
+    entry.compress_type = info.compress_type
+    entry.external_attr = info.external_attr
+    entry.CRC, entry.compress_size, entry.file_size = info.CRC, info.compress_size, info.file_size
+    entry.flag_bits = info.flag_bits & ~0x08  # sizes go in the header, no data descriptor
+    entry.header_offset = target.fp.tell()
+    target.fp.write(entry.FileHeader(zip64=None))
+    target.fp.write(raw)
+    target.filelist.append(entry)
+    target.NameToInfo[entry.filename] = entry
+    target.start_dir = target.fp.tell()
 
 
 def apply_patch(data: bytes, patch: Patch) -> bytes:
@@ -288,10 +350,10 @@ def apply_patch(data: bytes, patch: Patch) -> bytes:
     replaced: dict[str, bytes] = {}
     for name, update in patch.tables.items():
         part = parts[name]
-        sheet = etree.fromstring(source.read(part))
-        table_part = _table_part(source, part, sheet)
+        sheet_xml = source.read(part)
+        table_part = _table_part(source, part, _split_sheet_data(sheet_xml)[0])
         table_xml = source.read(table_part) if table_part else None
-        new_sheet, new_table = _replace_table_rows(source.read(part), table_xml, update.rows, cells)
+        new_sheet, new_table = _replace_table_rows(sheet_xml, table_xml, update.rows, cells)
         replaced[part] = new_sheet
         if table_part and new_table is not None:
             replaced[table_part] = new_table
@@ -305,7 +367,8 @@ def apply_patch(data: bytes, patch: Patch) -> bytes:
         for info in source.infolist():
             body = replaced.get(info.filename)
             if body is None:
-                body = source.read(info.filename)
+                _copy_compressed(source, target, info)
+                continue
             new_info = zipfile.ZipInfo(info.filename, date_time=info.date_time)
             new_info.compress_type = zipfile.ZIP_DEFLATED
             new_info.external_attr = info.external_attr

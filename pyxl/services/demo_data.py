@@ -42,16 +42,8 @@ __all__ = [
 ]
 
 AS_OF = date(2026, 11, 23)
-SHEET_NAMES = (
-    "Branches",
-    "Staff",
-    "Clients",
-    "Contacts",
-    "Appointments",
-    "Hours",
-    "Services",
-    "Plans",
-)
+# The two reference sheets a demo needs, then every input sheet, in workbook order.
+SHEET_NAMES = ("Branches", "Staff", *(sheet.name for sheet in schema.INPUT_SHEETS))
 HOURS_WEEKS = 10  # weeks of Hours kept per client: all of last month (A-23) and this month (T-05)
 
 WORK_FIRST = model.Program.ATAP_WORK_FIRST.value
@@ -526,6 +518,10 @@ class _Case:
 
 
 class _Generator:
+    """Builds the caseload in dependency order: cases, then services (EA, orientation,
+    ISS and youth exit dates), plans (FSSP dates), appointments (no-shows), and last the
+    hours and contacts, which read what the others decided."""
+
     def __init__(self, n_clients: int, as_of: date, seed: int, contacts_per_client: float | None):
         if n_clients < 1:
             raise ValueError("n_clients must be at least 1")
