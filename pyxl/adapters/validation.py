@@ -11,10 +11,12 @@ Nothing here changes the workbook.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import operator
 import re
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
 
@@ -211,15 +213,26 @@ def _adapter(sheet: Sheet) -> TypeAdapter:
 
 @dataclass
 class SheetRows:
-    """The valid rows of one sheet, as dicts by field name, with their 1-based sheet rows."""
+    """The valid rows of one sheet as tuples (one value per validated column, by `names`),
+    with their 1-based sheet rows."""
 
     sheet: Sheet
-    rows: list[dict[str, Any]] = field(default_factory=list)
+    rows: list[tuple] = field(default_factory=list)
     row_numbers: list[int] = field(default_factory=list)
+    names: tuple[str, ...] = ()  # field name (or header) of each tuple position
     header_row: int = schema.HEADER_ROW
     present: bool = True
     positions: dict[str, int] = field(default_factory=dict)  # header -> 0-based column
     typed_keys: dict[str, int] = field(default_factory=dict)  # key as typed -> first row
+
+    def column(self, name: str) -> list[Any]:
+        """Every valid row's value of one field."""
+        at = self.names.index(name)
+        return [row[at] for row in self.rows]
+
+    def keep(self, mask: list[bool]) -> None:
+        self.rows = [r for r, k in zip(self.rows, mask, strict=True) if k]
+        self.row_numbers = [n for n, k in zip(self.row_numbers, mask, strict=True) if k]
 
     def cell(self, header: str, row: int) -> str:
         i = self.positions.get(header)
@@ -288,69 +301,58 @@ def read_sheet(raw: RawSheet | None, sheet: Sheet, problems: list[Problem]) -> S
     if any(c.required and c.header not in positions for c in sheet.columns):
         return out
     covered = {(r, c): address for r, c, address in raw.merged_cells()}
-    special_rows = {r for r, _ in raw.errors} | {r for r, _ in covered}
-    cells = [(c, positions.get(c.header)) for c in columns]
-    kinds = [c.kind for c in columns]
-    earliest = [EARLIEST_YEAR.get(c.field or "", 2000) for c in columns]
-    # Values of dropdown columns repeat: remember how each clean one reads.
-    memo: list[dict[object, object]] = [{} for _ in columns]
+    special = set(raw.errors) | set(covered)
+    special_rows = {r for r, _ in special}
 
-    cleaned: list[tuple] = []
-    numbers: list[int] = []
-    for r in range(header_row + 1, len(raw.values)):
-        values = raw.values[r]
-        width = len(values)
-        row_values = [values[i] if i is not None and i < width else "" for _, i in cells]
-        if r not in special_rows and all(v == "" for v in row_values):
-            continue  # blank row
-        row_ok = True
-        converted = []
-        careful_row = r in special_rows
-        for j, value in enumerate(row_values):
-            kind = kinds[j]
-            # Fast paths for the common, clean cases; anything else goes the careful way.
-            if careful_row:
-                result = _MISS
-            elif value == "":
-                result = None
-            elif kind == "date" and type(value) is dt.date and earliest[j] <= value.year <= 2100:
-                result = value
-            elif kind == "text" and type(value) is str and _clean_text(value):
-                result = value
-            else:
-                result = memo[j].get(value, _MISS)
-            if result is _MISS:
-                result, ok = _careful(
-                    sheet,
-                    columns[j],
-                    cells[j][1],
-                    r,
-                    value,
-                    raw,
-                    covered,
-                    problems,
-                    memo[j] if kind in _MEMO_KINDS else None,
-                )
-                row_ok &= ok
-            if result is None and columns[j].required:
-                if value == "" and (r, cells[j][1]) not in raw.errors:
-                    problems.append(
-                        _problem(
-                            sheet,
-                            columns[j],
-                            cells[j][1],
-                            r,
-                            "error",
-                            value,
-                            f"{columns[j].header} is required but blank; the row is left out until fixed",
+    # Column by column: the kind of check is chosen once per column, not once per cell.
+    body = raw.values[header_row + 1 :]
+    kept = [
+        k
+        for k, row in enumerate(body)
+        if row.count("") != len(row) or header_row + 1 + k in special_rows
+    ]
+    rows = [body[k] for k in kept]
+    sheet_rows = [header_row + 1 + k for k in kept]  # 0-based sheet rows
+    ok = [True] * len(rows)
+    converted_columns = []
+    for column in columns:
+        i = positions.get(column.header)
+        values = [row[i] for row in rows] if i is not None else [""] * len(rows)
+        memo = _memo(column)
+        converted = _fast_column(column, values, memo)
+        careful = [k for k, v in enumerate(converted) if v is _MISS]
+        if i is not None and special:
+            careful += [k for k, r in enumerate(sheet_rows) if (r, i) in special]
+        for k in sorted(set(careful)):
+            converted[k], good = _careful(
+                sheet, column, i, sheet_rows[k], values[k], raw, covered, problems, memo
+            )
+            ok[k] = ok[k] and good
+        if column.required:
+            for k, v in enumerate(converted):
+                if v is None:
+                    ok[k] = False
+                    if values[k] == "" and (sheet_rows[k], i) not in raw.errors:
+                        problems.append(
+                            _problem(
+                                sheet,
+                                column,
+                                i,
+                                sheet_rows[k],
+                                "error",
+                                "",
+                                f"{column.header} is required but blank; "
+                                "the row is left out until fixed",
+                            )
                         )
-                    )
-                row_ok = False
-            converted.append(result)
-        if row_ok:
-            cleaned.append(tuple(converted))
-            numbers.append(r + 1)
-    good = _validate_rows(sheet, columns, positions, cleaned, numbers, problems)
+        default = _blank_default(sheet, column)
+        if default is not None:
+            converted = [default if v is None else v for v in converted]
+        converted_columns.append(converted)
+    cleaned = [t for t, good in zip(zip(*converted_columns), ok, strict=True) if good]
+    numbers = [r + 1 for r, good in zip(sheet_rows, ok, strict=True) if good]
+
+    good_rows = _validate_rows(sheet, columns, positions, cleaned, numbers, problems)
     if sheet.key:
         # Every key typed, valid row or not: child rows of a rejected row wait for its fix.
         k = positions[sheet.key]
@@ -358,19 +360,59 @@ def read_sheet(raw: RawSheet | None, sheet: Sheet, problems: list[Problem]) -> S
             values = raw.values[r]
             if k < len(values) and values[k] != "":
                 out.typed_keys[_key(values[k])] = r + 1
-    names = [c.field or c.header for c in columns]
-    for tup, number in good:
-        out.rows.append(dict(zip(names, tup, strict=True)))
-        out.row_numbers.append(number)
+    out.names = tuple(c.field or c.header for c in columns)
+    out.rows = [t for t, _ in good_rows]
+    out.row_numbers = [n for _, n in good_rows]
     return out
 
 
+def _blank_default(sheet: Sheet, column: Column) -> object:
+    """What a blank optional cell means, from the domain's defaults (Engaged blank = engaged)."""
+    kind = DOMAIN_TYPES.get(sheet.name)
+    if kind is None or column.required or column.field is None:
+        return None
+    default = {f.name: f.default for f in dataclasses.fields(kind)}.get(column.field)
+    return None if default in (None, "", dataclasses.MISSING) else default
+
+
+def _memo(column: Column) -> dict[object, object] | None:
+    """Dropdown values repeat: the clean readings, seeded with the list itself."""
+    if column.kind == "bool" or column.choices == "YesNo":
+        return {"Yes": True, "No": False, True: True, False: False}
+    if column.kind == "choice":
+        return {c: c for c in schema.LISTS.get(column.choices or "", ())}
+    return None
+
+
+def _fast_column(column: Column, values: list[object], memo: dict | None) -> list[object]:
+    """Read the clean, common cells of a column; _MISS marks the cells to read carefully."""
+    if memo is not None:
+        if column.kind == "choice" and column.choices in schema.TABLE_LISTS:
+            return [
+                None if v == "" else v if type(v) is str and _clean_text(v) else _MISS
+                for v in values
+            ]
+        return [None if v == "" else memo.get(v, _MISS) for v in values]
+    if column.kind == "date":
+        lo = EARLIEST_YEAR.get(column.field or "", 2000)
+        return [
+            v if type(v) is dt.date and lo <= v.year <= LATEST_YEAR else None if v == "" else _MISS
+            for v in values
+        ]
+    if column.kind == "text":
+        return [
+            v if type(v) is str and _clean_text(v) else None if v == "" else _MISS for v in values
+        ]
+    if column.kind in {"number", "int"}:
+        return [v if type(v) is float else None if v == "" else _MISS for v in values]
+    return [None if v == "" else _MISS for v in values]
+
+
 _MISS = object()
-_MEMO_KINDS = {"choice", "bool"}
 
 
 def _clean_text(value: str) -> bool:
-    return value.isprintable() and value == value.strip() and "  " not in value
+    return value != "" and value.isprintable() and value == value.strip() and "  " not in value
 
 
 def _problem(
@@ -541,24 +583,34 @@ def validate_workbook(raw: RawWorkbook, defaults: Settings, as_of: dt.date) -> V
         for s in (*schema.INPUT_SHEETS, *schema.REFERENCE_SHEETS)
     }
     client_rows = _check_keys(sheets, problems)
-    objects: dict[str, tuple] = {}
-    for name, kind in DOMAIN_TYPES.items():
-        rows = []
-        for row in sheets[name].rows:
-            # Blanks are left out so that the domain's defaults apply (Engaged blank = engaged).
-            values = {k: v for k, v in row.items() if v is not None and k in _FIELDS[kind]}
-            if name == "Clients":
-                values["program"] = model.Program(values["program"])
-            rows.append(kind(**values))
-        objects[CASELOAD_FIELDS[name]] = tuple(rows)
+    objects = {
+        CASELOAD_FIELDS[name]: _to_domain(sheets[name], kind) for name, kind in DOMAIN_TYPES.items()
+    }
     caseload = model.Caseload(**objects)
     _check_references(sheets, problems, as_of)
     settings = _read_settings(sheets["Settings"], defaults, problems)
-    problems.sort(key=lambda p: (_SHEET_ORDER.get(p.sheet, 99), p.row, p.cell))
+    problems.sort(key=lambda p: (_SHEET_ORDER.get(p.sheet, 99), p.row, len(p.cell), p.cell))
     return ValidatedWorkbook(caseload, settings, problems, client_rows, sheets)
 
 
-_FIELDS = {k: set(k.__dataclass_fields__) for k in DOMAIN_TYPES.values()}  # type: ignore[attr-defined]
+def _to_domain(rows: SheetRows, kind: type) -> tuple:
+    """Domain objects from valid rows; a field left blank takes the domain's default."""
+    fields = dataclasses.fields(kind)
+    at = [rows.names.index(f.name) if f.name in rows.names else None for f in fields]
+    values: Iterable[tuple] = rows.rows
+    if "program" in rows.names:
+        p = rows.names.index("program")
+        values = ((*t[:p], model.Program(t[p]), *t[p + 1 :]) for t in values)
+    if None not in at and all(f.default != "" for f in fields):
+        pick = operator.itemgetter(*at)
+        return tuple(kind(*pick(t)) for t in values)
+    defaults = [None if f.default is dataclasses.MISSING else f.default for f in fields]
+    return tuple(
+        kind(*(d if i is None or t[i] is None else t[i] for i, d in zip(at, defaults, strict=True)))
+        for t in values
+    )
+
+
 _SHEET_ORDER = {s.name: i for i, s in enumerate(schema.ALL_SHEETS)}
 
 
@@ -571,55 +623,60 @@ def _check_keys(sheets: dict[str, SheetRows], problems: list[Problem]) -> dict[s
     for name in ("Clients", "Branches", "Staff", "Settings"):
         rows = sheets[name]
         key_col = rows.sheet.key
-        if key_col is None:
+        if key_col is None or not rows.rows:
             continue
-        field_name = rows.sheet.column(key_col).field or key_col
         first: dict[str, int] = {}
-        keep = []
-        for row, number in zip(rows.rows, rows.row_numbers, strict=True):
-            k = _key(row[field_name])
+        mask = []
+        for value, number in zip(
+            rows.column(rows.sheet.column(key_col).field or key_col), rows.row_numbers, strict=True
+        ):
+            k = _key(value)
+            mask.append(k not in first)
             if k in first:
                 problems.append(
                     rows.problem(
                         number,
                         key_col,
                         "error",
-                        row[field_name],
-                        f"duplicate {key_col} {row[field_name]!r} (first on row {first[k]}); "
+                        value,
+                        f"duplicate {key_col} {value!r} (first on row {first[k]}); "
                         "this row is ignored until one of them is changed",
                     )
                 )
-                continue
-            first[k] = number
-            keep.append((row, number))
-        rows.rows = [r for r, _ in keep]
-        rows.row_numbers = [n for _, n in keep]
+            else:
+                first[k] = number
+        rows.keep(mask)
     clients = sheets["Clients"]
-    case_rows = {
-        row["case_id"]: n for row, n in zip(clients.rows, clients.row_numbers, strict=True)
-    }
+    case_rows = (
+        dict(zip(clients.column("case_id"), clients.row_numbers, strict=True))
+        if clients.rows
+        else {}
+    )
     for sheet in schema.INPUT_SHEETS[1:]:
         rows = sheets[sheet.name]
-        keep = []
+        if not rows.rows:
+            continue
+        mask = []
         waiting: dict[str, list[int]] = {}
-        for row, number in zip(rows.rows, rows.row_numbers, strict=True):
-            if row["case_id"] not in case_rows and _key(row["case_id"]) in clients.typed_keys:
-                waiting.setdefault(row["case_id"], []).append(number)
+        for case_id, number in zip(rows.column("case_id"), rows.row_numbers, strict=True):
+            known = case_id in case_rows
+            mask.append(known)
+            if known:
                 continue
-            if row["case_id"] not in case_rows:
-                problems.append(
-                    rows.problem(
-                        number,
-                        "Case ID",
-                        "error",
-                        row["case_id"],
-                        f"Case ID {row['case_id']!r} is not on the Clients sheet; row ignored",
-                    )
+            if _key(case_id) in clients.typed_keys:
+                waiting.setdefault(case_id, []).append(number)
+                continue
+            problems.append(
+                rows.problem(
+                    number,
+                    "Case ID",
+                    "error",
+                    case_id,
+                    f"Case ID {case_id!r} is not on the Clients sheet; row ignored",
                 )
-                continue
-            keep.append((row, number))
+            )
         for case_id, numbers in waiting.items():
-            first = clients.typed_keys[_key(case_id)]
+            first_row = clients.typed_keys[_key(case_id)]
             problems.append(
                 rows.problem(
                     numbers[0],
@@ -627,11 +684,10 @@ def _check_keys(sheets: dict[str, SheetRows], problems: list[Problem]) -> dict[s
                     "warning",
                     case_id,
                     f"{len(numbers)} {sheet.name} row(s) of case {case_id!r} (rows "
-                    f"{_ranges(numbers)}) are left out until its Clients row {first} is fixed",
+                    f"{_ranges(numbers)}) are left out until its Clients row {first_row} is fixed",
                 )
             )
-        rows.rows = [r for r, _ in keep]
-        rows.row_numbers = [n for _, n in keep]
+        rows.keep(mask)
     return case_rows
 
 
@@ -649,54 +705,64 @@ def _ranges(numbers: list[int]) -> str:
 def _check_references(
     sheets: dict[str, SheetRows], problems: list[Problem], as_of: dt.date
 ) -> None:
-    branches = {r["name"] for r in sheets["Branches"].rows}
-    calendars = {r["calendar"] for r in sheets["Holidays"].rows}
-    staff = {r["Case Manager"] for r in sheets["Staff"].rows}
+    def values(sheet: str, name: str) -> list[Any]:
+        rows = sheets[sheet]
+        return rows.column(name) if rows.rows else []
+
+    branches = set(values("Branches", "name"))
+    calendars = set(values("Holidays", "calendar"))
+    staff = set(values("Staff", "Case Manager"))
     branch_rows = sheets["Branches"]
-    for row, number in zip(branch_rows.rows, branch_rows.row_numbers, strict=True):
-        if row["calendar"] not in calendars:
+    for calendar, number in zip(
+        values("Branches", "calendar"), branch_rows.row_numbers, strict=True
+    ):
+        if calendar not in calendars:
             problems.append(
                 branch_rows.problem(
                     number,
                     "Calendar",
                     "warning",
-                    row["calendar"],
-                    f"no holidays for calendar {row['calendar']!r} on the Holidays sheet: "
+                    calendar,
+                    f"no holidays for calendar {calendar!r} on the Holidays sheet: "
                     "business days skip weekends only",
                 )
             )
     clients = sheets["Clients"]
-    for row, number in zip(clients.rows, clients.row_numbers, strict=True):
-        if row["branch"] not in branches:
+    for branch, manager, number in zip(
+        values("Clients", "branch"),
+        values("Clients", "case_manager"),
+        clients.row_numbers,
+        strict=True,
+    ):
+        if branch not in branches:
             problems.append(
                 clients.problem(
                     number,
                     "Branch",
                     "warning",
-                    row["branch"],
-                    f"branch {row['branch']!r} is not on the Branches sheet: "
-                    "business days skip weekends only",
+                    branch,
+                    f"branch {branch!r} is not on the Branches sheet: business days skip weekends only",
                 )
             )
-        if staff and row["case_manager"] not in staff:
+        if staff and manager not in staff:
             problems.append(
                 clients.problem(
                     number,
                     "Case Manager",
                     "warning",
-                    row["case_manager"],
-                    f"{row['case_manager']!r} is not on the Staff sheet",
+                    manager,
+                    f"{manager!r} is not on the Staff sheet",
                 )
             )
     contacts = sheets["Contacts"]
-    for row, number in zip(contacts.rows, contacts.row_numbers, strict=True):
-        if row["date"] > as_of:
+    for day, number in zip(values("Contacts", "date"), contacts.row_numbers, strict=True):
+        if day > as_of:
             problems.append(
                 contacts.problem(
                     number,
                     "Date",
                     "warning",
-                    row["date"],
+                    day,
                     f"contact dated after {as_of.isoformat()}: it will count only from then",
                 )
             )
@@ -704,8 +770,8 @@ def _check_references(
 
 def _read_settings(rows: SheetRows, defaults: Settings, problems: list[Problem]) -> Settings:
     overrides = {}
-    for row, number in zip(rows.rows, rows.row_numbers, strict=True):
-        name, value = row["Setting"], row["Value"]
+    names, values = (rows.column("Setting"), rows.column("Value")) if rows.rows else ([], [])
+    for name, value, number in zip(names, values, rows.row_numbers, strict=True):
         spec = defaults.specs.get(name)
         if spec is None:
             problems.append(

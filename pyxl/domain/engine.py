@@ -12,6 +12,7 @@ so "the first evidence on or after a date, for every case" is one searchsorted.
 from __future__ import annotations
 
 import datetime as dt
+import typing
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -20,7 +21,7 @@ import numpy as np
 
 from pyxl.domain.calendar import BusinessCalendar, edate_array, eomonth_array
 from pyxl.domain.model import PLANNED_GAP_REASONS, STATUS_ORDER, Caseload, Status
-from pyxl.domain.obligations import Obligation
+from pyxl.domain.obligations import Obligation, nothing_yet
 from pyxl.domain.reference import WEEKENDS_ONLY, period_bounds, quarter_end_after
 from pyxl.domain.rules import TABLES, Clock, Evidence, Rule, RuleBook, Settings
 
@@ -34,6 +35,21 @@ def _ords(values: Sequence[dt.date | None]) -> np.ndarray:
     return np.fromiter((d.toordinal() if d else 0 for d in values), I64, len(values))
 
 
+def _column_array(rows: Sequence[object], name: str) -> np.ndarray:
+    """One attribute of every row as an array: dates as ordinals, bools as bools, else objects.
+
+    The kind comes from the field's type, not from the values, so a column that is blank
+    on every row still has the right kind.
+    """
+    values = [getattr(r, name) for r in rows]
+    hint = typing.get_type_hints(type(rows[0])).get(name) if rows else None
+    if hint is not None and dt.date in typing.get_args(hint) + (hint,):
+        return _ords(values)
+    if hint is bool:
+        return np.fromiter((bool(v) for v in values), bool, len(values))
+    return np.array(values, dtype=object)
+
+
 class _Table:
     """One table's columns as arrays, read lazily from the row objects."""
 
@@ -44,14 +60,7 @@ class _Table:
 
     def column(self, name: str) -> np.ndarray:
         if name not in self._cols:
-            values = [getattr(r, name) for r in self.rows]
-            sample = next((v for v in values if v is not None), None)
-            if isinstance(sample, dt.date):
-                self._cols[name] = _ords(values)
-            elif isinstance(sample, bool):
-                self._cols[name] = np.fromiter((bool(v) for v in values), bool, len(values))
-            else:
-                self._cols[name] = np.array(values, dtype=object)
+            self._cols[name] = _column_array(self.rows, name)
         return self._cols[name]
 
 
@@ -215,12 +224,7 @@ class Engine:
 
     def client_column(self, name: str) -> np.ndarray:
         if name not in self._client_cols:
-            values = [getattr(c, name) for c in self.caseload.clients]
-            sample = next((v for v in values if v is not None), None)
-            if isinstance(sample, dt.date) or name.endswith("_date"):
-                self._client_cols[name] = _ords(values)
-            else:
-                self._client_cols[name] = np.array(values, dtype=object)
+            self._client_cols[name] = _column_array(self.caseload.clients, name)
         return self._client_cols[name]
 
     @cached_property
@@ -424,7 +428,7 @@ class Engine:
             last = np.where(last > 0, last, self.client_column(rule.fallback)[cases])
         has = last > 0
         label = self.book.evidence[rule.last[0]].label
-        out.add(index, cases[~has], reason=f"no {label} yet")
+        out.add(index, cases[~has], reason=nothing_yet(label))
         cases, last = cases[has], last[has]
         met = np.zeros(len(cases), bool)
         if rule.met_when_field:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections import defaultdict
 from dataclasses import dataclass
 
-from pyxl.domain.calendar import BusinessCalendar
+from pyxl.domain.calendar import BusinessCalendar, eomonth
 from pyxl.domain.model import Status
 from pyxl.domain.rules import Rule, Settings
 
@@ -49,6 +50,11 @@ class Obligation:
         return self.status in OPEN_STATUSES
 
 
+def nothing_yet(label: str) -> str:
+    """N/A reason for a clock with nothing to start from: "no qualifying service recorded yet"."""
+    return f"no {re.sub(r'^(a|an|the) ', '', label)} recorded yet"
+
+
 def fmt(day: dt.date | None) -> str:
     return f"{day:%a} {day.isoformat()}" if day else "(no date)"
 
@@ -65,6 +71,8 @@ def explain(
     o: Obligation, rule: Rule, settings: Settings, calendar: BusinessCalendar | None = None
 ) -> str:
     """A sentence a case manager can check by hand: rule, source, trigger, skipped days, due."""
+    if o.status == Status.NA:  # no dates to show: name the rule and say why
+        return f"{rule.id} ({rule.source}): {rule.title}. Not applicable: {o.reason or 'no trigger date'}."
     count = rule.count
     values: dict[str, object] = defaultdict(
         str,
@@ -81,9 +89,8 @@ def explain(
     parts = [f"{rule.id} ({rule.source}): {rule.phrase.format_map(values)}"]
     if rule.kind == "deadline" and o.trigger:
         parts[0] += f"; trigger {fmt(o.trigger)}"
-    if o.status == Status.NA:
-        return f"{parts[0]}. Not applicable: {o.reason or 'no trigger date'}."
-    skipped = _skipped_days(o, rule, calendar)
+
+    skipped = _skipped_days(o, rule, settings, calendar)
     if skipped:
         parts.append(skipped)
     parts.append(f"due {fmt(o.due)}")
@@ -102,15 +109,25 @@ def explain(
     return text
 
 
-def _skipped_days(o: Obligation, rule: Rule, calendar: BusinessCalendar | None) -> str:
+def _skipped_days(
+    o: Obligation, rule: Rule, settings: Settings, calendar: BusinessCalendar | None
+) -> str:
     """Name the office holidays a business-day clock skipped (weekends go without saying)."""
     if calendar is None or rule.clock is None or o.due is None:
         return ""
-    unit = rule.clock.unit
-    if unit == "business_days":
+    clock = rule.clock
+    if clock.unit == "day_of_month" and o.period_end:
+        # Only the roll moves this deadline: name the day it was rolled off, if any.
+        first = eomonth(o.period_end, clock.months - 1) + dt.timedelta(days=1)
+        nominal = first.replace(day=min(int(settings.resolve(clock.day)), eomonth(first, 0).day))
+        if nominal == o.due:
+            return ""
+        name = calendar.holidays.get(nominal, "a weekend day")
+        return f"{fmt(nominal)} is {name}, so it moves to the {settings.resolve(clock.roll)} business day"
+    if clock.unit == "business_days":
         start = o.period_end if rule.kind == "monthly" else o.trigger
-    elif unit in {"nth_business_day", "day_of_month"} and o.period_end:
-        start = o.period_end
+    elif clock.unit == "nth_business_day" and o.period_end:
+        start = eomonth(o.period_end, -1)
     else:
         return ""
     if start is None:

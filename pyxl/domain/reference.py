@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from pyxl.domain.calendar import BusinessCalendar, edate, eomonth
 from pyxl.domain.model import PLANNED_GAP_REASONS, Caseload, Client, Status
-from pyxl.domain.obligations import Obligation, classify
+from pyxl.domain.obligations import Obligation, classify, nothing_yet
 from pyxl.domain.rules import Clock, Evidence, Rule, RuleBook, Settings
 
 WEEKENDS_ONLY = BusinessCalendar("weekends only", {})
@@ -202,7 +202,7 @@ def evaluate_case(
             if last is None and rule.fallback:
                 last = getattr(client, rule.fallback)
             if last is None:
-                out.append(na(rule, f"no {book.evidence[rule.last[0]].label} yet"))
+                out.append(na(rule, nothing_yet(book.evidence[rule.last[0]].label)))
                 continue
             met = rule.met_when_field is not None and bool(getattr(client, rule.met_when_field))
             if not met and rule.suspended_by_planned_gap:

@@ -94,7 +94,9 @@ def fssp(plan_date: dt.date, case_id: str = "C1", **kw: Any) -> Plan:
 
 
 def hours(week_start: dt.date, entered: dt.date | None, case_id: str = "C1") -> HoursEntry:
-    return HoursEntry(case_id, week_start, "Job search and job readiness", 20.0, entered_date=entered)
+    return HoursEntry(
+        case_id, week_start, "Job search and job readiness", 20.0, entered_date=entered
+    )
 
 
 def no_show(day: dt.date, called_ahead: bool = False, case_id: str = "C1") -> Appointment:
@@ -127,7 +129,8 @@ def evaluate(
 
 def of_rule(obligations: Iterable[Obligation], rule_id: str) -> list[Obligation]:
     return sorted(
-        (o for o in obligations if o.rule_id == rule_id), key=lambda o: (o.case_id, o.trigger or D.min)
+        (o for o in obligations if o.rule_id == rule_id),
+        key=lambda o: (o.case_id, o.trigger or D.min),
     )
 
 
@@ -163,9 +166,9 @@ __all__ = [
     "DEFAULTS",
     "OR",
     "TX",
-    "D",
     "Appointment",
     "Contact",
+    "D",
     "HoursEntry",
     "Plan",
     "Program",
@@ -175,13 +178,13 @@ __all__ = [
     "caseload",
     "client",
     "contact",
+    "evaluate",
     "fssp",
     "hours",
     "no_show",
-    "service",
-    "evaluate",
     "of_rule",
     "one",
+    "service",
     "settings_with",
     "status_of",
     "text",
