@@ -224,6 +224,7 @@ class SheetRows:
     present: bool = True
     positions: dict[str, int] = field(default_factory=dict)  # header -> 0-based column
     typed_keys: dict[str, int] = field(default_factory=dict)  # key as typed -> first row
+    typed: list[tuple[int, str, object]] = field(default_factory=list)  # (row, key, as typed)
 
     def column(self, name: str) -> list[Any]:
         """Every valid row's value of one field."""
@@ -332,7 +333,10 @@ def read_sheet(raw: RawSheet | None, sheet: Sheet, problems: list[Problem]) -> S
             for k, v in enumerate(converted):
                 if v is None:
                     ok[k] = False
-                    if values[k] == "" and (sheet_rows[k], i) not in raw.errors:
+                    blank = values[k] == "" or (
+                        isinstance(values[k], str) and not values[k].strip()
+                    )
+                    if blank and (sheet_rows[k], i) not in raw.errors:
                         problems.append(
                             _problem(
                                 sheet,
@@ -354,12 +358,14 @@ def read_sheet(raw: RawSheet | None, sheet: Sheet, problems: list[Problem]) -> S
 
     good_rows = _validate_rows(sheet, columns, positions, cleaned, numbers, problems)
     if sheet.key:
-        # Every key typed, valid row or not: child rows of a rejected row wait for its fix.
+        # Every key typed, valid row or not: duplicates count rejected rows too, and child
+        # rows of a rejected row wait for its fix.
         k = positions[sheet.key]
-        for r in range(len(raw.values) - 1, header_row, -1):
+        for r in range(header_row + 1, len(raw.values)):
             values = raw.values[r]
-            if k < len(values) and values[k] != "":
-                out.typed_keys[_key(values[k])] = r + 1
+            if k < len(values) and values[k] != "" and _key(values[k]):
+                out.typed.append((r + 1, _key(values[k]), values[k]))
+                out.typed_keys.setdefault(_key(values[k]), r + 1)
     out.names = tuple(c.field or c.header for c in columns)
     out.rows = [t for t, _ in good_rows]
     out.row_numbers = [n for _, n in good_rows]
@@ -615,6 +621,8 @@ _SHEET_ORDER = {s.name: i for i, s in enumerate(schema.ALL_SHEETS)}
 
 
 def _key(value: object) -> str:
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
     return " ".join(str(value).split()).casefold()
 
 
@@ -623,28 +631,24 @@ def _check_keys(sheets: dict[str, SheetRows], problems: list[Problem]) -> dict[s
     for name in ("Clients", "Branches", "Staff", "Settings"):
         rows = sheets[name]
         key_col = rows.sheet.key
-        if key_col is None or not rows.rows:
+        if key_col is None:
             continue
-        first: dict[str, int] = {}
-        mask = []
-        for value, number in zip(
-            rows.column(rows.sheet.column(key_col).field or key_col), rows.row_numbers, strict=True
-        ):
-            k = _key(value)
-            mask.append(k not in first)
-            if k in first:
+        duplicates = set()
+        for number, k, value in rows.typed:
+            owner = rows.typed_keys[k]  # the first row typed with this key wins
+            if owner != number:
+                duplicates.add(number)
                 problems.append(
                     rows.problem(
                         number,
                         key_col,
                         "error",
                         value,
-                        f"duplicate {key_col} {value!r} (first on row {first[k]}); "
+                        f"duplicate {key_col} {_show(value).strip()!r} (first on row {owner}); "
                         "this row is ignored until one of them is changed",
                     )
                 )
-            else:
-                first[k] = number
+        mask = [number not in duplicates for number in rows.row_numbers]
         rows.keep(mask)
     clients = sheets["Clients"]
     case_rows = (

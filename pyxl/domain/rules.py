@@ -8,8 +8,11 @@ named, typed value; a rule refers to one with "@Name".
 from __future__ import annotations
 
 from collections.abc import Mapping
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Literal
+
+from pyxl.domain import model
 
 RuleKind = Literal["deadline", "rolling", "monthly", "per_event"]
 ClockUnit = Literal[
@@ -23,6 +26,15 @@ ClockUnit = Literal[
 Period = Literal["month", "previous_month", "previous_week"]
 
 TABLES = ("contacts", "appointments", "hours", "services", "plans")
+# The fields a rule may name, so that a typo in the policy data fails when it loads.
+CLIENT_FIELDS = frozenset(f.name for f in dataclasses.fields(model.Client))
+TABLE_FIELDS = {
+    "contacts": frozenset(f.name for f in dataclasses.fields(model.Contact)),
+    "appointments": frozenset(f.name for f in dataclasses.fields(model.Appointment)),
+    "hours": frozenset(f.name for f in dataclasses.fields(model.HoursEntry)),
+    "services": frozenset(f.name for f in dataclasses.fields(model.Service)),
+    "plans": frozenset(f.name for f in dataclasses.fields(model.Plan)),
+}
 DEFAULT_DATE_FIELD = {
     "contacts": "date",
     "appointments": "date",
@@ -136,6 +148,10 @@ class Evidence:
         where = {
             key: tuple(v) if isinstance(v, list) else (v,) for key, v in d.get("where", {}).items()
         }
+        period = d.get("period_date", date_fields[0])
+        unknown = (set(where) | set(date_fields) | {period}) - TABLE_FIELDS[table]
+        if unknown:
+            raise PolicyError(f"evidence {name}: {table} has no field {', '.join(sorted(unknown))}")
         return cls(
             name=name,
             table=table,
@@ -267,6 +283,14 @@ class Rule:
 
     def _check(self) -> None:
         problems = []
+        if self.kind not in RuleKind.__args__:  # type: ignore[attr-defined]
+            problems.append(f"unknown kind {self.kind!r}")
+        if self.period is not None and self.period not in Period.__args__:  # type: ignore[attr-defined]
+            problems.append(f"unknown period {self.period!r}")
+        named = {*self.trigger_fields, *self.when}
+        named |= {f for f in (self.fallback, self.met_when_field) if f}
+        for unknown in sorted(named - CLIENT_FIELDS):
+            problems.append(f"clients have no field {unknown!r}")
         if self.clock is None:
             problems.append("no clock")
         if self.kind == "deadline" and not (
