@@ -12,6 +12,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from tqdm import tqdm
+
 from pyxl.adapters.safe_save import SafeSaveError
 from pyxl.adapters.workbook_reader import WorkbookUnreadable
 from pyxl.domain.model import STATUS_ORDER
@@ -26,20 +28,29 @@ def _date(text: str) -> dt.date:
 
 
 class _Steps:
-    """Progress on stderr: one line per step, rewritten in place on a terminal."""
+    """Progress on stderr: a bar over the command's steps on a terminal, a line per step in logs."""
 
-    def __init__(self) -> None:
-        self.tty = sys.stderr.isatty()
+    def __init__(self, total: int) -> None:
+        self.bar = None
+        if sys.stderr.isatty():
+            self.bar = tqdm(
+                total=total,
+                file=sys.stderr,
+                leave=False,
+                bar_format="{desc:<24} {bar:30} {n_fmt}/{total_fmt} {elapsed}",
+            )
 
     def __call__(self, step: str) -> None:
-        if self.tty:
-            print(f"\r\033[K… {step}", end="", file=sys.stderr, flush=True)
-        else:
-            print(f"… {step}", file=sys.stderr, flush=True)
+        if self.bar is None:
+            print(f"... {step}", file=sys.stderr, flush=True)
+            return
+        if self.bar.desc:
+            self.bar.update(1)
+        self.bar.set_description_str(step)
 
     def done(self) -> None:
-        if self.tty:
-            print("\r\033[K", end="", file=sys.stderr, flush=True)
+        if self.bar is not None:
+            self.bar.close()
 
 
 def _summary(ev: Evaluation) -> str:
@@ -83,7 +94,7 @@ def cmd_new(args: argparse.Namespace) -> int:
 def cmd_recompute(args: argparse.Namespace) -> int:
     from pyxl.services.recompute import recompute
 
-    steps = _Steps()
+    steps = _Steps(total=4)
     result = recompute(args.path, args.as_of, steps)
     steps.done()
     print(_summary(result.evaluation))
@@ -106,13 +117,14 @@ def cmd_check(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from pyxl.services.demo import run_demo
 
-    steps = _Steps()
+    steps = _Steps(total=6)
     demo = run_demo(args.dir, as_of=args.as_of, n_clients=args.clients, progress=steps)
     steps.done()
     ev = demo.result.evaluation
     print(
         f"Demo caseload: {demo.rows.get('Clients', 0)} clients, "
-        f"{demo.rows.get('Contacts', 0)} contacts, {demo.rows.get('Appointments', 0)} appointments, "
+        f"{demo.rows.get('Contacts', 0)} contacts, "
+        f"{demo.rows.get('Appointments', 0)} appointments, "
         f"{demo.rows.get('Hours', 0)} hours rows, {demo.rows.get('Services', 0)} services"
     )
     print(_summary(ev))

@@ -7,6 +7,7 @@ LibreOffice keeps the cached values of an OOXML file; see performance.md 1a).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -14,14 +15,19 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-RECALC_PROFILE = """<?xml version="1.0" encoding="UTF-8"?>
-<oor:items xmlns:oor="http://openoffice.org/2001/registry"
- xmlns:xs="http://www.w3.org/2001/XMLSchema"
- xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
-<item oor:path="/org.openoffice.Office.Calc/Formula/Load"><prop oor:name="OOXMLRecalcMode" oor:op="fuse"><value>0</value></prop></item>
-<item oor:path="/org.openoffice.Office.Calc/Formula/Load"><prop oor:name="ODFRecalcMode" oor:op="fuse"><value>0</value></prop></item>
-</oor:items>
-"""
+_RECALC_ITEM = (
+    '<item oor:path="/org.openoffice.Office.Calc/Formula/Load">'
+    '<prop oor:name="{}" oor:op="fuse"><value>0</value></prop></item>'
+)
+RECALC_PROFILE = (
+    '<?xml version="1.0" encoding="UTF-8"?>\n'
+    '<oor:items xmlns:oor="http://openoffice.org/2001/registry"'
+    ' xmlns:xs="http://www.w3.org/2001/XMLSchema"'
+    ' xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">\n'
+    + _RECALC_ITEM.format("OOXMLRecalcMode")
+    + _RECALC_ITEM.format("ODFRecalcMode")
+    + "\n</oor:items>\n"
+)
 
 INSTALL_HINT = (
     "LibreOffice is not installed. Install it with: "
@@ -48,20 +54,17 @@ def _run(args: list[str], timeout: float, cwd: Path | None = None) -> None:
         start_new_session=True,
     )
     try:
-        out, err = proc.communicate(timeout=timeout)
+        _, err = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.communicate()
         raise LibreOfficeError(f"{Path(args[0]).name} timed out after {timeout:.0f} s") from None
     finally:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
     if proc.returncode != 0:
-        raise LibreOfficeError(
-            f"{Path(args[0]).name} failed ({proc.returncode}): {err.decode(errors='replace')[-500:]}"
-        )
+        detail = err.decode(errors="replace")[-500:]
+        raise LibreOfficeError(f"{Path(args[0]).name} failed ({proc.returncode}): {detail}")
 
 
 def convert(

@@ -28,6 +28,7 @@ class Column:
     width: float = 14
     computed: bool = False  # written by pyxl recompute; never typed by staff
     help: str = ""
+    earliest_year: int = 2000  # dates before this year are typing mistakes (not for births)
 
 
 @dataclass(frozen=True)
@@ -85,7 +86,7 @@ CLIENTS = Sheet(
         C("Referral Date", "date", "referral_date", True, width=13),
         C("Language", "choice", "language", choices="Languages", width=10),
         C("Sex", "choice", "sex", choices="Sexes", width=6),
-        C("Date of Birth", "date", "date_of_birth", width=13),
+        C("Date of Birth", "date", "date_of_birth", width=13, earliest_year=1900),
         C("Selective Service No", field="selective_service_no", width=14),
         C("Engaged", "bool", "engaged", choices="YesNo", width=9, help="No = not engaged (A-07)"),
         C("CM Change Date", "date", "cm_change_date", width=13),

@@ -29,7 +29,6 @@ from pyxl.domain import model
 from pyxl.domain.rules import Settings
 
 Severity = Literal["error", "warning"]
-EARLIEST_YEAR = {"date_of_birth": 1900}  # other dates: 2000 onwards
 LATEST_YEAR = 2100
 MAX_HEADER_SCAN = 12  # headers must be in the first rows
 
@@ -353,7 +352,7 @@ def read_sheet(raw: RawSheet | None, sheet: Sheet, problems: list[Problem]) -> S
         if default is not None:
             converted = [default if v is None else v for v in converted]
         converted_columns.append(converted)
-    cleaned = [t for t, good in zip(zip(*converted_columns), ok, strict=True) if good]
+    cleaned = [t for t, good in zip(zip(*converted_columns, strict=True), ok, strict=True) if good]
     numbers = [r + 1 for r, good in zip(sheet_rows, ok, strict=True) if good]
 
     good_rows = _validate_rows(sheet, columns, positions, cleaned, numbers, problems)
@@ -400,7 +399,7 @@ def _fast_column(column: Column, values: list[object], memo: dict | None) -> lis
             ]
         return [None if v == "" else memo.get(v, _MISS) for v in values]
     if column.kind == "date":
-        lo = EARLIEST_YEAR.get(column.field or "", 2000)
+        lo = column.earliest_year
         return [
             v if type(v) is dt.date and lo <= v.year <= LATEST_YEAR else None if v == "" else _MISS
             for v in values
@@ -497,7 +496,7 @@ def _read(column: Column, value: object, warn: Callable[[str], None]) -> Any:
         case "value":  # a setting's value: numbers are as welcome as text
             return _show(int(value) if isinstance(value, float) and value.is_integer() else value)
         case "date":
-            return read_date(value, warn, EARLIEST_YEAR.get(column.field or "", 2000))
+            return read_date(value, warn, column.earliest_year)
         case "bool":
             return read_bool(value, warn)
         case "number" | "int":
@@ -745,7 +744,8 @@ def _check_references(
                     "Branch",
                     "warning",
                     branch,
-                    f"branch {branch!r} is not on the Branches sheet: business days skip weekends only",
+                    f"branch {branch!r} is not on the Branches sheet: "
+                    "business days skip weekends only",
                 )
             )
         if staff and manager not in staff:

@@ -62,10 +62,7 @@ SHEET_ORDER: tuple[str, ...] = (
 FIRST_DATA_ROW = schema.HEADER_ROW + 1  # 1-based
 VALIDATION_LAST_ROW = 100_000  # 1-based; dropdowns and date checks reach this far
 TABLE_LIST_LAST_ROW = 1_000  # 1-based; Branches / Staff key ranges for dropdowns
-DATE_MIN = dt.date(2000, 1, 1)
-DATE_MAX = dt.date(2100, 12, 31)
-# Columns whose dates legitimately fall before DATE_MIN (the schema has no field for it).
-DATE_MIN_BY_HEADER = {"Date of Birth": dt.date(1900, 1, 1)}
+DATE_MAX = dt.date(2100, 12, 31)  # the earliest date comes from each column's earliest_year
 EXCEL_DATES = (dt.date(1900, 1, 1), dt.date(9999, 12, 31))
 EXCEL_MAX_CHARS = 32_767
 
@@ -415,7 +412,7 @@ class _Builder:
                 {
                     "validate": "date",
                     "criteria": "between",
-                    "minimum": DATE_MIN_BY_HEADER.get(col.header, DATE_MIN),
+                    "minimum": dt.date(col.earliest_year, 1, 1),
                     "maximum": DATE_MAX,
                     "input_title": title,
                     "input_message": _join(
@@ -424,7 +421,7 @@ class _Builder:
                     "error_title": "Not a date",
                     "error_message": (
                         "Type a date as year-month-day (for example 2025-03-14), "
-                        f"between {DATE_MIN_BY_HEADER.get(col.header, DATE_MIN).isoformat()} "
+                        f"between {dt.date(col.earliest_year, 1, 1).isoformat()} "
                         f"and {DATE_MAX.isoformat()}."
                     ),
                 },

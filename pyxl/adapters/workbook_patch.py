@@ -281,7 +281,7 @@ def _set_columns(sheet_xml: bytes, update: ColumnValues, cells: _CellWriter) -> 
         if values is not None:
             new = "".join(
                 cells.xml(f"{letters[col]}{r}", col, value)
-                for col, value in zip(update.columns, values, strict=True)
+                for col, value in sorted(zip(update.columns, values, strict=True))
             ).encode()
         last = body.rfind(b'<c r="')
         if (

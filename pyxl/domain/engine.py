@@ -22,7 +22,7 @@ import numpy as np
 from pyxl.domain.calendar import BusinessCalendar, edate_array, eomonth_array
 from pyxl.domain.model import PLANNED_GAP_REASONS, STATUS_ORDER, Caseload, Status
 from pyxl.domain.obligations import Obligation, nothing_yet
-from pyxl.domain.reference import WEEKENDS_ONLY, period_bounds, quarter_end_after
+from pyxl.domain.reference import WEEKENDS_ONLY, periods, quarter_end_after
 from pyxl.domain.rules import TABLES, Clock, Evidence, Rule, RuleBook, Settings
 
 K = np.int64(1 << 20)  # > any ordinal before year 2870
@@ -43,7 +43,7 @@ def _column_array(rows: Sequence[object], name: str) -> np.ndarray:
     """
     values = [getattr(r, name) for r in rows]
     hint = typing.get_type_hints(type(rows[0])).get(name) if rows else None
-    if hint is not None and dt.date in typing.get_args(hint) + (hint,):
+    if hint is not None and dt.date in (*typing.get_args(hint), hint):
         return _ords(values)
     if hint is bool:
         return np.fromiter((bool(v) for v in values), bool, len(values))
@@ -391,15 +391,16 @@ class Engine:
         out.add(index, cases[~has], reason="no trigger date yet")
         cases, trigger = cases[has], trigger[has]
         due = self.clock(rule.clock, trigger, cases)
+        since = eomonth_array(trigger, -1) + 1 if rule.evidence_from_month_start else trigger
         met_on = np.zeros(len(cases), I64)
         if rule.any_of:
-            firsts = [self.evidence(n).first_on_or_after(cases, trigger) for n in rule.any_of]
+            firsts = [self.evidence(n).first_on_or_after(cases, since) for n in rule.any_of]
             stacked = np.where(np.array(firsts) > 0, np.array(firsts), np.iinfo(I64).max)
             best = stacked.min(axis=0)
             met_on = np.where(best == np.iinfo(I64).max, 0, best)
         elif rule.all_of:
             firsts = np.array(
-                [self.evidence(n).first_on_or_after(cases, trigger) for n in rule.all_of]
+                [self.evidence(n).first_on_or_after(cases, since) for n in rule.all_of]
             )
             met_on = np.where((firsts > 0).all(axis=0), firsts.max(axis=0), 0)
         met = met_on > 0
@@ -469,8 +470,13 @@ class Engine:
         return valid
 
     def _monthly(self, index: int, rule: Rule, cases: np.ndarray, out: _Builder) -> None:
+        for first, last in periods(rule, self.as_of, self.settings):
+            self._monthly_period(index, rule, cases, out, first.toordinal(), last.toordinal())
+
+    def _monthly_period(
+        self, index: int, rule: Rule, cases: np.ndarray, out: _Builder, start: int, end: int
+    ) -> None:
         assert rule.period and rule.count and rule.clock
-        start, end = (d.toordinal() for d in period_bounds(rule.period, self.as_of))
         cases = cases[self.client_column("referral_date")[cases] < start]
         n = len(cases)
         due = self.clock(rule.clock, np.full(n, end, I64), cases)
@@ -532,7 +538,7 @@ class Engine:
         assert rule.each and rule.clock
         events = self.evidence(rule.each)
         lookback = self.asof - int(self.settings["Per-event lookback days"])
-        in_scope = np.isin(events.case, cases) & (events.date >= lookback)
+        in_scope = np.isin(events.case, cases)
         if rule.pattern_count is not None:
             window = int(self.settings.resolve(rule.pattern_window))
             need = int(self.settings.resolve(rule.pattern_count))
@@ -552,6 +558,13 @@ class Engine:
         stacked = np.where(np.array(firsts) > 0, np.array(firsts), np.iinfo(I64).max)
         best = stacked.min(axis=0) if len(firsts) else np.zeros(0, I64)
         met_on = np.where(best == np.iinfo(I64).max, 0, best)
+        current = ~((met_on > 0) & (ev_date < lookback))  # settled long ago: history, not work
+        ev_case, ev_date, due, met_on = (
+            ev_case[current],
+            ev_date[current],
+            due[current],
+            met_on[current],
+        )
         status, overdue = self.classify(due, met_on > 0)
         out.add(
             index,

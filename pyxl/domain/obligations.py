@@ -55,6 +55,10 @@ def nothing_yet(label: str) -> str:
     return f"no {re.sub(r'^(a|an|the) ', '', label)} recorded yet"
 
 
+def days(n: int) -> str:
+    return f"{n} day" if n == 1 else f"{n} days"
+
+
 def fmt(day: dt.date | None) -> str:
     return f"{day:%a} {day.isoformat()}" if day else "(no date)"
 
@@ -72,7 +76,8 @@ def explain(
 ) -> str:
     """A sentence a case manager can check by hand: rule, source, trigger, skipped days, due."""
     if o.status == Status.NA:  # no dates to show: name the rule and say why
-        return f"{rule.id} ({rule.source}): {rule.title}. Not applicable: {o.reason or 'no trigger date'}."
+        reason = o.reason or "no trigger date"
+        return f"{rule.id} ({rule.source}): {rule.title}. Not applicable: {reason}."
     count = rule.count
     values: dict[str, object] = defaultdict(
         str,
@@ -97,7 +102,7 @@ def explain(
     text = "; ".join(parts) + "."
     if o.status == Status.MET:
         if o.met_on and o.due and o.met_on > o.due:
-            return f"{text} Met late on {fmt(o.met_on)} ({(o.met_on - o.due).days} days late)."
+            return f"{text} Met late on {fmt(o.met_on)} ({days((o.met_on - o.due).days)} late)."
         return f"{text} Met{f' on {fmt(o.met_on)}' if o.met_on else ''}."
     if rule.kind == "monthly" and count:
         needed = f"{o.found} found"
@@ -105,7 +110,7 @@ def explain(
             needed += f", {o.methods_found} method{'s' if o.methods_found != 1 else ''}"
         text += f" So far: {needed}."
     if o.status == Status.OVERDUE:
-        return f"{text} Not done: {o.days_overdue} days overdue."
+        return f"{text} Not done: {days(o.days_overdue)} overdue."
     return text
 
 
@@ -123,7 +128,8 @@ def _skipped_days(
         if nominal == o.due:
             return ""
         name = calendar.holidays.get(nominal, "a weekend day")
-        return f"{fmt(nominal)} is {name}, so it moves to the {settings.resolve(clock.roll)} business day"
+        roll = settings.resolve(clock.roll)
+        return f"{fmt(nominal)} is {name}, so it moves to the {roll} business day"
     if clock.unit == "business_days":
         start = o.period_end if rule.kind == "monthly" else o.trigger
     elif clock.unit == "nth_business_day" and o.period_end:

@@ -71,6 +71,15 @@ def rolling_due(
     return apply_clock(rule.clock, last, calendar, settings)
 
 
+def periods(rule: Rule, as_of: dt.date, settings: Settings) -> list[tuple[dt.date, dt.date]]:
+    """The periods a monthly rule is checked for: this month and the missed months before it."""
+    assert rule.period
+    if rule.period != "month":
+        return [period_bounds(rule.period, as_of)]
+    back = int(settings["Missed months shown"])
+    return [period_bounds("month", edate(as_of.replace(day=1), -k)) for k in range(back + 1)]
+
+
 def period_bounds(period: str, as_of: dt.date) -> tuple[dt.date, dt.date]:
     if period == "month":
         return as_of.replace(day=1), eomonth(as_of, 0)
@@ -130,7 +139,7 @@ def _client_matches(client: Client, when: Mapping[str, object]) -> bool:
 
 
 def _valid_planned_gap(rows: CaseRows, as_of: dt.date) -> bool:
-    """Y-07: a planned gap of more than 90 and less than 180 days, for an allowed reason, open now."""
+    """Y-07: a planned gap of 91-179 days, for an allowed reason, open at as-of."""
     for s in rows.rows.get("services", ()):
         if s.service != "Planned gap (11)" or s.end_date is None:
             continue
@@ -183,12 +192,13 @@ def evaluate_case(
                 out.append(na(rule, "no trigger date yet"))
                 continue
             due = apply_clock(rule.clock, trigger, calendar, settings)
+            since = trigger.replace(day=1) if rule.evidence_from_month_start else trigger
             met_on = None
             if rule.any_of:
-                firsts = [first_on_or_after(dates_of(n), trigger) for n in rule.any_of]
+                firsts = [first_on_or_after(dates_of(n), since) for n in rule.any_of]
                 met_on = min((d for d in firsts if d), default=None)
             elif rule.all_of:
-                firsts = [first_on_or_after(dates_of(n), trigger) for n in rule.all_of]
+                firsts = [first_on_or_after(dates_of(n), since) for n in rule.all_of]
                 met_on = None if None in firsts else max(firsts)  # type: ignore[type-var]
             met = met_on is not None or (
                 rule.met_when_field is not None and bool(getattr(client, rule.met_when_field))
@@ -218,43 +228,12 @@ def evaluate_case(
 
         elif rule.kind == "monthly":
             assert rule.period and rule.count
-            start, end = period_bounds(rule.period, as_of)
-            if client.referral_date >= start:
-                continue  # the first period is covered by the intake rules (A-01, A-03, ...)
-            due = apply_clock(rule.clock, end, calendar, settings)
-            ev = book.evidence[rule.count.evidence]
-            in_period = [
-                (d, row)
-                for d, row in evidence_dates(ev, rows, as_of)
-                if start <= getattr(row, ev.period_field) <= end
-            ]
-            need = max(1, int(settings.resolve(rule.count.minimum)))
-            need_methods = int(settings.resolve(rule.count.methods))
-            met_on = None
-            seen_methods: set[str] = set()
-            for i, (d, row) in enumerate(in_period, start=1):
-                if need_methods:
-                    seen_methods.add(row.method)
-                if i >= need and len(seen_methods) >= need_methods:
-                    met_on = d
-                    break
-            methods_found = len({row.method for _, row in in_period}) if need_methods else 0
-            status, late = classify(due, met_on, met_on is not None, as_of, soon)
-            out.append(
-                Obligation(
-                    client.case_id,
-                    rule.id,
-                    start,
-                    due,
-                    status,
-                    late,
-                    met_on,
-                    found=len(in_period),
-                    methods_found=methods_found,
-                    period_start=start,
-                    period_end=end,
+            for start, end in periods(rule, as_of, settings):
+                if client.referral_date >= start:
+                    continue  # the first period is covered by the intake rules (A-01, A-03, ...)
+                out.append(
+                    _monthly(client, rule, rows, book, settings, calendar, as_of, start, end)
                 )
-            )
 
         elif rule.kind == "per_event":
             assert rule.each
@@ -263,8 +242,6 @@ def evaluate_case(
             all_event_days = [d for d, _ in events]
             answers = [d for name in rule.any_of for d in dates_of(name)]
             for day, row in events:
-                if day < lookback:
-                    continue
                 if rule.pattern_count is not None:
                     window = int(settings.resolve(rule.pattern_window))
                     recent = [
@@ -276,9 +253,58 @@ def evaluate_case(
                 if due is None:
                     due = apply_clock(rule.clock, day, calendar, settings)
                 met_on = first_on_or_after(answers, day)
+                if met_on is not None and day < lookback:
+                    continue  # settled long ago: history, not work
                 status, late = classify(due, met_on, met_on is not None, as_of, soon)
                 out.append(Obligation(client.case_id, rule.id, day, due, status, late, met_on))
     return out
+
+
+def _monthly(
+    client: Client,
+    rule: Rule,
+    rows: CaseRows,
+    book: RuleBook,
+    settings: Settings,
+    calendar: BusinessCalendar,
+    as_of: dt.date,
+    start: dt.date,
+    end: dt.date,
+) -> Obligation:
+    """A monthly rule for one period: count the evidence and the distinct methods in it."""
+    assert rule.count and rule.clock
+    due = apply_clock(rule.clock, end, calendar, settings)
+    ev = book.evidence[rule.count.evidence]
+    in_period = [
+        (d, row)
+        for d, row in evidence_dates(ev, rows, as_of)
+        if start <= getattr(row, ev.period_field) <= end
+    ]
+    need = max(1, int(settings.resolve(rule.count.minimum)))
+    need_methods = int(settings.resolve(rule.count.methods))
+    met_on = None
+    seen_methods: set[str] = set()
+    for i, (d, row) in enumerate(in_period, start=1):
+        if need_methods:
+            seen_methods.add(row.method)
+        if i >= need and len(seen_methods) >= need_methods:
+            met_on = d
+            break
+    methods_found = len({row.method for _, row in in_period}) if need_methods else 0
+    status, late = classify(due, met_on, met_on is not None, as_of, settings["Due soon days"])
+    return Obligation(
+        client.case_id,
+        rule.id,
+        start,
+        due,
+        status,
+        late,
+        met_on,
+        found=len(in_period),
+        methods_found=methods_found,
+        period_start=start,
+        period_end=end,
+    )
 
 
 def _all_dates(book: RuleBook, name: str, rows: CaseRows) -> list[dt.date]:

@@ -7,8 +7,8 @@ named, typed value; a rule refers to one with "@Name".
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -59,6 +59,8 @@ class SettingSpec:
     rule: str
     meaning: str
     choices: tuple[str, ...] = ()
+    minimum: int = 0
+    maximum: int | None = None
 
     def parse(self, raw: object) -> Any:
         """Read a value typed in the Settings sheet; raise ValueError with a readable reason."""
@@ -68,8 +70,16 @@ class SettingSpec:
                 number = float(text)
             except ValueError:
                 raise ValueError(f"{self.name} must be a whole number, not {text!r}") from None
-            if number != int(number) or number < 0:
-                raise ValueError(f"{self.name} must be a whole number of 0 or more, not {text!r}")
+            top = "" if self.maximum is None else f" and at most {self.maximum}"
+            if (
+                number != int(number)
+                or number < self.minimum
+                or (self.maximum is not None and number > self.maximum)
+            ):
+                raise ValueError(
+                    f"{self.name} must be a whole number of {self.minimum} or more{top}, "
+                    f"not {text!r}"
+                )
             return int(number)
         if self.kind == "bool":
             if text.lower() in {"yes", "y", "true", "1"}:
@@ -98,6 +108,8 @@ class Settings:
                 rule=d.get("rule", ""),
                 meaning=d.get("meaning", ""),
                 choices=tuple(d.get("choices", ())),
+                minimum=d.get("min", 0),
+                maximum=d.get("max"),
             )
             for name, d in data.items()
         }
@@ -207,6 +219,7 @@ class Rule:
     any_of: tuple[str, ...] = ()
     all_of: tuple[str, ...] = ()
     met_when_field: str | None = None  # a non-blank client field satisfies the rule
+    evidence_from_month_start: bool = False  # evidence counts from the 1st of the trigger month
     # rolling
     last: tuple[str, ...] = ()
     fallback: str | None = None
@@ -265,6 +278,7 @@ class Rule:
             any_of=tuple(d.get("any_of", ())),
             all_of=tuple(d.get("all_of", ())),
             met_when_field=d.get("met_when_field"),
+            evidence_from_month_start=d.get("evidence_from_month_start", False),
             last=(last,) if isinstance(last, str) else tuple(last),
             fallback=d.get("fallback"),
             mode_setting=d.get("mode_setting"),

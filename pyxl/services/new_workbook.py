@@ -17,7 +17,8 @@ def settings_rows() -> list[list[object]]:
     settings = default_settings()
     rows = []
     for name, spec in settings.specs.items():
-        shown = {True: "Yes", False: "No"}.get(spec.default, spec.default)
+        value = settings[name]
+        shown = ("Yes" if value else "No") if spec.kind == "bool" else value
         if spec.choices:
             meaning = f"{spec.meaning} Choices: {', '.join(spec.choices)}."
         else:

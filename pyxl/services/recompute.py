@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import zipfile
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,11 +17,12 @@ from pathlib import Path
 
 import numpy as np
 import python_calamine
+from lxml import etree
 
 from pyxl.adapters import safe_save, schema
 from pyxl.adapters.validation import Problem, ValidatedWorkbook, validate_workbook
 from pyxl.adapters.workbook_patch import ColumnValues, Patch, TableRows, apply_patch
-from pyxl.adapters.workbook_reader import read_raw
+from pyxl.adapters.workbook_reader import WorkbookUnreadable, read_raw, sheet_parts
 from pyxl.domain.calendar import BusinessCalendar
 from pyxl.domain.engine import Obligations, evaluate
 from pyxl.domain.model import STATUS_ORDER, Status
@@ -158,6 +160,21 @@ def _day(ordinal: int) -> dt.date | None:
     return dt.date.fromordinal(int(ordinal)) if ordinal else None
 
 
+def check_writable(data: bytes) -> None:
+    """pyxl writes only into a caseload workbook: one that has the sheets it fills in."""
+    try:
+        present = set(sheet_parts(zipfile.ZipFile(io.BytesIO(data)))[0])
+    except (zipfile.BadZipFile, KeyError, ValueError, etree.XMLSyntaxError) as exc:
+        raise WorkbookUnreadable(f"not a readable .xlsx/.xlsm workbook ({exc})") from exc
+    needed = {schema.DUE_LIST.name, schema.ERRORS.name, schema.CLIENTS.name}
+    missing = sorted(needed - present)
+    if missing:
+        raise WorkbookUnreadable(
+            f"this is not a pyxl caseload workbook: no {', '.join(repr(m) for m in missing)} "
+            "sheet. Create one with `pyxl new`, or run `pyxl check` to see what it holds."
+        )
+
+
 def build_patch(ev: Evaluation) -> Patch:
     clients = ev.workbook.sheets["Clients"]
     summary = client_summaries(ev)
@@ -208,6 +225,7 @@ def recompute(path: Path, as_of: dt.date, progress: Progress | None = None) -> R
     safe_save.cleanup_stale_temp_files(path)
     with safe_save.writer_lock(path):
         data, snapshot = safe_save.read_snapshot(path)
+        check_writable(data)
         ev = evaluate_bytes(data, as_of, progress)
         note("writing")
         patch = build_patch(ev)
