@@ -53,7 +53,7 @@ class _Steps:
             self.bar.close()
 
 
-def _summary(ev: Evaluation) -> str:
+def _summary(ev: Evaluation, written: bool = True) -> str:
     counts = ev.status_counts()
     lines = [
         f"As of {ev.as_of.isoformat()}: {len(ev.workbook.caseload.clients)} clients, "
@@ -70,7 +70,7 @@ def _summary(ev: Evaluation) -> str:
     warnings = len(ev.problems) - errors
     lines.append(
         f"Data problems: {errors} errors, {warnings} warnings"
-        + (" (see the Errors sheet)" if ev.problems else "")
+        + (" (see the Errors sheet)" if ev.problems and written else "")
     )
     return "\n".join(lines)
 
@@ -109,7 +109,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     from pyxl.services.recompute import check
 
     ev = check(args.path, args.as_of)
-    print(_summary(ev))
+    print(_summary(ev, written=False))
     _print_problems(ev)
     return 1 if ev.workbook.errors else 0
 

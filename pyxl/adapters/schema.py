@@ -29,6 +29,8 @@ class Column:
     computed: bool = False  # written by pyxl recompute; never typed by staff
     help: str = ""
     earliest_year: int = 2000  # dates before this year are typing mistakes (not for births)
+    wrap: bool = False  # long text wraps in the cell instead of running on
+    number_format: str | None = None  # overrides the kind's format (e.g. weekday + date)
 
 
 @dataclass(frozen=True)
@@ -262,15 +264,15 @@ DUE_LIST = Sheet(
         C("Case ID", width=12),
         C("Client Name", width=22),
         C("Program", width=18),
-        C("Branch", width=14),
-        C("Case Manager", width=16),
+        C("Branch", width=18),
+        C("Case Manager", width=18),
         C("Rule", width=7),
-        C("Obligation", width=34),
-        C("Trigger Date", "date", width=12),
-        C("Due Date", "date", width=12),
+        C("Obligation", width=30, wrap=True),
+        C("Trigger Date", "date", width=15, number_format="ddd yyyy-mm-dd"),
+        C("Due Date", "date", width=15, number_format="ddd yyyy-mm-dd"),
         C("Status", width=10),
         C("Days Overdue", "int", width=9),
-        C("Explanation", width=90),
+        C("Explanation", width=60, wrap=True),
     ),
     computed=True,
 )
@@ -287,7 +289,7 @@ ERRORS = Sheet(
         C("Cell", width=8),
         C("Severity", width=9),
         C("Value", width=24),
-        C("Problem", width=80),
+        C("Problem", width=70, wrap=True),
     ),
     computed=True,
 )

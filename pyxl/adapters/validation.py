@@ -45,7 +45,8 @@ class Problem:
 
     def __str__(self) -> str:
         where = f"{self.sheet}!{self.cell}" if self.cell else self.sheet
-        return f"{where} [{self.column}] {self.severity}: {self.message}"
+        column = f" [{self.column}]" if self.column else ""
+        return f"{where}{column} {self.severity}: {self.message}"
 
 
 class CellProblem(ValueError):
@@ -63,6 +64,8 @@ _NO = {"no", "n", "false", "0"}
 
 
 def _show(value: object) -> str:
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)  # Excel stores every number as a float: 123, not 123.0
     text = value.isoformat() if isinstance(value, dt.date) else str(value)
     return text if len(text) <= 60 else text[:57] + "..."
 
@@ -686,8 +689,13 @@ def _check_keys(sheets: dict[str, SheetRows], problems: list[Problem]) -> dict[s
                     "Case ID",
                     "warning",
                     case_id,
-                    f"{len(numbers)} {sheet.name} row(s) of case {case_id!r} (rows "
-                    f"{_ranges(numbers)}) are left out until its Clients row {first_row} is fixed",
+                    (
+                        f"{len(numbers)} {sheet.name} rows of case {case_id!r} (rows "
+                        f"{_ranges(numbers)}) are left out"
+                        if len(numbers) > 1
+                        else f"1 {sheet.name} row of case {case_id!r} is left out"
+                    )
+                    + f" until its Clients row {first_row} is fixed",
                 )
             )
         rows.keep(mask)

@@ -177,10 +177,13 @@ class _Builder:
     @staticmethod
     def column_props(sheet: schema.Sheet, col: schema.Column) -> dict[str, Any]:
         props: dict[str, Any] = {
-            "num_format": NUM_FORMATS.get(col.kind, TEXT_FORMAT),
+            "num_format": col.number_format or NUM_FORMATS.get(col.kind, TEXT_FORMAT),
             "border": 1,
             "border_color": GRID,
         }
+        if col.wrap:
+            props["text_wrap"] = True
+            props["valign"] = "top"
         if col.kind in ("date", "int"):
             props["align"] = "center"
         if sheet.computed or col.computed:

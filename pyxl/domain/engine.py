@@ -385,6 +385,10 @@ class Engine:
             trigger = edate_array(
                 self.client_column("date_of_birth")[cases], 12 * rule.trigger_birthday
             )
+            for name in rule.trigger_fields:
+                trigger = np.where(
+                    trigger > 0, np.maximum(trigger, self.client_column(name)[cases]), 0
+                )
         else:
             trigger = np.max([self.client_column(f)[cases] for f in rule.trigger_fields], axis=0)
         has = trigger > 0

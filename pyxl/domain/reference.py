@@ -185,6 +185,9 @@ def evaluate_case(
             elif rule.trigger_birthday:
                 dob = client.date_of_birth
                 trigger = edate(dob, 12 * rule.trigger_birthday) if dob else None
+                later = [getattr(client, f) for f in rule.trigger_fields]
+                if trigger is not None:
+                    trigger = max([trigger, *(d for d in later if d is not None)])
             else:
                 fields = [getattr(client, f) for f in rule.trigger_fields]
                 trigger = max((d for d in fields if d is not None), default=None)

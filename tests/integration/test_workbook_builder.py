@@ -348,7 +348,8 @@ def test_dates_and_numbers_carry_their_formats(book: openpyxl.Workbook) -> None:
     due = book[schema.DUE_LIST.name]
     for col in ("Trigger Date", "Due Date"):
         cell = due.cell(row=4, column=schema.DUE_LIST.headers.index(col) + 1)
-        assert cell.is_date and cell.number_format == "yyyy-mm-dd"
+        # due dates show their weekday: a Saturday deadline is visible at a glance
+        assert cell.is_date and cell.number_format == "ddd yyyy-mm-dd"
 
 
 def test_each_column_has_its_own_col_element_carrying_the_cell_style(built: Path) -> None:
@@ -365,7 +366,8 @@ def test_each_column_has_its_own_col_element_carrying_the_cell_style(built: Path
             style = int(node.get("style"))
             assert style > 0
             xf = xfs[style]
-            assert fmts[int(xf.get("numFmtId"))] == expected_format.get(col.kind, "@")
+            wanted = col.number_format or expected_format.get(col.kind, "@")
+            assert fmts[int(xf.get("numFmtId"))] == wanted
             assert float(node.get("width")) == pytest.approx(col.width, abs=1)
             grey = xf.get("fillId") not in (None, "0")
             assert grey == (sheet.computed or col.computed), (sheet.name, col.header)

@@ -140,6 +140,22 @@ def one(obligations: Iterable[Obligation], rule_id: str) -> Obligation:
     return found[0]
 
 
+def for_month(obligations: Iterable[Obligation], rule_id: str, first_day: dt.date) -> Obligation:
+    """The one obligation of a periodic rule for the period starting on `first_day`.
+
+    Monthly rules list the as-of month and the missed months before it ("Missed months
+    shown"), so a test about one month picks that month's obligation.
+    """
+    found = [o for o in of_rule(obligations, rule_id) if o.period_start == first_day]
+    assert len(found) == 1, f"expected one {rule_id} obligation for {first_day}, got {found}"
+    return found[0]
+
+
+def periods_of(obligations: Iterable[Obligation], rule_id: str) -> list[dt.date]:
+    """The period starts listed for a rule, oldest first."""
+    return sorted(o.period_start for o in of_rule(obligations, rule_id) if o.period_start)
+
+
 def absent(obligations: Iterable[Obligation], rule_id: str) -> bool:
     return not of_rule(obligations, rule_id)
 
@@ -179,11 +195,13 @@ __all__ = [
     "client",
     "contact",
     "evaluate",
+    "for_month",
     "fssp",
     "hours",
     "no_show",
     "of_rule",
     "one",
+    "periods_of",
     "service",
     "settings_with",
     "status_of",

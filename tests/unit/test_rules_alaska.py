@@ -17,10 +17,12 @@ from rulekit import (
     client,
     contact,
     evaluate,
+    for_month,
     fssp,
     hours,
     of_rule,
     one,
+    periods_of,
     service,
     text,
 )
@@ -32,6 +34,9 @@ ANCHORAGE = "Anchorage"
 
 def meaningful(day, **kw):
     return contact(day, "In person", meaningful=True, plan_reviewed=True, **kw)
+
+
+FEB, MAR = D(2026, 2, 1), D(2026, 3, 1)  # monthly rules list March and the missed February
 
 
 # ---------------------------------------------------------------- A-01 first contact
@@ -121,6 +126,19 @@ def test_A01_met_late_says_how_many_days_late():
     o = one(obs, "A-01")
     assert (o.status, o.met_on, o.days_overdue) == (Status.MET, D(2026, 10, 22), 0)
     assert text(o, ANCHORAGE).endswith("Met late on Thu 2026-10-22 (2 days late).")
+
+
+def test_A01_one_day_late_and_one_day_overdue_are_singular():
+    late = one(
+        evaluate(
+            client(WF, D(2026, 10, 16)), contact(D(2026, 10, 21), "Phone"), as_of=D(2026, 10, 21)
+        ),
+        "A-01",
+    )
+    assert text(late, ANCHORAGE).endswith("Met late on Wed 2026-10-21 (1 day late).")
+    overdue = one(evaluate(client(WF, D(2026, 10, 16)), as_of=D(2026, 10, 21)), "A-01")
+    assert (overdue.status, overdue.days_overdue) == (Status.OVERDUE, 1)
+    assert text(overdue, ANCHORAGE).endswith("due Tue 2026-10-20. Not done: 1 day overdue.")
 
 
 def test_A01_a_contact_before_the_referral_does_not_count():
@@ -269,7 +287,8 @@ OLD = D(2026, 1, 5)  # referred long before the months under test
 
 
 def test_A06_met_by_a_meaningful_contact_with_an_FSSP_review_in_the_month():
-    o = one(evaluate(client(WF, OLD), meaningful(D(2026, 3, 4)), as_of=D(2026, 3, 10)), "A-06")
+    obs = evaluate(client(WF, OLD), meaningful(D(2026, 3, 4)), as_of=D(2026, 3, 10))
+    o = for_month(obs, "A-06", MAR)
     assert (o.status, o.met_on, o.due, o.found) == (Status.MET, D(2026, 3, 4), D(2026, 3, 31), 1)
     assert (o.period_start, o.period_end, o.trigger) == (
         D(2026, 3, 1),
@@ -292,16 +311,57 @@ def test_A06_contacts_without_meaning_review_or_success_and_last_months_do_not_c
         meaningful(D(2026, 3, 20)),  # after as-of
         as_of=D(2026, 3, 10),
     )
-    o = one(obs, "A-06")
+    o = for_month(obs, "A-06", MAR)
     assert (o.status, o.found, o.met_on) == (Status.DUE, 0, None)
     assert text(o, ANCHORAGE).endswith("due Tue 2026-03-31. So far: 0 found.")
+    february = for_month(obs, "A-06", FEB)  # last month's contact counts for last month
+    assert (february.status, february.met_on, february.found) == (Status.MET, D(2026, 2, 27), 1)
 
 
 def test_A06_due_six_days_before_month_end_is_DUE_and_five_is_DUE_SOON():
-    assert one(evaluate(client(WF, OLD), as_of=D(2026, 3, 25)), "A-06").status == Status.DUE
-    assert one(evaluate(client(WF, OLD), as_of=D(2026, 3, 26)), "A-06").status == Status.DUE_SOON
-    last_day = one(evaluate(client(WF, OLD), as_of=D(2026, 3, 31)), "A-06")
+    six = for_month(evaluate(client(WF, OLD), as_of=D(2026, 3, 25)), "A-06", MAR)
+    five = for_month(evaluate(client(WF, OLD), as_of=D(2026, 3, 26)), "A-06", MAR)
+    assert (six.status, five.status) == (Status.DUE, Status.DUE_SOON)
+    last_day = for_month(evaluate(client(WF, OLD), as_of=D(2026, 3, 31)), "A-06", MAR)
     assert (last_day.status, last_day.due) == (Status.DUE_SOON, D(2026, 3, 31))
+
+
+def test_A06_a_missed_previous_month_is_OVERDUE_counted_from_its_own_month_end():
+    obs = evaluate(client(WF, OLD), meaningful(D(2026, 3, 4)), as_of=D(2026, 3, 10))
+    assert periods_of(obs, "A-06") == [FEB, MAR]
+    feb = for_month(obs, "A-06", FEB)
+    assert (feb.trigger, feb.period_end, feb.due, feb.status, feb.days_overdue, feb.found) == (
+        FEB,
+        D(2026, 2, 28),
+        D(2026, 2, 28),
+        Status.OVERDUE,
+        10,
+        0,
+    )
+    assert text(feb, ANCHORAGE) == (
+        "A-06 (S1 §3, §7): one meaningful contact with an FSSP review in February 2026; "
+        "due Sat 2026-02-28. So far: 0 found. Not done: 10 days overdue."
+    )
+    assert for_month(obs, "A-06", MAR).status == Status.MET  # March's contact is March's only
+
+
+def test_A06_each_missed_month_is_its_own_obligation_but_never_a_month_of_referral():
+    rows = (meaningful(D(2026, 1, 20)),)
+    three = {"Missed months shown": 3}
+    obs = evaluate(client(WF, D(2025, 12, 1)), *rows, as_of=D(2026, 4, 2), settings=three)
+    listed = [(o.trigger, o.due, o.status, o.days_overdue, o.met_on) for o in of_rule(obs, "A-06")]
+    assert listed == [
+        (D(2026, 1, 1), D(2026, 1, 31), Status.MET, 0, D(2026, 1, 20)),
+        (FEB, D(2026, 2, 28), Status.OVERDUE, 33, None),
+        (MAR, D(2026, 3, 31), Status.OVERDUE, 2, None),
+        (D(2026, 4, 1), D(2026, 4, 30), Status.DUE, 0, None),
+    ]
+    # Referred Jan 5: January is the referral month and is skipped, even as a missed month.
+    obs = evaluate(client(WF, OLD), *rows, as_of=D(2026, 4, 2), settings=three)
+    assert periods_of(obs, "A-06") == [FEB, MAR, D(2026, 4, 1)]
+    # Referred on the first of a month: that month is the referral month too.
+    obs = evaluate(client(WF, FEB), as_of=D(2026, 4, 2), settings=three)
+    assert periods_of(obs, "A-06") == [MAR, D(2026, 4, 1)]
 
 
 def test_A06_is_not_listed_in_the_month_of_referral():
@@ -329,7 +389,7 @@ def test_A07_two_phone_calls_are_not_enough_two_methods_are_needed():
         contact(D(2026, 3, 9), "Phone", successful=False),
         as_of=D(2026, 3, 20),
     )
-    o = one(obs, "A-07")
+    o = for_month(obs, "A-07", MAR)
     assert (o.status, o.found, o.methods_found, o.due) == (Status.DUE, 2, 1, D(2026, 3, 31))
     assert text(o, ANCHORAGE) == (
         "A-07 (S1 §3): 2 contact attempts by 2 different methods in March 2026 "
@@ -345,7 +405,7 @@ def test_A07_a_phone_call_and_a_letter_meet_it_on_the_second_method():
         contact(D(2026, 3, 12), "Letter", successful=False),
         as_of=D(2026, 3, 20),
     )
-    o = one(obs, "A-07")
+    o = for_month(obs, "A-07", MAR)
     assert (o.status, o.met_on, o.found, o.methods_found) == (Status.MET, D(2026, 3, 12), 3, 2)
 
 
@@ -357,7 +417,7 @@ def test_A07_voicemail_never_counts_as_an_attempt():
         contact(D(2026, 3, 4), "Voicemail", successful=True),
         as_of=D(2026, 3, 20),
     )
-    o = one(obs, "A-07")
+    o = for_month(obs, "A-07", MAR)
     assert (o.status, o.found, o.methods_found) == (Status.DUE, 1, 1)
     assert text(o, ANCHORAGE).endswith("So far: 1 found, 1 method.")
 
@@ -371,15 +431,18 @@ def test_A07_attempts_setting_three_needs_a_third_attempt():
         contact(D(2026, 3, 2), "Phone", successful=False),
         contact(D(2026, 3, 5), "Letter", successful=False),
     )
-    o = one(
-        evaluate(not_engaged(), *rows, as_of=D(2026, 3, 20), settings={"A-07 attempts": 3}), "A-07"
+    o = for_month(
+        evaluate(not_engaged(), *rows, as_of=D(2026, 3, 20), settings={"A-07 attempts": 3}),
+        "A-07",
+        MAR,
     )
     assert (o.status, o.found, o.methods_found) == (Status.DUE, 2, 2)
     assert "3 contact attempts by 2 different methods" in text(o, ANCHORAGE, {"A-07 attempts": 3})
     visit = contact(D(2026, 3, 16), "Home visit", successful=False)
-    o = one(
+    o = for_month(
         evaluate(not_engaged(), *rows, visit, as_of=D(2026, 3, 20), settings={"A-07 attempts": 3}),
         "A-07",
+        MAR,
     )
     assert (o.status, o.met_on) == (Status.MET, D(2026, 3, 16))
 
@@ -392,14 +455,36 @@ def test_A07_methods_setting_one_lets_two_phone_calls_meet_it():
         as_of=D(2026, 3, 20),
         settings={"A-07 methods": 1},
     )
-    o = one(obs, "A-07")
+    o = for_month(obs, "A-07", MAR)
     assert (o.status, o.met_on) == (Status.MET, D(2026, 3, 9))
 
 
+def test_A07_a_previous_month_short_of_two_methods_is_OVERDUE_and_its_attempts_stay_there():
+    obs = evaluate(
+        not_engaged(),
+        contact(D(2026, 2, 3), "Phone", successful=False),
+        contact(D(2026, 2, 17), "Phone", successful=False),
+        contact(D(2026, 3, 2), "Letter", successful=False),
+        as_of=D(2026, 3, 20),
+    )
+    feb = for_month(obs, "A-07", FEB)
+    assert (feb.trigger, feb.due, feb.status, feb.days_overdue) == (
+        FEB,
+        D(2026, 2, 28),
+        Status.OVERDUE,
+        20,
+    )
+    assert (feb.found, feb.methods_found) == (2, 1)
+    assert text(feb, ANCHORAGE).endswith("So far: 2 found, 1 method. Not done: 20 days overdue.")
+    mar = for_month(obs, "A-07", MAR)  # February's calls do not help March
+    assert (mar.status, mar.found, mar.methods_found) == (Status.DUE, 1, 1)
+
+
 def test_A07_due_soon_on_the_last_day_of_the_month_and_not_in_the_referral_month():
-    o = one(evaluate(not_engaged(), as_of=D(2026, 3, 26)), "A-07")
+    o = for_month(evaluate(not_engaged(), as_of=D(2026, 3, 26)), "A-07", MAR)
     assert o.status == Status.DUE_SOON
-    assert one(evaluate(not_engaged(), as_of=D(2026, 3, 25)), "A-07").status == Status.DUE
+    six = for_month(evaluate(not_engaged(), as_of=D(2026, 3, 25)), "A-07", MAR)
+    assert six.status == Status.DUE
     assert absent(evaluate(client(WF, D(2026, 3, 3), engaged=False), as_of=D(2026, 3, 25)), "A-07")
 
 
@@ -564,10 +649,23 @@ def test_A15_each_mailing_is_its_own_obligation():
     ]
 
 
-def test_A15_a_mailing_older_than_the_per_event_lookback_is_not_listed():
+def test_A15_a_signed_mailing_older_than_the_per_event_lookback_is_not_listed():
+    rows = (fssp(MAILED, mailed_date=MAILED, signed_date=D(2026, 3, 10)),)
+    sixty = one(evaluate(client(WF, OLD), *rows, as_of=D(2026, 5, 1)), "A-15")
+    assert (sixty.trigger, sixty.status) == (MAILED, Status.MET)
+    assert absent(evaluate(client(WF, OLD), *rows, as_of=D(2026, 5, 2)), "A-15")
+
+
+def test_A15_an_unsigned_mailing_stays_listed_past_the_per_event_lookback():
     rows = (fssp(MAILED, mailed_date=MAILED),)
     assert one(evaluate(client(WF, OLD), *rows, as_of=D(2026, 5, 1)), "A-15").days_overdue == 50
-    assert absent(evaluate(client(WF, OLD), *rows, as_of=D(2026, 5, 2)), "A-15")
+    o = one(evaluate(client(WF, OLD), *rows, as_of=D(2026, 7, 1)), "A-15")  # 121 days later
+    assert (o.trigger, o.due, o.status, o.days_overdue) == (
+        MAILED,
+        D(2026, 3, 12),
+        Status.OVERDUE,
+        111,
+    )
 
 
 def test_A15_not_applicable_when_the_case_is_closed():
@@ -715,6 +813,36 @@ def test_A24_met_late_and_overdue():
     assert (missing.status, missing.days_overdue) == (Status.OVERDUE, 5)
 
 
+def test_A24_met_by_an_exit_summary_written_earlier_in_the_closure_month():
+    # "the month of or month following TA closure": June 12 is in the month of a June 30 closure.
+    obs = evaluate(CLOSED_JUNE_30, service("Exit summary", D(2026, 6, 12)), as_of=D(2026, 7, 10))
+    o = one(obs, "A-24")
+    assert (o.trigger, o.due, o.status, o.met_on) == (
+        D(2026, 6, 30),
+        D(2026, 7, 31),
+        Status.MET,
+        D(2026, 6, 12),
+    )
+    assert text(o, ANCHORAGE).endswith("due Fri 2026-07-31. Met on Fri 2026-06-12.")
+    on_the_first = one(
+        evaluate(CLOSED_JUNE_30, service("Exit summary", D(2026, 6, 1)), as_of=D(2026, 7, 10)),
+        "A-24",
+    )
+    assert (on_the_first.status, on_the_first.met_on) == (Status.MET, D(2026, 6, 1))
+
+
+def test_A24_an_exit_summary_from_before_the_closure_month_does_not_count():
+    closed_july_1 = client(WF, OLD, closure_date=D(2026, 7, 1))
+    obs = evaluate(closed_july_1, service("Exit summary", D(2026, 6, 30)), as_of=D(2026, 7, 10))
+    o = one(obs, "A-24")
+    assert (o.due, o.status, o.met_on) == (D(2026, 8, 31), Status.DUE, None)
+    earlier = one(
+        evaluate(CLOSED_JUNE_30, service("Exit summary", D(2026, 5, 31)), as_of=D(2026, 8, 5)),
+        "A-24",
+    )
+    assert (earlier.status, earlier.days_overdue) == (Status.OVERDUE, 5)
+
+
 def test_A24_due_six_days_ahead_is_DUE_and_five_days_ahead_is_DUE_SOON():
     assert one(evaluate(CLOSED_JUNE_30, as_of=D(2026, 7, 25)), "A-24").status == Status.DUE
     assert one(evaluate(CLOSED_JUNE_30, as_of=D(2026, 7, 26)), "A-24").status == Status.DUE_SOON
@@ -787,14 +915,16 @@ def test_A33_is_work_first_only_and_not_applicable_when_closed():
 
 
 def test_A38_monthly_track_review_for_families_first():
-    o = one(
+    o = for_month(
         evaluate(client(FF, OLD), service("Track review", D(2026, 3, 3)), as_of=D(2026, 3, 10)),
         "A-38",
+        MAR,
     )
     assert (o.status, o.met_on, o.due) == (Status.MET, D(2026, 3, 3), D(2026, 3, 31))
-    o = one(
+    o = for_month(
         evaluate(client(FF, OLD), service("Track review", D(2026, 2, 27)), as_of=D(2026, 3, 10)),
         "A-38",
+        MAR,
     )
     assert (o.status, o.found) == (Status.DUE, 0)
     assert text(o, ANCHORAGE) == (
@@ -802,9 +932,40 @@ def test_A38_monthly_track_review_for_families_first():
     )
 
 
+def test_A38_a_previous_month_without_a_track_review_is_OVERDUE():
+    obs = evaluate(client(FF, OLD), service("Track review", D(2026, 3, 3)), as_of=D(2026, 3, 10))
+    feb = for_month(obs, "A-38", FEB)
+    assert (feb.trigger, feb.due, feb.status, feb.days_overdue, feb.found) == (
+        FEB,
+        D(2026, 2, 28),
+        Status.OVERDUE,
+        10,
+        0,
+    )
+    assert text(feb, ANCHORAGE) == (
+        "A-38 (S1 FF §4): a track review in February 2026; due Sat 2026-02-28. "
+        "So far: 0 found. Not done: 10 days overdue."
+    )
+    assert for_month(obs, "A-38", MAR).status == Status.MET
+
+
+@pytest.mark.parametrize("rule_id", ["A-06", "A-07", "A-38"])
+def test_A38_and_the_other_alaska_monthly_rules_show_one_missed_month_by_default_and_none_at_0(
+    rule_id,
+):
+    ff = client(FF, OLD, engaged=False)
+    assert periods_of(evaluate(ff, as_of=D(2026, 3, 10)), rule_id) == [FEB, MAR]
+    current_only = evaluate(ff, as_of=D(2026, 3, 10), settings={"Missed months shown": 0})
+    assert periods_of(current_only, rule_id) == [MAR]
+    # A-23 reports on last month by nature: the setting does not add months to it.
+    assert periods_of(current_only, "A-23") == [FEB]
+    assert periods_of(evaluate(ff, as_of=D(2026, 3, 10)), "A-23") == [FEB]
+
+
 def test_A38_due_soon_edge_and_not_in_the_referral_month():
-    assert one(evaluate(client(FF, OLD), as_of=D(2026, 3, 25)), "A-38").status == Status.DUE
-    assert one(evaluate(client(FF, OLD), as_of=D(2026, 3, 26)), "A-38").status == Status.DUE_SOON
+    six = for_month(evaluate(client(FF, OLD), as_of=D(2026, 3, 25)), "A-38", MAR)
+    five = for_month(evaluate(client(FF, OLD), as_of=D(2026, 3, 26)), "A-38", MAR)
+    assert (six.status, five.status) == (Status.DUE, Status.DUE_SOON)
     assert absent(evaluate(client(FF, D(2026, 3, 2)), as_of=D(2026, 3, 26)), "A-38")
 
 

@@ -122,11 +122,43 @@ def test_O06_a_missed_activity_dated_after_as_of_is_not_listed_yet():
     assert absent(evaluate(jobs(), no_show(D(2026, 3, 10)), as_of=D(2026, 3, 9)), "O-06")
 
 
-def test_O06_per_event_lookback_of_60_days_and_its_setting():
-    assert one(evaluate(jobs(), no_show(MISSED), as_of=D(2026, 5, 2)), "O-06").days_overdue == 59
-    assert absent(evaluate(jobs(), no_show(MISSED), as_of=D(2026, 5, 3)), "O-06")
+def test_O06_an_answered_miss_drops_off_after_the_60_day_lookback_and_its_setting():
+    rows = (no_show(MISSED), contact(D(2026, 3, 4), "Postcard", False))
+    sixty = one(evaluate(jobs(), *rows, as_of=D(2026, 5, 2)), "O-06")  # 60 days on: still listed
+    assert (sixty.trigger, sixty.status, sixty.met_on) == (MISSED, Status.MET, D(2026, 3, 4))
+    assert absent(evaluate(jobs(), *rows, as_of=D(2026, 5, 3)), "O-06")  # 61 days: history
     settings = {"Per-event lookback days": 90}
-    assert one(evaluate(jobs(), no_show(MISSED), as_of=D(2026, 5, 3), settings=settings), "O-06")
+    assert one(evaluate(jobs(), *rows, as_of=D(2026, 5, 3), settings=settings), "O-06")
+
+
+def test_O06_an_unanswered_miss_stays_listed_however_old_while_an_answered_one_drops_off():
+    # Two clients (an attempt answers every earlier miss of its own case, however late).
+    unanswered = D(2026, 1, 2)  # Fri, 120 days before May 2; Mon Jan 5 is the next business day
+    answered = D(2026, 3, 2)  # Mon, 61 days before May 2, answered the same day
+    obs = evaluate(
+        [jobs(), client(JOBS, OPENED, case_id="C2")],
+        no_show(unanswered),
+        no_show(answered, case_id="C2"),
+        contact(answered, "Phone", successful=False, case_id="C2"),
+        as_of=D(2026, 5, 2),
+    )
+    o = one(obs, "O-06")
+    assert (o.case_id, o.trigger, o.due, o.status, o.days_overdue) == (
+        "C1",
+        unanswered,
+        D(2026, 1, 5),
+        Status.OVERDUE,
+        117,
+    )
+    assert text(o, PORTLAND).endswith("due Mon 2026-01-05. Not done: 117 days overdue.")
+    # The day before, the answered miss was 60 days old and still listed, MET.
+    obs = evaluate(
+        client(JOBS, OPENED, case_id="C2"),
+        no_show(answered, case_id="C2"),
+        contact(answered, "Phone", successful=False, case_id="C2"),
+        as_of=D(2026, 5, 1),
+    )
+    assert one(obs, "O-06").status == Status.MET
 
 
 def test_O06_not_applicable_when_the_case_is_closed_and_not_listed_for_other_programs():
@@ -218,7 +250,7 @@ def test_O07_met_by_an_attempt_after_the_last_missed_activity_and_overdue_otherw
         ),
         "O-07",
     )
-    assert text(late, PORTLAND).endswith("Met late on Fri 2026-04-03 (1 days late).")
+    assert text(late, PORTLAND).endswith("Met late on Fri 2026-04-03 (1 day late).")
 
 
 def test_O07_due_six_days_ahead_is_DUE_and_five_days_ahead_is_DUE_SOON():
@@ -234,11 +266,32 @@ def test_O07_five_business_days_skip_thanksgiving_and_the_day_after():
 
 
 def test_O07_per_event_lookback_applies_to_the_pattern_date_not_the_first_miss():
-    rows = (no_show(MISSED), no_show(SECOND))
+    rows = (
+        no_show(MISSED),
+        no_show(SECOND),
+        contact(D(2026, 3, 4), "Phone", successful=False),  # answers the first miss
+        contact(D(2026, 3, 27), "Letter", successful=False),  # answers the second and the pattern
+    )
     # Mar 3 is 61 days before May 3 but the pattern completed on Mar 26: still listed.
     obs = evaluate(jobs(), *rows, as_of=D(2026, 5, 3))
-    assert [o.trigger for o in of_rule(obs, "O-07")] == [SECOND]
+    assert [(o.trigger, o.status) for o in of_rule(obs, "O-07")] == [(SECOND, Status.MET)]
     assert [o.trigger for o in of_rule(obs, "O-06")] == [SECOND]
+    # 61 days after the pattern date the answered pattern is history too.
+    assert of_rule(evaluate(jobs(), *rows, as_of=D(2026, 5, 25)), "O-07")
+    assert absent(evaluate(jobs(), *rows, as_of=D(2026, 5, 26)), "O-07")
+
+
+def test_O07_an_unanswered_pattern_stays_listed_past_the_lookback():
+    rows = (no_show(MISSED), no_show(SECOND))
+    obs = evaluate(jobs(), *rows, as_of=D(2026, 7, 24))  # 120 days after the pattern date
+    o = one(obs, "O-07")
+    assert (o.trigger, o.due, o.status, o.days_overdue) == (
+        SECOND,
+        D(2026, 4, 2),
+        Status.OVERDUE,
+        113,
+    )
+    assert [o.trigger for o in of_rule(obs, "O-06")] == [MISSED, SECOND]  # both unanswered
 
 
 def test_O07_not_applicable_when_the_case_is_closed():

@@ -15,8 +15,10 @@ from rulekit import (
     client,
     contact,
     evaluate,
+    for_month,
     hours,
     one,
+    periods_of,
     service,
     text,
 )
@@ -116,16 +118,17 @@ def test_T03_is_snap_et_only_and_not_applicable_when_closed():
 # ---------------------------------------------------------------- T-04 monthly eligibility
 
 TX_OLD = D(2025, 11, 3)
+DEC, JAN = D(2025, 12, 1), D(2026, 1, 1)  # T-04 lists January and the missed December
 
 
 def test_T04_due_by_the_third_business_day_skipping_new_years_day():
-    o = one(evaluate(client(CHOICES, TX_OLD), as_of=D(2026, 1, 2)), "T-04")
+    o = for_month(evaluate(client(CHOICES, TX_OLD), as_of=D(2026, 1, 2)), "T-04", JAN)
     assert (o.due, o.status, o.period_start) == (D(2026, 1, 6), Status.DUE_SOON, D(2026, 1, 1))
     assert o.due == D(2026, 1, 6)  # Fri 2, Mon 5, Tue 6
 
 
 def test_T04_explanation_names_the_holiday_that_pushed_the_third_business_day():
-    o = one(evaluate(client(CHOICES, TX_OLD), as_of=D(2026, 1, 2)), "T-04")
+    o = for_month(evaluate(client(CHOICES, TX_OLD), as_of=D(2026, 1, 2)), "T-04", JAN)
     assert text(o, HOUSTON) == (
         "T-04 (S0): eligibility verified by business day 3 of January 2026; "
         "Thu 2026-01-01 is New Year's Day; due Tue 2026-01-06. So far: 0 found."
@@ -135,37 +138,83 @@ def test_T04_explanation_names_the_holiday_that_pushed_the_third_business_day():
 @pytest.mark.parametrize(("n", "due"), [(1, D(2026, 1, 2)), (3, D(2026, 1, 6)), (5, D(2026, 1, 8))])
 def test_T04_business_day_setting_picks_the_nth_business_day_of_the_month(n, due):
     settings = {"T-04 business day": n}
-    o = one(evaluate(client(CHOICES, TX_OLD), as_of=D(2026, 1, 2), settings=settings), "T-04")
-    assert o.due == due
+    obs = evaluate(client(CHOICES, TX_OLD), as_of=D(2026, 1, 2), settings=settings)
+    assert for_month(obs, "T-04", JAN).due == due
 
 
 def test_T04_tenth_business_day_skips_veterans_day_and_shows_DUE_then_DUE_SOON():
     settings = {"T-04 business day": 10}
-    six = one(evaluate(client(CHOICES, TX_OLD), as_of=D(2026, 11, 10), settings=settings), "T-04")
-    five = one(evaluate(client(CHOICES, TX_OLD), as_of=D(2026, 11, 11), settings=settings), "T-04")
+    nov = D(2026, 11, 1)
+    six = for_month(
+        evaluate(client(CHOICES, TX_OLD), as_of=D(2026, 11, 10), settings=settings), "T-04", nov
+    )
+    five = for_month(
+        evaluate(client(CHOICES, TX_OLD), as_of=D(2026, 11, 11), settings=settings), "T-04", nov
+    )
     assert (six.due, six.status, five.status) == (D(2026, 11, 16), Status.DUE, Status.DUE_SOON)
 
 
 def test_T04_met_on_time_met_late_and_overdue():
-    on_time = one(
-        evaluate(client(CHOICES, TX_OLD), eligibility(D(2026, 1, 5)), as_of=D(2026, 1, 9)), "T-04"
+    on_time = for_month(
+        evaluate(client(CHOICES, TX_OLD), eligibility(D(2026, 1, 5)), as_of=D(2026, 1, 9)),
+        "T-04",
+        JAN,
     )
     assert (on_time.status, on_time.met_on) == (Status.MET, D(2026, 1, 5))
-    late = one(
-        evaluate(client(CHOICES, TX_OLD), eligibility(D(2026, 1, 8)), as_of=D(2026, 1, 9)), "T-04"
+    late = for_month(
+        evaluate(client(CHOICES, TX_OLD), eligibility(D(2026, 1, 8)), as_of=D(2026, 1, 9)),
+        "T-04",
+        JAN,
     )
     assert (late.status, late.met_on) == (Status.MET, D(2026, 1, 8))
     assert text(late, HOUSTON).endswith("Met late on Thu 2026-01-08 (2 days late).")
-    missing = one(
-        evaluate(client(CHOICES, TX_OLD), eligibility(D(2025, 12, 30)), as_of=D(2026, 1, 9)), "T-04"
-    )
+    obs = evaluate(client(CHOICES, TX_OLD), eligibility(D(2025, 12, 30)), as_of=D(2026, 1, 9))
+    missing = for_month(obs, "T-04", JAN)
     assert (missing.status, missing.days_overdue, missing.found) == (Status.OVERDUE, 3, 0)
+    december = for_month(obs, "T-04", DEC)  # the Dec 30 check was December's, 27 days late
+    assert (december.status, december.met_on) == (Status.MET, D(2025, 12, 30))
+    assert text(december, HOUSTON).endswith("(27 days late).")
 
 
 def test_T04_applies_to_snap_et_too_but_not_in_the_referral_month_nor_to_youth():
-    assert one(evaluate(client(SNAP, TX_OLD), as_of=D(2026, 1, 2)), "T-04")
+    assert for_month(evaluate(client(SNAP, TX_OLD), as_of=D(2026, 1, 2)), "T-04", JAN)
     assert absent(evaluate(client(CHOICES, D(2026, 1, 2)), as_of=D(2026, 1, 2)), "T-04")
+    referred_in_december = evaluate(client(CHOICES, D(2025, 12, 1)), as_of=D(2026, 1, 2))
+    assert periods_of(referred_in_december, "T-04") == [JAN]
     assert absent(evaluate(client(YOUTH, TX_OLD), as_of=D(2026, 1, 2)), "T-04")
+
+
+def test_T04_a_missed_previous_month_is_OVERDUE_from_its_own_third_business_day():
+    obs = evaluate(client(CHOICES, TX_OLD), eligibility(D(2026, 1, 5)), as_of=D(2026, 1, 9))
+    assert periods_of(obs, "T-04") == [DEC, JAN]
+    dec = for_month(obs, "T-04", DEC)
+    # Mon Dec 1, Tue 2, Wed 3: due Wed 2025-12-03, 37 days before Fri 2026-01-09.
+    assert (dec.trigger, dec.period_end, dec.due, dec.status, dec.days_overdue) == (
+        DEC,
+        D(2025, 12, 31),
+        D(2025, 12, 3),
+        Status.OVERDUE,
+        37,
+    )
+    assert text(dec, HOUSTON) == (
+        "T-04 (S0): eligibility verified by business day 3 of December 2025; "
+        "due Wed 2025-12-03. So far: 0 found. Not done: 37 days overdue."
+    )
+    assert for_month(obs, "T-04", JAN).status == Status.MET
+
+
+def test_T04_missed_months_shown_zero_lists_only_the_current_month_and_weeks_are_unaffected():
+    settings = {"Missed months shown": 0}
+    obs = evaluate(client(CHOICES, TX_OLD), as_of=D(2026, 1, 9), settings=settings)
+    assert periods_of(obs, "T-04") == [JAN]
+    assert periods_of(obs, "T-05") == [D(2025, 12, 29)]  # last week only, whatever the setting
+    two = {"Missed months shown": 2}
+    obs = evaluate(client(CHOICES, D(2025, 10, 1)), as_of=D(2026, 1, 9), settings=two)
+    assert periods_of(obs, "T-04") == [D(2025, 11, 1), DEC, JAN]
+    assert for_month(obs, "T-04", D(2025, 11, 1)).days_overdue == 65  # due Wed 2025-11-05
+    # Referred Nov 3: November is the referral month and is never listed.
+    obs = evaluate(client(CHOICES, TX_OLD), as_of=D(2026, 1, 9), settings=two)
+    assert periods_of(obs, "T-04") == [DEC, JAN]
 
 
 def test_T04_not_applicable_when_the_case_is_closed():
@@ -194,7 +243,7 @@ def test_T05_last_weeks_hours_entered_by_the_first_business_day_after_the_week()
 def test_T05_met_late_overdue_and_other_weeks_do_not_count():
     late = one(evaluate(client(CHOICES, TX_OLD), hours(WEEK, D(2026, 11, 17)), as_of=WED), "T-05")
     assert (late.status, late.met_on) == (Status.MET, D(2026, 11, 17))
-    assert text(late, HOUSTON).endswith("Met late on Tue 2026-11-17 (1 days late).")
+    assert text(late, HOUSTON).endswith("Met late on Tue 2026-11-17 (1 day late).")
     missing = one(
         evaluate(
             client(CHOICES, TX_OLD),
@@ -250,7 +299,7 @@ def test_T15_more_than_one_calendar_month_without_activity_is_overdue():
     assert (o.trigger, o.due, o.status, o.days_overdue) == (LAST, D(2026, 2, 28), Status.OVERDUE, 1)
     assert text(o, HOUSTON) == (
         "T-15 (S0): activity recorded within one month of Sat 2026-01-31; due Sat 2026-02-28. "
-        "Not done: 1 days overdue."
+        "Not done: 1 day overdue."
     )
 
 

@@ -16,7 +16,9 @@ from rulekit import (
     client,
     contact,
     evaluate,
+    for_month,
     one,
+    periods_of,
     service,
     text,
 )
@@ -185,15 +187,19 @@ def test_Y03_not_applicable_when_closed():
 # ---------------------------------------------------------------- Y-04 in-person quality contact
 
 
+FEB, MAR = D(2026, 2, 1), D(2026, 3, 1)  # Y-04 lists March and the missed February
+
+
 def test_Y04_one_in_person_quality_contact_a_month():
-    o = one(evaluate(youth(), contact(D(2026, 3, 4), "In person"), as_of=D(2026, 3, 10)), "Y-04")
+    obs = evaluate(youth(), contact(D(2026, 3, 4), "In person"), as_of=D(2026, 3, 10))
+    o = for_month(obs, "Y-04", MAR)
     assert (o.status, o.met_on, o.due, o.found) == (Status.MET, D(2026, 3, 4), D(2026, 3, 31), 1)
 
 
 @pytest.mark.parametrize("method", ["Home visit", "School visit"])
 def test_Y04_home_and_school_visits_are_in_person(method):
-    o = one(evaluate(youth(), contact(D(2026, 3, 4), method), as_of=D(2026, 3, 10)), "Y-04")
-    assert o.status == Status.MET
+    obs = evaluate(youth(), contact(D(2026, 3, 4), method), as_of=D(2026, 3, 10))
+    assert for_month(obs, "Y-04", MAR).status == Status.MET
 
 
 def test_Y04_letters_postcards_emails_texts_and_calls_never_count_even_if_answered():
@@ -207,7 +213,7 @@ def test_Y04_letters_postcards_emails_texts_and_calls_never_count_even_if_answer
         contact(D(2026, 3, 9), "In person", successful=False),
         as_of=D(2026, 3, 10),
     )
-    o = one(obs, "Y-04")
+    o = for_month(obs, "Y-04", MAR)
     assert (o.status, o.found) == (Status.DUE, 0)
     assert text(o, HOUSTON) == (
         "Y-04 (S3): one in-person quality contact in March 2026; due Tue 2026-03-31. "
@@ -216,9 +222,43 @@ def test_Y04_letters_postcards_emails_texts_and_calls_never_count_even_if_answer
 
 
 def test_Y04_due_soon_edge_and_not_in_the_referral_month():
-    assert one(evaluate(youth(), as_of=D(2026, 3, 25)), "Y-04").status == Status.DUE
-    assert one(evaluate(youth(), as_of=D(2026, 3, 26)), "Y-04").status == Status.DUE_SOON
+    assert for_month(evaluate(youth(), as_of=D(2026, 3, 25)), "Y-04", MAR).status == Status.DUE
+    six = for_month(evaluate(youth(), as_of=D(2026, 3, 26)), "Y-04", MAR)
+    assert six.status == Status.DUE_SOON
     assert absent(evaluate(youth(), as_of=D(2026, 1, 20)), "Y-04")
+    # Enrolled Jan 5: in February, January (the referral month) is not a missed month.
+    assert periods_of(evaluate(youth(), as_of=D(2026, 2, 10)), "Y-04") == [FEB]
+
+
+def test_Y04_a_missed_previous_month_is_OVERDUE_counted_from_its_month_end():
+    obs = evaluate(
+        youth(),
+        contact(D(2026, 2, 10), "Phone", successful=True),  # a call never counts
+        contact(D(2026, 3, 4), "In person"),
+        as_of=D(2026, 3, 10),
+    )
+    assert periods_of(obs, "Y-04") == [FEB, MAR]
+    feb = for_month(obs, "Y-04", FEB)
+    assert (feb.trigger, feb.due, feb.status, feb.days_overdue, feb.found) == (
+        FEB,
+        D(2026, 2, 28),
+        Status.OVERDUE,
+        10,
+        0,
+    )
+    assert text(feb, HOUSTON) == (
+        "Y-04 (S3): one in-person quality contact in February 2026; due Sat 2026-02-28. "
+        "So far: 0 found. Not done: 10 days overdue."
+    )
+    assert for_month(obs, "Y-04", MAR).status == Status.MET
+
+
+def test_Y04_missed_months_shown_zero_lists_only_the_current_month():
+    obs = evaluate(youth(), as_of=D(2026, 3, 10), settings={"Missed months shown": 0})
+    assert periods_of(obs, "Y-04") == [MAR]
+    one_month_ago = for_month(evaluate(youth(), as_of=D(2026, 3, 1)), "Y-04", FEB)
+    assert (one_month_ago.status, one_month_ago.days_overdue) == (Status.OVERDUE, 1)
+    assert text(one_month_ago, HOUSTON).endswith("Not done: 1 day overdue.")
 
 
 def test_Y04_not_applicable_when_closed():
@@ -424,6 +464,17 @@ def test_Y09_follow_up_before_exit_does_not_count_and_it_goes_overdue():
     assert (o.status, o.days_overdue) == (Status.OVERDUE, 5)
 
 
+def test_Y09_applies_to_the_exited_case_and_a_late_follow_up_is_met_late():
+    o = one(
+        evaluate(
+            youth(closure_date=EXIT), service("Follow-up", D(2027, 3, 18)), as_of=D(2027, 3, 20)
+        ),
+        "Y-09",
+    )
+    assert (o.status, o.met_on) == (Status.MET, D(2027, 3, 18))
+    assert text(o, HOUSTON).endswith("Met late on Thu 2027-03-18 (3 days late).")
+
+
 def test_Y09_due_soon_edge_and_not_applicable_without_an_exit():
     assert one(evaluate(youth(closure_date=EXIT), as_of=D(2027, 3, 9)), "Y-09").status == Status.DUE
     assert (
@@ -449,7 +500,8 @@ def test_T14_males_register_within_30_days_of_the_18th_birthday():
     )
     assert text(o, HOUSTON) == (
         "T-14 (S0; [EXT] WIOA §189(h), 20 CFR 683.225): Selective Service number recorded "
-        "within 30 days of the 18th birthday; trigger Sun 2026-05-10; due Tue 2026-06-09. "
+        "within 30 days of the 18th birthday or of enrolment, whichever is later; "
+        "trigger Sun 2026-05-10; due Tue 2026-06-09. "
         "Not done: 3 days overdue."
     )
 
@@ -491,3 +543,11 @@ def test_T14_is_in_the_youth_pack_only():
         evaluate(client(CHOICES, ENROLLED, sex="M", date_of_birth=DOB), as_of=D(2026, 6, 12)),
         "T-14",
     )
+
+
+def test_T14_a_man_already_18_at_enrolment_is_due_30_days_from_enrolment_not_his_birthday():
+    # WIOA §189(h): a man over 18 must be registered to receive services, so the clock starts
+    # at enrolment; counting from a birthday years ago would flag him as years overdue.
+    c = client(YOUTH, D(2026, 3, 2), sex="M", date_of_birth=D(2004, 7, 1))
+    o = one(evaluate(c, as_of=D(2026, 3, 20)), "T-14")
+    assert (o.trigger, o.due, o.status) == (D(2026, 3, 2), D(2026, 4, 1), Status.DUE)
