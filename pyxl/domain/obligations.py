@@ -55,6 +55,12 @@ def nothing_yet(label: str) -> str:
     return f"no {re.sub(r'^(a|an|the) ', '', label)} recorded yet"
 
 
+def ordinal(n: int) -> str:
+    """1 -> 1st, 2 -> 2nd, 11 -> 11th, 22 -> 22nd."""
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
 def days(n: int) -> str:
     return f"{n} day" if n == 1 else f"{n} days"
 
@@ -82,7 +88,7 @@ def explain(
     values: dict[str, object] = defaultdict(
         str,
         n=settings.resolve(rule.clock.n) if rule.clock else "",
-        day=settings.resolve(rule.clock.day) if rule.clock else "",
+        day=ordinal(int(settings.resolve(rule.clock.day))) if rule.clock else "",
         period=_period_words(o, rule),
         last=fmt(o.trigger),
         trigger=fmt(o.trigger),

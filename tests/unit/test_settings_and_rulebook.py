@@ -126,12 +126,12 @@ def test_a_bad_int_setting_raises_a_readable_value_error(typed, message):
         (
             "T-04 business day",
             "0",
-            "T-04 business day must be a whole number of 1 or more and at most 23, not '0'",
+            "T-04 business day must be a whole number of 1 or more and at most 15, not '0'",
         ),
         (
             "T-04 business day",
-            24,
-            "T-04 business day must be a whole number of 1 or more and at most 23, not '24'",
+            16,
+            "T-04 business day must be a whole number of 1 or more and at most 15, not '16'",
         ),
         (
             "Missed months shown",
@@ -158,7 +158,7 @@ def test_a_bounded_int_setting_refuses_values_outside_its_range(name, typed, mes
         ("A-23 day", 1),
         ("A-23 day", 31),
         ("T-04 business day", 1),
-        ("T-04 business day", 23),
+        ("T-04 business day", 15),
         ("Missed months shown", 0),
         ("Missed months shown", 12),
     ],
