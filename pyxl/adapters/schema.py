@@ -8,6 +8,8 @@ description in A2, headers in row HEADER_ROW, data below.
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -299,6 +301,27 @@ REFERENCE_SHEETS = (BRANCHES, STAFF, HOLIDAYS, SETTINGS)
 COMPUTED_SHEETS = (DUE_LIST, ERRORS)
 ALL_SHEETS = (*INPUT_SHEETS, *COMPUTED_SHEETS, *REFERENCE_SHEETS)
 SHEETS = {s.name: s for s in ALL_SHEETS}
+
+LINE_HEIGHT = 15.0  # points, Calibri 11
+
+
+def text_height(text: str, width_chars: float) -> float:
+    """Rough row height for wrapped text: neither Excel nor LibreOffice autofit on open."""
+    per_line = width_chars * 1.15  # Calibri 11 prose: about 1.2 characters per width unit
+    lines = sum(max(1, math.ceil(len(p) / per_line)) for p in text.split("\n"))
+    return lines * LINE_HEIGHT + 3
+
+
+def row_height(sheet: Sheet, values: Sequence[object]) -> float | None:
+    """The height a row of `sheet` needs for its wrapped columns; None for the default."""
+    needed = [
+        text_height(str(v), c.width)
+        for c, v in zip(sheet.columns, values, strict=False)
+        if c.wrap and isinstance(v, str) and v
+    ]
+    height = max(needed, default=0.0)
+    return min(height, 409.0) if height > LINE_HEIGHT + 3 else None
+
 
 HOW_TO_SHEET = "How to use"
 LISTS_SHEET = "Lists"

@@ -180,10 +180,10 @@ class _Builder:
             "num_format": col.number_format or NUM_FORMATS.get(col.kind, TEXT_FORMAT),
             "border": 1,
             "border_color": GRID,
+            "valign": "top",  # a wrapped neighbour makes a tall row: read it from the top
         }
         if col.wrap:
             props["text_wrap"] = True
-            props["valign"] = "top"
         if col.kind in ("date", "int"):
             props["align"] = "center"
         if sheet.computed or col.computed:
@@ -566,7 +566,7 @@ class _Builder:
                 else:
                     ws.write_string(row, 1, name, term)
                 ws.write_string(row, 2, text, body)
-                ws.set_row(row, _row_height(text, 96))
+                ws.set_row(row, schema.text_height(text, 96))
                 row += 1
             row += 1
         ws.set_portrait()
@@ -579,15 +579,6 @@ class _Builder:
 
 def _join(*parts: str) -> str:
     return " ".join(p.strip().rstrip(".") + "." for p in parts if p.strip())
-
-
-def _row_height(text: str, width_chars: float, line: float = 15) -> float:
-    """Rough row height for wrapped text (Excel does not autofit on open)."""
-    per_line = width_chars * 1.15  # Calibri 11 prose: about 1.2 characters per width unit
-    lines = 0
-    for paragraph in text.split("\n"):
-        lines += max(1, math.ceil(len(paragraph) / per_line))
-    return lines * line + 3
 
 
 # -- words on the "How to use" sheet ----------------------------------------------------

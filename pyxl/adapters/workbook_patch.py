@@ -51,6 +51,7 @@ class TableRows:
     """Replace a computed sheet's table body."""
 
     rows: Sequence[Sequence[Value]]
+    heights: Sequence[float | None] | None = None  # points per row; None = default height
 
 
 @dataclass
@@ -219,7 +220,11 @@ def _join_sheet_data(shell: etree._Element, rows: bytes) -> bytes:
 
 
 def _replace_table_rows(
-    sheet_xml: bytes, table_xml: bytes | None, rows: Sequence[Sequence[Value]], cells: _CellWriter
+    sheet_xml: bytes,
+    table_xml: bytes | None,
+    rows: Sequence[Sequence[Value]],
+    cells: _CellWriter,
+    heights: Sequence[float | None] | None = None,
 ) -> tuple[bytes, bytes | None]:
     shell, old_rows = _split_sheet_data(sheet_xml)
     cells.column_styles = _column_styles(shell)
@@ -242,7 +247,9 @@ def _replace_table_rows(
     for offset, row in enumerate(rows):
         r = first_data + offset
         body = "".join(cells.xml(f"{letters[c]}{r}", c, v) for c, v in enumerate(row))
-        pieces.append(f'<row r="{r}">{body}</row>')
+        height = heights[offset] if heights else None
+        size = f' ht="{height:g}" customHeight="1"' if height else ""
+        pieces.append(f'<row r="{r}"{size}>{body}</row>')
     dimension = shell.find("m:dimension", NS)
     if dimension is not None:
         dimension.set("ref", f"A1:{letters[-1]}{last}")
@@ -353,7 +360,9 @@ def apply_patch(data: bytes, patch: Patch) -> bytes:
         sheet_xml = source.read(part)
         table_part = _table_part(source, part, _split_sheet_data(sheet_xml)[0])
         table_xml = source.read(table_part) if table_part else None
-        new_sheet, new_table = _replace_table_rows(sheet_xml, table_xml, update.rows, cells)
+        new_sheet, new_table = _replace_table_rows(
+            sheet_xml, table_xml, update.rows, cells, update.heights
+        )
         replaced[part] = new_sheet
         if table_part and new_table is not None:
             replaced[table_part] = new_table

@@ -181,10 +181,11 @@ def build_patch(ev: Evaluation) -> Patch:
     computed = [c.header for c in schema.CLIENTS.columns if c.computed]
     positions = clients.positions
     columns = [positions[h] for h in computed if h in positions]
+    tables = {schema.DUE_LIST: due_list_rows(ev), schema.ERRORS: error_rows(ev.problems)}
     patch = Patch(
         tables={
-            schema.DUE_LIST.name: TableRows(due_list_rows(ev)),
-            schema.ERRORS.name: TableRows(error_rows(ev.problems)),
+            sheet.name: TableRows(rows, [schema.row_height(sheet, r) for r in rows])
+            for sheet, rows in tables.items()
         }
     )
     if len(columns) == len(computed):

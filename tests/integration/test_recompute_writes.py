@@ -515,3 +515,21 @@ def test_moved_summary_columns_are_written_in_column_order(tmp_path: Path) -> No
             assert due.is_date, (case_id, due.value, due.number_format)
             dates += 1
     assert dates > 0
+
+
+def test_due_list_rows_are_tall_enough_for_their_wrapped_explanations(
+    written: tuple[Path, bytes, RecomputeResult],
+) -> None:
+    # Neither Excel nor LibreOffice autofits row heights on open, so pyxl sets them.
+    path, _, _ = written
+    due = openpyxl.load_workbook(path)["Due List"]
+    explanation = schema.DUE_LIST.headers.index("Explanation") + 1
+    checked = 0
+    for r in range(FIRST, due.max_row + 1):
+        text = due.cell(r, explanation).value or ""
+        height = due.row_dimensions[r].height
+        needed = schema.text_height(text, schema.DUE_LIST.column("Explanation").width)
+        if needed >= 3 * schema.LINE_HEIGHT:
+            assert height and height >= needed, (r, height, text)
+            checked += 1
+    assert checked > 0
