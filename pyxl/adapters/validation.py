@@ -11,7 +11,6 @@ Nothing here changes the workbook.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import operator
 import re
@@ -379,8 +378,8 @@ def _blank_default(sheet: Sheet, column: Column) -> object:
     kind = DOMAIN_TYPES.get(sheet.name)
     if kind is None or column.required or column.field is None:
         return None
-    default = {f.name: f.default for f in dataclasses.fields(kind)}.get(column.field)
-    return None if default in (None, "", dataclasses.MISSING) else default
+    default = model.field_defaults(kind).get(column.field)
+    return None if default in (None, "") else default
 
 
 def _memo(column: Column) -> dict[object, object] | None:
@@ -603,18 +602,19 @@ def validate_workbook(raw: RawWorkbook, defaults: Settings, as_of: dt.date) -> V
 
 def _to_domain(rows: SheetRows, kind: type) -> tuple:
     """Domain objects from valid rows; a field left blank takes the domain's default."""
-    fields = dataclasses.fields(kind)
-    at = [rows.names.index(f.name) if f.name in rows.names else None for f in fields]
+    names = model.field_names(kind)
+    defaults = model.field_defaults(kind)
+    at = [rows.names.index(n) if n in rows.names else None for n in names]
     values: Iterable[tuple] = rows.rows
     if "program" in rows.names:
         p = rows.names.index("program")
         values = ((*t[:p], model.Program(t[p]), *t[p + 1 :]) for t in values)
-    if None not in at and all(f.default != "" for f in fields):
+    if None not in at and "" not in defaults.values():
         pick = operator.itemgetter(*at)
         return tuple(kind(*pick(t)) for t in values)
-    defaults = [None if f.default is dataclasses.MISSING else f.default for f in fields]
+    fill = [defaults.get(n) for n in names]
     return tuple(
-        kind(*(d if i is None or t[i] is None else t[i] for i, d in zip(at, defaults, strict=True)))
+        kind(*(d if i is None or t[i] is None else t[i] for i, d in zip(at, fill, strict=True)))
         for t in values
     )
 

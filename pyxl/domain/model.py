@@ -1,4 +1,8 @@
-"""The caseload as domain values: frozen, validated upstream, no I/O.
+"""The caseload as domain values: immutable, validated upstream, no I/O.
+
+Entities (Client, Branch) are frozen dataclasses. The rows of the event tables
+(contacts, appointments, hours, services, plans) are NamedTuples: just as
+immutable, and about ten times cheaper to make, which counts at a million rows.
 
 Vocabularies (programs, contact methods, ...) live here because rules and
 the workbook's dropdowns must agree on them.
@@ -6,9 +10,11 @@ the workbook's dropdowns must agree on them.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any, NamedTuple
 
 
 class Program(StrEnum):
@@ -159,8 +165,7 @@ class Client:
     closure_date: dt.date | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Contact:
+class Contact(NamedTuple):
     case_id: str
     date: dt.date
     method: str
@@ -171,8 +176,7 @@ class Contact:
     note_entered: dt.date | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Appointment:
+class Appointment(NamedTuple):
     case_id: str
     type: str
     date: dt.date
@@ -180,8 +184,7 @@ class Appointment:
     called_ahead: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class HoursEntry:
+class HoursEntry(NamedTuple):
     case_id: str
     week_start: dt.date
     activity: str
@@ -190,8 +193,7 @@ class HoursEntry:
     verified: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class Service:
+class Service(NamedTuple):
     case_id: str
     service: str
     start_date: dt.date
@@ -200,8 +202,7 @@ class Service:
     gap_reason: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Plan:
+class Plan(NamedTuple):
     case_id: str
     plan_type: str
     plan_date: dt.date
@@ -233,3 +234,19 @@ class Caseload:
     plans: tuple[Plan, ...] = ()
     branches: tuple[Branch, ...] = ()
     holidays: tuple[Holiday, ...] = field(default=())
+
+
+def field_names(kind: type) -> tuple[str, ...]:
+    """The fields of a domain type, in order (dataclass or NamedTuple)."""
+    if hasattr(kind, "_fields"):
+        return kind._fields  # type: ignore[attr-defined, no-any-return]
+    return tuple(f.name for f in dataclasses.fields(kind))
+
+
+def field_defaults(kind: type) -> dict[str, Any]:
+    """The default of each field that has one (dataclass or NamedTuple)."""
+    if hasattr(kind, "_field_defaults"):
+        return dict(kind._field_defaults)  # type: ignore[attr-defined]
+    return {
+        f.name: f.default for f in dataclasses.fields(kind) if f.default is not dataclasses.MISSING
+    }

@@ -7,7 +7,6 @@ named, typed value; a rule refers to one with "@Name".
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -27,13 +26,13 @@ Period = Literal["month", "previous_month", "previous_week"]
 
 TABLES = ("contacts", "appointments", "hours", "services", "plans")
 # The fields a rule may name, so that a typo in the policy data fails when it loads.
-CLIENT_FIELDS = frozenset(f.name for f in dataclasses.fields(model.Client))
+CLIENT_FIELDS = frozenset(model.field_names(model.Client))
 TABLE_FIELDS = {
-    "contacts": frozenset(f.name for f in dataclasses.fields(model.Contact)),
-    "appointments": frozenset(f.name for f in dataclasses.fields(model.Appointment)),
-    "hours": frozenset(f.name for f in dataclasses.fields(model.HoursEntry)),
-    "services": frozenset(f.name for f in dataclasses.fields(model.Service)),
-    "plans": frozenset(f.name for f in dataclasses.fields(model.Plan)),
+    "contacts": frozenset(model.field_names(model.Contact)),
+    "appointments": frozenset(model.field_names(model.Appointment)),
+    "hours": frozenset(model.field_names(model.HoursEntry)),
+    "services": frozenset(model.field_names(model.Service)),
+    "plans": frozenset(model.field_names(model.Plan)),
 }
 DEFAULT_DATE_FIELD = {
     "contacts": "date",
