@@ -12,7 +12,9 @@ so "the first evidence on or after a date, for every case" is one searchsorted.
 from __future__ import annotations
 
 import datetime as dt
+import operator
 import typing
+from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -32,7 +34,9 @@ OVERDUE, DUE_SOON, DUE, MET, NA = (STATUS_CODES[s] for s in STATUS_ORDER)
 
 
 def _ords(values: Sequence[dt.date | None]) -> np.ndarray:
-    return np.fromiter((d.toordinal() if d else 0 for d in values), I64, len(values))
+    # A caseload has a few thousand distinct dates in a million cells: convert each once.
+    ordinal = {d: d.toordinal() if d else 0 for d in set(values)}
+    return np.fromiter(map(ordinal.__getitem__, values), I64, len(values))
 
 
 def _column_array(rows: Sequence[object], name: str) -> np.ndarray:
@@ -41,12 +45,17 @@ def _column_array(rows: Sequence[object], name: str) -> np.ndarray:
     The kind comes from the field's type, not from the values, so a column that is blank
     on every row still has the right kind.
     """
-    values = [getattr(r, name) for r in rows]
-    hint = typing.get_type_hints(type(rows[0])).get(name) if rows else None
+    if not rows:
+        return np.zeros(0, I64)
+    kind = type(rows[0])
+    fields = getattr(kind, "_fields", ())
+    get = operator.itemgetter(fields.index(name)) if name in fields else operator.attrgetter(name)
+    values = list(map(get, rows))
+    hint = typing.get_type_hints(kind).get(name)
     if hint is not None and dt.date in (*typing.get_args(hint), hint):
         return _ords(values)
     if hint is bool:
-        return np.fromiter((bool(v) for v in values), bool, len(values))
+        return np.array(values, dtype=bool)
     return np.array(values, dtype=object)
 
 
@@ -55,7 +64,9 @@ class _Table:
 
     def __init__(self, rows: Sequence[object], case_index: Mapping[str, int]):
         self.rows = rows
-        self.case = np.fromiter((case_index.get(r.case_id, -1) for r in rows), I64, len(rows))
+        index = defaultdict(lambda: -1, case_index)  # unknown case ids -> -1
+        ids = map(operator.attrgetter("case_id"), rows)
+        self.case = np.fromiter(map(index.__getitem__, ids), I64, len(rows))
         self._cols: dict[str, np.ndarray] = {}
 
     def column(self, name: str) -> np.ndarray:
