@@ -372,7 +372,9 @@ def apply_patch(data: bytes, patch: Patch) -> bytes:
     if styles.changed:
         replaced["xl/styles.xml"] = styles.xml()
     out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as target:
+    # Level 1: only the rewritten parts are compressed here (the rest is copied raw), and
+    # speed matters more than a few per cent of size; Excel re-packs on its next save.
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as target:
         for info in source.infolist():
             body = replaced.get(info.filename)
             if body is None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections import defaultdict
 from dataclasses import dataclass
@@ -65,6 +66,7 @@ def days(n: int) -> str:
     return f"{n} day" if n == 1 else f"{n} days"
 
 
+@functools.lru_cache(maxsize=8192)  # a Due List has many rows but few distinct dates
 def fmt(day: dt.date | None) -> str:
     return f"{day:%a} {day.isoformat()}" if day else "(no date)"
 

@@ -8,6 +8,7 @@ a file.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import io
 import zipfile
 from collections import Counter
@@ -81,6 +82,17 @@ def office_calendars(validated: ValidatedWorkbook) -> dict[str, BusinessCalendar
 
 
 def evaluate_bytes(data: bytes, as_of: dt.date, progress: Progress | None = None) -> Evaluation:
+    # Millions of small objects and no cycles: the cyclic collector would only rescan them.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _evaluate_bytes(data, as_of, progress)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _evaluate_bytes(data: bytes, as_of: dt.date, progress: Progress | None) -> Evaluation:
     note = progress or (lambda _: None)
     note("reading")
     raw = read_raw(data, READ_SHEETS)
