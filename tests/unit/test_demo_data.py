@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import time
 from collections import Counter
 
 import pytest
@@ -298,12 +297,10 @@ def test_contacts_per_client_scales_the_contacts_only():
 
 
 def test_scale_twenty_thousand_clients_with_ten_contacts_each():
-    start = time.perf_counter()
+    # Generation speed is measured by benchmarks/, not asserted here.
     big = generate(20_000, contacts_per_client=10)
-    elapsed = time.perf_counter() - start
     assert len(big["Clients"]) == 20_000
     assert abs(len(big["Contacts"]) - 200_000) <= 2_000
-    assert elapsed < 10  # about 2.5 s on a laptop; generous for slow CI machines
 
 
 def test_messy_injects_exactly_the_documented_problems():
