@@ -3,7 +3,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import numpy as np
 import pytest
+from PIL import Image
 
 from pyxl.adapters import libreoffice
 
@@ -14,3 +18,14 @@ def soffice() -> str:
     if path is None:
         pytest.fail(libreoffice.INSTALL_HINT, pytrace=False)
     return path
+
+
+@pytest.fixture(scope="session")
+def png_pixels():
+    """Read a rendered page (PNG) as an RGB pixel array, to check it is not blank."""
+
+    def read(png: Path) -> np.ndarray:
+        with Image.open(png) as image:
+            return np.asarray(image.convert("RGB"))
+
+    return read

@@ -11,12 +11,11 @@ import datetime as dt
 import os
 import re
 import shutil
-import struct
 import subprocess
 import sys
 import zipfile
-import zlib
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -303,54 +302,6 @@ def test_an_xlsx_that_is_not_a_caseload_gives_exit_1_and_a_message(tmp_path: Pat
 # ---------------------------------------------------------------- what it looks like
 
 
-def png_pixels(png: Path) -> np.ndarray:
-    """Decode an 8-bit, non-interlaced PNG as pdftoppm writes it."""
-    data = png.read_bytes()
-    assert data[:8] == b"\x89PNG\r\n\x1a\n"
-    pos, idat, header = 8, b"", None
-    while pos < len(data):
-        (length,) = struct.unpack(">I", data[pos : pos + 4])
-        kind, body = data[pos + 4 : pos + 8], data[pos + 8 : pos + 8 + length]
-        if kind == b"IHDR":
-            header = struct.unpack(">IIBBBBB", body)
-        elif kind == b"IDAT":
-            idat += body
-        pos += 12 + length
-    assert header is not None
-    width, height, depth, colour, _, _, interlace = header
-    assert depth == 8 and interlace == 0
-    channels = {0: 1, 2: 3, 6: 4}[colour]
-    raw = zlib.decompress(idat)
-    stride = width * channels
-    out = np.zeros((height, stride), dtype=np.uint8)
-    prev = np.zeros(stride, dtype=np.int32)
-    for y in range(height):
-        ftype = raw[y * (stride + 1)]
-        line = np.frombuffer(raw, np.uint8, stride, y * (stride + 1) + 1).astype(np.int32)
-        if ftype == 0:
-            cur = line
-        elif ftype == 2:
-            cur = (line + prev) & 0xFF
-        else:  # Sub, Average, Paeth depend on the left neighbour
-            cur = np.zeros(stride, dtype=np.int32)
-            for x in range(stride):
-                a = cur[x - channels] if x >= channels else 0
-                b = prev[x]
-                c = prev[x - channels] if x >= channels else 0
-                if ftype == 1:
-                    pred = a
-                elif ftype == 3:
-                    pred = (a + b) // 2
-                else:
-                    p = a + b - c
-                    pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
-                    pred = a if pa <= pb and pa <= pc else (b if pb <= pc else c)
-                cur[x] = (line[x] + pred) & 0xFF
-        out[y] = cur
-        prev = cur
-    return out.reshape(height, width, channels)
-
-
 def _text(*args: str) -> str:
     return subprocess.run(args, check=True, capture_output=True, text=True).stdout
 
@@ -377,7 +328,10 @@ def only_sheets(source: Path, target: Path, keep: set[str]) -> Path:
 
 
 def test_due_list_and_clients_render_to_pdf_and_png(
-    soffice: str, demo: tuple[Path, subprocess.CompletedProcess], tmp_path: Path
+    soffice: str,
+    demo: tuple[Path, subprocess.CompletedProcess],
+    tmp_path: Path,
+    png_pixels: Callable[[Path], np.ndarray],
 ) -> None:
     source, _ = demo
     copy = only_sheets(source, tmp_path / "print.xlsx", {schema.DUE_LIST.name, schema.CLIENTS.name})

@@ -9,11 +9,10 @@ import datetime as dt
 import os
 import re
 import shutil
-import struct
 import subprocess
 import warnings
 import zipfile
-import zlib
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -608,53 +607,6 @@ def realistic_rows(today: dt.date) -> dict[str, list[list[object]]]:
     return {"Clients": clients, "Due List": due}
 
 
-def png_pixels(png: Path) -> np.ndarray:
-    """Decode an 8-bit RGB/RGBA/grey, non-interlaced PNG (what pdftoppm writes)."""
-    data = png.read_bytes()
-    assert data[:8] == b"\x89PNG\r\n\x1a\n"
-    pos, idat, header = 8, b"", None
-    while pos < len(data):
-        (length,) = struct.unpack(">I", data[pos : pos + 4])
-        kind, body = data[pos + 4 : pos + 8], data[pos + 8 : pos + 8 + length]
-        if kind == b"IHDR":
-            header = struct.unpack(">IIBBBBB", body)
-        elif kind == b"IDAT":
-            idat += body
-        pos += 12 + length
-    width, height, depth, colour, _, _, interlace = header
-    assert depth == 8 and interlace == 0
-    channels = {0: 1, 2: 3, 6: 4}[colour]
-    raw = zlib.decompress(idat)
-    stride = width * channels
-    out = np.zeros((height, stride), dtype=np.uint8)
-    prev = np.zeros(stride, dtype=np.int32)
-    for y in range(height):
-        ftype = raw[y * (stride + 1)]
-        line = np.frombuffer(raw, np.uint8, stride, y * (stride + 1) + 1).astype(np.int32)
-        if ftype == 0:
-            cur = line
-        elif ftype == 2:
-            cur = (line + prev) & 0xFF
-        else:  # Sub, Average, Paeth depend on the left neighbour: byte by byte
-            cur = np.zeros(stride, dtype=np.int32)
-            for x in range(stride):
-                a = cur[x - channels] if x >= channels else 0
-                b = prev[x]
-                c = prev[x - channels] if x >= channels else 0
-                if ftype == 1:
-                    pred = a
-                elif ftype == 3:
-                    pred = (a + b) // 2
-                else:
-                    p = a + b - c
-                    pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
-                    pred = a if pa <= pb and pa <= pc else (b if pb <= pc else c)
-                cur[x] = (line[x] + pred) & 0xFF
-        out[y] = cur
-        prev = cur
-    return out.reshape(height, width, channels)
-
-
 def page_with(pdf: Path, marker: str) -> int:
     pages = int(re.search(r"Pages:\s+(\d+)", _run(["pdfinfo", str(pdf)])).group(1))
     for page in range(1, pages + 1):
@@ -668,7 +620,9 @@ def _run(args: list[str]) -> str:
     return subprocess.run(args, check=True, capture_output=True, text=True).stdout
 
 
-def test_clients_and_due_list_render_as_readable_pages(soffice: str, tmp_path: Path) -> None:
+def test_clients_and_due_list_render_as_readable_pages(
+    soffice: str, tmp_path: Path, png_pixels: Callable[[Path], np.ndarray]
+) -> None:
     today = dt.date.today()
     built = wbb.build_workbook(tmp_path / "caseload.xlsx", realistic_rows(today))
     pdf = libreoffice.to_pdf(built, tmp_path / "pdf")
