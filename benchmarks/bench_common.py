@@ -120,6 +120,8 @@ def caseload_from_rows(rows: dict[str, list[list[object]]], holidays: Sequence[o
         "Hours": ("hours", model.HoursEntry),
         "Services": ("services", model.Service),
         "Plans": ("plans", model.Plan),
+        "Noncompliance": ("noncompliance", model.NoncomplianceEvent),
+        "Penalties": ("penalties", model.Penalty),
         "Branches": ("branches", model.Branch),
     }
     collecting = gc.isenabled()
@@ -135,7 +137,7 @@ def caseload_from_rows(rows: dict[str, list[list[object]]], holidays: Sequence[o
             made = []
             for row in rows.get(sheet, ()):
                 values = {f: row[i] for i, f in fields if row[i] is not None}
-                if sheet == "Clients":
+                if "program" in values:
                     values["program"] = model.Program(values["program"])
                 made.append(kind(**values))
             objects[attr] = tuple(made)

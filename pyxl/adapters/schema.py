@@ -44,6 +44,7 @@ class Sheet:
     columns: tuple[Column, ...]
     computed: bool = False  # the whole sheet is written by pyxl recompute
     key: str | None = None  # header of a column whose values must be unique
+    added_later: bool = False  # older workbooks may lack it: missing is a warning, not an error
 
     def column(self, header: str) -> Column:
         return next(c for c in self.columns if c.header == header)
@@ -69,6 +70,8 @@ LISTS: dict[str, tuple[str, ...]] = {
     "Sexes": model.SEXES,
     "States": model.STATES,
     "Statuses": tuple(s.value for s in model.STATUS_ORDER),
+    "NoncomplianceEvents": model.NONCOMPLIANCE_EVENTS,
+    "Deciders": model.GOOD_CAUSE_DECIDERS,
 }
 # Lists whose values come from another table's key column (live ranges).
 TABLE_LISTS = {"Branches": ("Branches", "Branch"), "CaseManagers": ("Staff", "Case Manager")}
@@ -105,6 +108,13 @@ CLIENTS = Sheet(
         C("Next Due Date", "date", computed=True, width=13),
         C("Next Due Rule", computed=True, width=11),
         C("Overdue Count", "int", computed=True, width=10),
+        C(
+            "Flow State",
+            computed=True,
+            width=24,
+            help="Where the case is in its non-compliance flow",
+        ),
+        C("Next Action", computed=True, width=48, wrap=True),
     ),
     key="Case ID",
 )
@@ -123,6 +133,7 @@ CONTACTS = Sheet(
         C("Plan Reviewed", "bool", "plan_reviewed", choices="YesNo", width=12),
         C("Purpose", "choice", "purpose", choices="Purposes", width=16),
         C("Note Entered", "date", "note_entered", width=12),
+        C("Reply By", "date", "reply_by", width=12, help="Letters: the date to answer by"),
         C("Staff", width=16),
         C("Notes", width=40),
     ),
@@ -191,6 +202,55 @@ PLANS = Sheet(
         C("Last Review Date", "date", "last_review_date", width=14),
         C("Expiry Date", "date", "expiry_date", width=12),
     ),
+)
+
+NONCOMPLIANCE = Sheet(
+    "Noncompliance",
+    "Noncompliance",
+    "Non-compliance events",
+    "Every non-compliance event and decision, dated. History imported from other branches "
+    "keeps its branch and case manager.",
+    (
+        C("Case ID", field="case_id", required=True, width=12),
+        C("Person ID", field="person_id", width=12),
+        C("Date", "date", "date", True, width=12),
+        C("Event", "choice", "event", True, "NoncomplianceEvents", 28),
+        C("Reported Date", "date", "reported_date", width=13, help="When staff learned of it"),
+        C("Reply By", "date", "reply_by", width=12),
+        C("Decided By", "choice", "decided_by", choices="Deciders", width=16),
+        C("Branch", field="branch", width=16),
+        C("Case Manager", field="case_manager", width=18),
+        C("Notes", width=40),
+    ),
+    added_later=True,
+)
+
+PENALTIES = Sheet(
+    "Penalties",
+    "Penalties",
+    "Penalties and disqualifications",
+    "One row per sanction, penalty or disqualification: the person's history across branches. "
+    "The grey columns are filled by Refresh.",
+    (
+        C("Case ID", field="case_id", required=True, width=12),
+        C("Person ID", field="person_id", width=12),
+        C("Program", "choice", "program", True, "Programs", 20),
+        C("Requested Date", "date", "requested_date", width=13),
+        C("Imposed Date", "date", "imposed_date", width=13),
+        C("Step", "int", "step", width=7, help="Oregon ladder step; SNAP occurrence"),
+        C("Level", "int", "level", width=7),
+        C("Percent", "number", "percent", width=9),
+        C("Intent to Comply Date", "date", "intent_date", width=14),
+        C("Compliance Date", "date", "compliance_date", width=13),
+        C("Ended Date", "date", "ended_date", width=12),
+        C("Branch", field="branch", width=16),
+        C("Case Manager", field="case_manager", width=18),
+        C("Notes", width=36),
+        C("Minimum End Date", "date", computed=True, width=13),
+        C("End Effective Date", "date", computed=True, width=13, help="Alaska A-19"),
+        C("Expected", computed=True, width=40, wrap=True),
+    ),
+    added_later=True,
 )
 
 BRANCHES = Sheet(
@@ -296,7 +356,7 @@ ERRORS = Sheet(
     computed=True,
 )
 
-INPUT_SHEETS = (CLIENTS, CONTACTS, APPOINTMENTS, HOURS, SERVICES, PLANS)
+INPUT_SHEETS = (CLIENTS, CONTACTS, APPOINTMENTS, HOURS, SERVICES, PLANS, NONCOMPLIANCE, PENALTIES)
 REFERENCE_SHEETS = (BRANCHES, STAFF, HOLIDAYS, SETTINGS)
 COMPUTED_SHEETS = (DUE_LIST, ERRORS)
 ALL_SHEETS = (*INPUT_SHEETS, *COMPUTED_SHEETS, *REFERENCE_SHEETS)

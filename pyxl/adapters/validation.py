@@ -12,6 +12,7 @@ Nothing here changes the workbook.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import operator
 import re
 import unicodedata
@@ -267,9 +268,15 @@ def read_sheet(raw: RawSheet | None, sheet: Sheet, problems: list[Problem]) -> S
     out = SheetRows(sheet)
     if raw is None:
         out.present = False
-        problems.append(
-            Problem(sheet.name, 0, "", "", "error", "", f"the sheet {sheet.name!r} is missing")
-        )
+        if sheet.added_later:
+            message = (
+                f"the sheet {sheet.name!r} is missing (this workbook predates it): nothing is "
+                "read from it; copy the sheet from a workbook made by `pyxl new` to use it"
+            )
+            problems.append(Problem(sheet.name, 0, "", "", "warning", "", message))
+        else:
+            message = f"the sheet {sheet.name!r} is missing"
+            problems.append(Problem(sheet.name, 0, "", "", "error", "", message))
         return out
     found = find_header(raw, sheet)
     if found is None:
@@ -556,6 +563,11 @@ class ValidatedWorkbook:
     client_rows: dict[str, int]  # case id -> 1-based row on the Clients sheet
     sheets: dict[str, SheetRows]
 
+    @functools.cached_property
+    def client_index(self) -> dict[str, int]:
+        """Case id -> position in caseload.clients."""
+        return {c.case_id: i for i, c in enumerate(self.caseload.clients)}
+
     @property
     def errors(self) -> list[Problem]:
         return [p for p in self.problems if p.severity == "error"]
@@ -568,6 +580,8 @@ DOMAIN_TYPES: dict[str, type] = {
     "Hours": model.HoursEntry,
     "Services": model.Service,
     "Plans": model.Plan,
+    "Noncompliance": model.NoncomplianceEvent,
+    "Penalties": model.Penalty,
     "Branches": model.Branch,
     "Holidays": model.Holiday,
 }
@@ -578,6 +592,8 @@ CASELOAD_FIELDS = {
     "Hours": "hours",
     "Services": "services",
     "Plans": "plans",
+    "Noncompliance": "noncompliance",
+    "Penalties": "penalties",
     "Branches": "branches",
     "Holidays": "holidays",
 }

@@ -51,6 +51,8 @@ SHEET_ORDER: tuple[str, ...] = (
     schema.HOURS.name,
     schema.SERVICES.name,
     schema.PLANS.name,
+    schema.NONCOMPLIANCE.name,
+    schema.PENALTIES.name,
     schema.ERRORS.name,
     schema.BRANCHES.name,
     schema.STAFF.name,
@@ -602,7 +604,8 @@ def guide_sections() -> list[tuple[str, list[tuple[str, str]]]]:
                 (
                     "Type on the white sheets",
                     f"{S.CLIENTS.name}, {S.CONTACTS.name}, {S.APPOINTMENTS.name}, {S.HOURS.name}, "
-                    f"{S.SERVICES.name} and {S.PLANS.name} are yours to fill in. Each sheet is one "
+                    f"{S.SERVICES.name}, {S.PLANS.name}, {S.NONCOMPLIANCE.name} and "
+                    f"{S.PENALTIES.name} are yours to fill in. Each sheet is one "
                     "table: type in the first empty row under it and the table grows by itself.",
                 ),
                 (
@@ -637,8 +640,9 @@ def guide_sections() -> list[tuple[str, list[tuple[str, str]]]]:
                     S.CLIENTS.name,
                     "One row per case. Case ID is the key every other sheet uses: keep it exactly "
                     "as in the state system (leading zeros are kept). The grey columns on the "
-                    "right show the next due date, the rule behind it and how many items are "
-                    "overdue.",
+                    "right show the next due date, the rule behind it, how many items are "
+                    "overdue, the case's Flow State in its non-compliance flow and the Next "
+                    "Action in words.",
                 ),
                 (
                     S.CONTACTS.name,
@@ -664,6 +668,21 @@ def guide_sections() -> list[tuple[str, list[tuple[str, str]]]]:
                     S.PLANS.name,
                     "One row per plan version, with its signed, mailed, due-back, review and "
                     "expiry dates.",
+                ),
+                (
+                    S.NONCOMPLIANCE.name,
+                    "Non-compliance events and decisions, dated: missed activity, hours short, "
+                    "no response, good cause yes or no (and who decided), re-engagement, "
+                    "cooperation trial, exemption. Letters and attempts go on Contacts; the flow "
+                    "reads them from there. Rows imported from another branch keep their branch.",
+                ),
+                (
+                    S.PENALTIES.name,
+                    "Each sanction, penalty or disqualification: requested, imposed, intent to "
+                    "comply, compliance and end dates. It is the person's history across "
+                    "branches: the next step or occurrence is counted from it. The grey columns "
+                    "give the minimum end, the end effective date (Alaska) and what the rules "
+                    "expect.",
                 ),
                 (
                     S.ERRORS.name,

@@ -154,6 +154,15 @@ class Obligations:
         idx = range(len(self)) if indices is None else indices
         return [self.record(int(i)) for i in idx]
 
+    def by_case(self, rule_ids: Sequence[str]) -> dict[str, dict[str, Obligation]]:
+        """Obligations of some rules, by case id and rule id."""
+        codes = [i for i, r in enumerate(self.rule_ids) if r in rule_ids]
+        out: dict[str, dict[str, Obligation]] = {}
+        for i in np.flatnonzero(np.isin(self.rule, codes)):
+            o = self.record(int(i))
+            out.setdefault(o.case_id, {})[o.rule_id] = o
+        return out
+
     def by_urgency(self, statuses: Sequence[Status] | None = None) -> np.ndarray:
         """Indices, most urgent first: status, then due date, then case."""
         keep = np.ones(len(self), bool)

@@ -62,6 +62,7 @@ CONTACT_PURPOSES = (
     "Follow-up",
     "Work verification",
     "Other",
+    "Non-compliance",
 )
 
 APPOINTMENT_TYPES = (
@@ -107,6 +108,32 @@ PLANNED_GAP_REASONS = (
     "Caring for a family member",
     "Temporary move or military service",
 )
+
+# Dated events of the non-compliance flows that only staff can record (sanctions.py reads the
+# rest -- letters, attempts, appointments, penalties -- from the other sheets).
+NONCOMPLIANCE_EVENTS = (
+    "Outreach started",
+    "Orientation attended",
+    "Missed activity",
+    "Hours short",
+    "Pattern of non-cooperation",
+    "No response",
+    "Client responded",
+    "Good cause: yes",
+    "Good cause: no",
+    "Decision not to disqualify",
+    "Re-engagement requested",
+    "Cooperation trial passed",
+    "Cooperation trial failed",
+    "Exemption started",
+    "Exemption ended",
+    "Re-engagement page completed",
+    "Re-engagement page finalized",
+    "Conditional applicant",
+    "Form 2583 sent",
+    "Form 2588 sent",
+)
+GOOD_CAUSE_DECIDERS = ("PSR", "Case manager", "Re-engagement team", "HHSC", "Eligibility")
 
 PLAN_TYPES = ("FSSP", "ISS", "Employment plan", "Case plan")
 
@@ -174,6 +201,7 @@ class Contact(NamedTuple):
     plan_reviewed: bool = False
     purpose: str | None = None
     note_entered: dt.date | None = None
+    reply_by: dt.date | None = None  # letters: the date the client must answer by
 
 
 class Appointment(NamedTuple):
@@ -213,6 +241,36 @@ class Plan(NamedTuple):
     expiry_date: dt.date | None = None
 
 
+class NoncomplianceEvent(NamedTuple):
+    case_id: str
+    date: dt.date
+    event: str
+    person_id: str | None = None
+    reported_date: dt.date | None = None  # when staff learned of it (clocks start here)
+    reply_by: dt.date | None = None
+    decided_by: str | None = None
+    branch: str | None = None  # where it happened (history follows the person)
+    case_manager: str | None = None
+
+
+class Penalty(NamedTuple):
+    """A sanction, penalty or disqualification, from request to end."""
+
+    case_id: str
+    program: Program
+    requested_date: dt.date | None = None
+    imposed_date: dt.date | None = None
+    step: int | None = None  # Oregon ladder step; SNAP occurrence
+    level: int | None = None
+    percent: float | None = None
+    intent_date: dt.date | None = None  # client stated intent to comply
+    compliance_date: dt.date | None = None
+    ended_date: dt.date | None = None
+    person_id: str | None = None
+    branch: str | None = None
+    case_manager: str | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class Holiday:
     calendar: str
@@ -234,6 +292,8 @@ class Caseload:
     plans: tuple[Plan, ...] = ()
     branches: tuple[Branch, ...] = ()
     holidays: tuple[Holiday, ...] = field(default=())
+    noncompliance: tuple[NoncomplianceEvent, ...] = ()
+    penalties: tuple[Penalty, ...] = ()
 
 
 def field_names(kind: type) -> tuple[str, ...]:

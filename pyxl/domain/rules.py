@@ -54,12 +54,20 @@ class PolicyError(ValueError):
 class SettingSpec:
     name: str
     default: Any
-    kind: Literal["int", "choice", "bool"]
+    kind: Literal["int", "ints", "choice", "bool"]
     rule: str
     meaning: str
     choices: tuple[str, ...] = ()
     minimum: int = 0
     maximum: int | None = None
+
+    def show(self, value: Any) -> object:
+        """A parsed value as staff type it on the Settings sheet."""
+        if self.kind == "bool":
+            return "Yes" if value else "No"
+        if self.kind == "ints":
+            return ", ".join(map(str, value))
+        return value
 
     def parse(self, raw: object) -> Any:
         """Read a value typed in the Settings sheet; raise ValueError with a readable reason."""
@@ -80,6 +88,14 @@ class SettingSpec:
                     f"not {text!r}"
                 )
             return int(number)
+        if self.kind == "ints":  # a list such as "1, 3, 6" (a ladder or a schedule)
+            parts = [p.strip() for p in text.replace(";", ",").split(",")]
+            if not all(p.isdigit() and int(p) >= max(self.minimum, 1) for p in parts):
+                raise ValueError(
+                    f"{self.name} must be whole numbers of 1 or more separated by commas, "
+                    f"such as {self.default!r}; not {text!r}"
+                )
+            return tuple(int(p) for p in parts)
         if self.kind == "bool":
             if text.lower() in {"yes", "y", "true", "1"}:
                 return True

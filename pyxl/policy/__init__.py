@@ -7,6 +7,7 @@ from functools import cache
 from importlib import resources
 
 from pyxl.domain.rules import RuleBook, Settings
+from pyxl.domain.sanctions import FlowBook
 
 
 def _load(name: str) -> dict:
@@ -21,3 +22,8 @@ def rulebook() -> RuleBook:
 @cache
 def default_settings() -> Settings:
     return Settings.from_dict(_load("settings.toml")["settings"])
+
+
+@cache
+def flowbook() -> FlowBook:
+    return FlowBook.from_dict(_load("flows.toml"))

@@ -31,6 +31,7 @@ from typing import Generic, TypeVar
 
 from pyxl.adapters import schema
 from pyxl.domain import model
+from pyxl.domain.calendar import edate
 
 __all__ = [
     "AS_OF",
@@ -577,6 +578,11 @@ class _Generator:
             o = self.next_business_day(o)
         return o
 
+    def weekday_before(self, o: int) -> int:
+        """The day itself, or the Friday before a weekend day."""
+        w = (o + 6) % 7
+        return o - (w - 4) if w > 4 else o
+
     def on_weekday(self, o: int, lo: int, hi: int) -> int:
         """Move a weekend day to the Friday before or the Monday after, inside [lo, hi]."""
         w = (o + 6) % 7
@@ -808,9 +814,7 @@ class _Generator:
                     c.postal_code,
                     c.phone,
                     c.email,
-                    None,
-                    None,
-                    None,
+                    *[None] * 5,  # computed: next due date and rule, overdue, state, next action
                 ]
             )
         return rows
@@ -1524,6 +1528,7 @@ class _Generator:
                     reviewed,
                     purpose,
                     note_day,
+                    None,  # reply-by: letters pyxl prints carry one
                     staff,
                     notes,
                 ]
@@ -1694,6 +1699,147 @@ class _Generator:
 
     # --- messy ---------------------------------------------------------------
 
+    # --- Non-compliance histories (after appointments and contacts: they read the no-shows) ---
+
+    def noncompliance_rows(
+        self, contacts: list[list[object]]
+    ) -> tuple[list[list[object]], list[list[object]], list[list]]:
+        """Events, penalties and the letters and attempts that go with them: every flow of
+        domain.md section 2 at some stage, and disqualification history from other branches."""
+        rng = self.rng("noncompliance")
+        self.reached: dict[str, list[int]] = {}  # successful contact days, per case
+        for row in contacts:
+            if row[3] is True and isinstance(row[1], date):
+                self.reached.setdefault(str(row[0]), []).append(row[1].toordinal())
+        events: list[list[object]] = []
+        penalties: list[list[object]] = []
+        letters: list[list] = []
+        for c in self.cases:
+            if c.closure is not None or c.ref > self.today - 45:
+                continue
+            story = {
+                CHOICES: self._story_choices,
+                SNAP: self._story_snap,
+                WORK_FIRST: self._story_alaska,
+                FAMILIES_FIRST: self._story_alaska,
+                JOBS: self._story_oregon,
+            }.get(c.program)
+            if story is not None:
+                story(rng, c, _Story(self, c, events, penalties, letters))
+        return events, penalties, letters
+
+    def contact_rows_for(self, planned: list[tuple[_Case, list, int | None]]) -> list[list]:
+        """Contacts rows for the letters and attempts of the non-compliance stories."""
+        day = self.day
+        return [
+            [
+                c.case_id,
+                day(o),
+                method,
+                ok,
+                meaningful,
+                reviewed,
+                purpose,
+                day(o),
+                day(reply_by),
+                c.case_manager,
+                notes,
+            ]
+            for c, (o, method, ok, meaningful, reviewed, purpose, notes), reply_by in planned
+        ]
+
+    def _story_choices(self, rng: random.Random, c: _Case, say: _Story) -> None:
+        r = rng.random
+        if r() > 0.22:
+            return
+        stage = r()
+        back = 3 + int(r() * 3) if stage < 0.2 else 14 + int(r() * 10)
+        missed = self.weekday_before(self.today - back)
+        what = "Missed activity" if r() < 0.6 else "Hours short"
+        say.event(missed, what, reported=self.next_business_day(missed))
+        if stage < 0.2:
+            return  # T-07: the letter is still to send
+        sent = self.add_business_days(missed, 2)
+        say.letter(sent, "Non-compliance", reply_by=sent + 7)
+        if stage < 0.35:
+            return  # waiting for, or past, the reply-by date
+        if stage < 0.6:
+            say.event(sent + 3, "Client responded")
+            good = stage < 0.5
+            say.event(sent + 4, "Good cause: yes" if good else "Good cause: no", by="PSR")
+            return
+        requested = sent + 8
+        imposed = min(requested + 4, self.today - 1)
+        intent = imposed + 10 if stage > 0.8 and imposed + 10 < self.today else None
+        say.penalty(requested, imposed, intent=intent)
+
+    def _story_snap(self, rng: random.Random, c: _Case, say: _Story) -> None:
+        r = rng.random
+        if r() > 0.15:
+            return
+        # An earlier disqualification, sometimes in another branch: the occurrence count follows
+        # the person.
+        old = self.today - 300 - int(r() * 300)
+        elsewhere = "Houston Southwest" if r() < 0.5 else None
+        say.penalty(
+            old - 5,
+            old,
+            ended=edate(date.fromordinal(old), 1).toordinal() + 3,
+            branch=elsewhere,
+            step=1,
+        )
+        if r() < 0.5 and c.orientation_status == "Kept":
+            short = self.weekday_before(self.today - 2 - int(r() * 3))
+            say.event(short, "Hours short", reported=short)
+
+    def _story_alaska(self, rng: random.Random, c: _Case, say: _Story) -> None:
+        r = rng.random
+        if c.engaged or r() > 0.7:
+            return
+        stage = r()
+        back = 1 if stage < 0.4 else 60 + int(r() * 120)
+        decided = self.weekday_before(max(self.today - back, c.ref + 15))
+        say.event(decided, "Good cause: no", by="Case manager")
+        if stage < 0.4:
+            return  # A-08: the penalty request is due
+        imposed = decided + 10
+        intent = self.today - 4 if stage > 0.85 else None
+        say.penalty(decided + 1, imposed, intent=intent, compliance=intent and intent + 3)
+        if r() < 0.6:  # 7 AAC 45.980(g): a home visit before the penalty rises
+            say.attempt(imposed + 60, "Home visit")
+
+    def _story_oregon(self, rng: random.Random, c: _Case, say: _Story) -> None:
+        r = rng.random
+        if r() < 0.2:  # history from another branch: the ladder continues from it
+            old = self.today - 400 - int(r() * 200)
+            say.penalty(None, old, ended=old + 30, branch="Salem", step=1, level=1)
+        missed = [o for o, called in c.no_shows if not called and o < self.today - 20]
+        if not missed or r() > 0.6:
+            return
+        o = missed[-1]
+        met = self.add_business_days(o, 8)
+        if any(o <= day <= met for day in self.reached.get(c.case_id, ())):
+            return  # the client answered: the episode ended without a conciliation
+        stage = r()
+        if stage < 0.4:
+            say.event(met, "Good cause: yes", by="Case manager")
+        elif stage < 0.55:
+            say.event(met, "Decision not to disqualify", by="Re-engagement team")
+        else:
+            # A written attempt and one by phone, so that re-engagement may start (O-05).
+            say.letter(o + 1, "Engagement", method="Postcard")
+            say.attempt(o + 2, "Phone")
+            say.letter(o + 3, "Re-engagement", reply_by=met)
+            say.event(met, "Good cause: no", by="Re-engagement team")
+            say.event(met, "Re-engagement page completed")
+            say.event(met + 1, "Re-engagement page finalized")
+            imposed = met + 4
+            step = 2 if say.prior else 1
+            say.penalty(None, imposed, step=step, level=1)
+            say.letter(imposed, "Non-compliance")
+            if stage > 0.8 and imposed + 5 < self.today:
+                say.event(imposed + 5, "Re-engagement requested")
+
     def inject_problems(self, data: DemoData) -> None:
         """The fixed set of problems documented in `generate`."""
         clients, contacts = data["Clients"], data["Contacts"]
@@ -1722,9 +1868,87 @@ class _Generator:
         when = self.day(self.today - 2)
         cm = self.cases[0].case_manager
         contacts.append(
-            ["AK-999999", when, "Phone", True, True, False, "Engagement", when, cm, None]
+            ["AK-999999", when, "Phone", True, True, False, "Engagement", when, None, cm, None]
         )
         note("Contacts", len(contacts) - 1, "Case ID", "contact for an unknown Case ID")
+
+
+class _Story:
+    """Writes one case's non-compliance history as rows."""
+
+    def __init__(self, gen: _Generator, c: _Case, events: list, penalties: list, letters: list):
+        self.gen, self.c = gen, c
+        self.events, self.penalties, self.letters = events, penalties, letters
+        self.prior = False
+
+    def event(self, o: int, what: str, reported: int | None = None, by: str | None = None) -> None:
+        if o > self.gen.today:
+            return
+        day, c = self.gen.day, self.c
+        self.events.append(
+            [
+                c.case_id,
+                c.person_id,
+                day(o),
+                what,
+                day(reported),
+                None,
+                by,
+                c.office.branch,
+                c.case_manager,
+                None,
+            ]
+        )
+
+    def penalty(
+        self,
+        requested: int | None,
+        imposed: int,
+        *,
+        intent: int | None = None,
+        compliance: int | None = None,
+        ended: int | None = None,
+        branch: str | None = None,
+        step: int | None = None,
+        level: int | None = None,
+    ) -> None:
+        if imposed > self.gen.today:
+            return
+        day, c = self.gen.day, self.c
+        self.prior = self.prior or branch is not None
+        manager = "(other branch)" if branch else c.case_manager
+        percent = 40 if c.program in ALASKA else None
+        self.penalties.append(
+            [
+                c.case_id,
+                c.person_id,
+                c.program,
+                day(requested),
+                day(imposed),
+                step,
+                level,
+                percent,
+                day(intent),
+                day(compliance),
+                day(ended),
+                branch or c.office.branch,
+                manager,
+                None,
+                None,
+                None,
+                None,
+            ]
+        )
+
+    def letter(
+        self, o: int, purpose: str, reply_by: int | None = None, method: str = "Letter"
+    ) -> None:
+        if o <= self.gen.today:
+            self.letters.append((self.c, _contact(o, method, purpose=purpose), reply_by))
+
+    def attempt(self, o: int, method: str) -> None:
+        if o <= self.gen.today:
+            self.letters.append((self.c, _contact(o, method, purpose="Engagement"), None))
 
 
 def _contact(
@@ -1799,6 +2023,10 @@ def generate(
         data["Hours"] = gen.hours_rows()
         data["Services"] = services
         data["Plans"] = plans
+        events, penalties, letters = gen.noncompliance_rows(data["Contacts"])
+        data["Contacts"].extend(gen.contact_rows_for(letters))
+        data["Noncompliance"] = events
+        data["Penalties"] = penalties
         if messy:
             gen.inject_problems(data)
     finally:

@@ -18,7 +18,7 @@ def settings_rows() -> list[list[object]]:
     rows = []
     for name, spec in settings.specs.items():
         value = settings[name]
-        shown = ("Yes" if value else "No") if spec.kind == "bool" else value
+        shown = spec.show(value)
         if spec.choices:
             meaning = f"{spec.meaning} Choices: {', '.join(spec.choices)}."
         else:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
+import heapq
 import io
 import zipfile
 from collections import Counter
@@ -27,10 +28,11 @@ from pyxl.adapters.workbook_reader import WorkbookUnreadable, read_raw, sheet_pa
 from pyxl.domain.calendar import BusinessCalendar
 from pyxl.domain.engine import Obligations, evaluate
 from pyxl.domain.model import STATUS_ORDER, Status
-from pyxl.domain.obligations import OPEN_STATUSES, explain
+from pyxl.domain.obligations import OPEN_STATUSES, Obligation, explain
 from pyxl.domain.reference import WEEKENDS_ONLY
-from pyxl.domain.rules import RuleBook
-from pyxl.policy import default_settings, rulebook
+from pyxl.domain.rules import Rule, RuleBook
+from pyxl.domain.sanctions import YOUTH_RULES, Flows, evaluate_flows
+from pyxl.policy import default_settings, flowbook, rulebook
 
 Progress = Callable[[str], None]
 READ_SHEETS = {s.name for s in (*schema.INPUT_SHEETS, *schema.REFERENCE_SHEETS)}
@@ -45,10 +47,16 @@ class Evaluation:
     obligations: Obligations
     calendars: dict[str, BusinessCalendar]  # by branch
     book: RuleBook
+    flows: Flows
 
     @property
     def problems(self) -> list[Problem]:
         return self.workbook.problems
+
+    @property
+    def rules(self) -> dict[str, Rule]:
+        """Every rule an obligation may name: the timing rules and the flows' clocks."""
+        return {**self.book.rules, **flowbook().rules}
 
     def status_counts(self) -> dict[Status, int]:
         return self.obligations.status_counts()
@@ -61,14 +69,19 @@ class Evaluation:
         return dict(sorted(out.items()))
 
     def explanation(self, i: int) -> str:
-        o = self.obligations.record(i)
-        client = self.workbook.caseload.clients[self.obligations.case[i]]
+        return self.explain(self.obligations.record(i))
+
+    def explain(self, o: Obligation) -> str:
+        client = self.workbook.caseload.clients[self.workbook.client_index[o.case_id]]
         return explain(
             o,
-            self.book.rules[o.rule_id],
+            self.rules[o.rule_id],
             self.workbook.settings,
             self.calendars.get(client.branch, WEEKENDS_ONLY),
         )
+
+    def flow_obligations(self) -> list[Obligation]:
+        return [o for state in self.flows.states.values() for o in state.obligations]
 
 
 def office_calendars(validated: ValidatedWorkbook) -> dict[str, BusinessCalendar]:
@@ -102,43 +115,119 @@ def _evaluate_bytes(data: bytes, as_of: dt.date, progress: Progress | None) -> E
     calendars = office_calendars(validated)
     book = rulebook()
     obligations = evaluate(validated.caseload, book, validated.settings, calendars, as_of)
-    return Evaluation(as_of, validated, obligations, calendars, book)
+    flows = evaluate_flows(
+        validated.caseload,
+        flowbook(),
+        validated.settings,
+        calendars,
+        as_of,
+        obligations.by_case(YOUTH_RULES),
+    )
+    validated.problems.extend(flag_problems(validated, flows))
+    return Evaluation(as_of, validated, obligations, calendars, book, flows)
+
+
+def flag_problems(validated: ValidatedWorkbook, flows: Flows) -> list[Problem]:
+    """Each forbidden transition or inconsistent record, at the cell that holds it."""
+    out = []
+    for flag in flows.flags:
+        rows = validated.sheets[flag.origin.sheet]
+        number = rows.row_numbers[flag.origin.index]
+        out.append(rows.problem(number, flag.origin.column, "warning", flag.case_id, flag.message))
+    return out
 
 
 # ---------------------------------------------------------------- what gets written
 
 
 def due_list_rows(ev: Evaluation) -> list[list[object]]:
+    """Open obligations of the rules and of the flows, most urgent first (status, due date,
+    case)."""
     shown = list(OPEN_STATUSES) + (
         [Status.MET] if ev.workbook.settings["Due List shows met"] else []
     )
     clients = ev.workbook.caseload.clients
+    index = ev.workbook.client_index
     ob = ev.obligations
-    rows = []
-    for i in ev.obligations.by_urgency(shown):
-        client = clients[ob.case[i]]
-        rule = ev.book.rules[ob.rule_ids[ob.rule[i]]]
-        rows.append(
-            [
-                client.case_id,
-                client.client_name,
-                str(client.program),
-                client.branch,
-                client.case_manager,
-                rule.id,
-                rule.title,
-                _day(ob.trigger[i]),
-                _day(ob.due[i]),
-                str(STATUS_ORDER[ob.status[i]]),
-                int(ob.days_overdue[i]) if ob.days_overdue[i] else None,
-                ev.explanation(int(i)),
-            ]
+    never = np.iinfo(np.int64).max
+
+    def row(
+        case: int,
+        rule: Rule,
+        trigger: dt.date | None,
+        due: dt.date | None,
+        status: Status,
+        late: int,
+        text: str,
+    ) -> list[object]:
+        client = clients[case]
+        return [
+            client.case_id,
+            client.client_name,
+            str(client.program),
+            client.branch,
+            client.case_manager,
+            rule.id,
+            rule.title,
+            trigger,
+            due,
+            str(status),
+            late or None,
+            text,
+        ]
+
+    from_rules = (
+        (
+            (int(ob.status[i]), int(ob.due[i]) or never, int(ob.case[i])),
+            i,
         )
+        for i in ob.by_urgency(shown)
+    )
+    flows = sorted(
+        (
+            (STATUS_ORDER.index(o.status), o.due.toordinal() if o.due else never, index[o.case_id]),
+            o,
+        )
+        for o in ev.flow_obligations()
+        if o.status in shown
+    )
+    rules = ev.rules
+    rows = []
+    for key, item in heapq.merge(from_rules, flows, key=lambda pair: pair[0]):
+        if isinstance(item, Obligation):
+            rows.append(
+                row(
+                    key[2],
+                    rules[item.rule_id],
+                    item.trigger,
+                    item.due,
+                    item.status,
+                    item.days_overdue,
+                    ev.explain(item),
+                )
+            )
+        else:
+            i = int(item)
+            rows.append(
+                row(
+                    int(ob.case[i]),
+                    rules[ob.rule_ids[ob.rule[i]]],
+                    _day(ob.trigger[i]),
+                    _day(ob.due[i]),
+                    STATUS_ORDER[ob.status[i]],
+                    int(ob.days_overdue[i]),
+                    ev.explanation(i),
+                )
+            )
     return rows
 
 
-def client_summaries(ev: Evaluation) -> dict[str, tuple[dt.date | None, str | None, int]]:
-    """Per case: next due date and rule among open obligations, and the overdue count."""
+ClientSummary = tuple[dt.date | None, str | None, int, str, str]
+
+
+def client_summaries(ev: Evaluation) -> dict[str, ClientSummary]:
+    """Per case: next due date and rule among open obligations (rules and flows), the overdue
+    count, the flow state and the next action."""
     ob = ev.obligations
     n = len(ev.workbook.caseload.clients)
     open_codes = [STATUS_ORDER.index(s) for s in OPEN_STATUSES]
@@ -151,13 +240,25 @@ def client_summaries(ev: Evaluation) -> dict[str, tuple[dt.date | None, str | No
         c = ob.case[i]
         if ob.due[i] == next_due[c] and c not in rule_of:
             rule_of[c] = ob.rule_ids[ob.rule[i]]
+    index = ev.workbook.client_index
+    for o in ev.flow_obligations():
+        if o.status not in OPEN_STATUSES or o.due is None:
+            continue
+        c = index[o.case_id]
+        overdue[c] += o.status == Status.OVERDUE
+        if o.due.toordinal() < next_due[c]:
+            next_due[c], rule_of[c] = o.due.toordinal(), o.rule_id
     out = {}
+    states = ev.flows.states
     for c, client in enumerate(ev.workbook.caseload.clients):
         has = next_due[c] != np.iinfo(np.int64).max
+        state = states[client.case_id]
         out[client.case_id] = (
             _day(next_due[c]) if has else None,
             rule_of.get(c),
             int(overdue[c]),
+            state.state,
+            state.next_action or None,
         )
     return out
 
@@ -205,12 +306,24 @@ def build_patch(ev: Evaluation) -> Patch:
         values: dict[int, list[object]] = {rows[case]: list(v) for case, v in summary.items()}
         # A row left out for an error must not look like "nothing due".
         for number, _, _ in clients.typed:
-            values.setdefault(number, [None, "see Errors", None])
+            values.setdefault(number, [None, "see Errors", None, None, None])
         patch.columns[schema.CLIENTS.name] = ColumnValues(
             columns=columns,
             values=values,
             first_row=clients.header_row + 1,
             last_row=clients.header_row + 1_048_576,
+        )
+    penalties = ev.workbook.sheets[schema.PENALTIES.name]
+    computed = [c.header for c in schema.PENALTIES.columns if c.computed]
+    if penalties.present and all(h in penalties.positions for h in computed):
+        patch.columns[schema.PENALTIES.name] = ColumnValues(
+            columns=[penalties.positions[h] for h in computed],
+            values={
+                number: [view.minimum_end, view.end_effective, view.expected or None]
+                for number, view in zip(penalties.row_numbers, ev.flows.penalties, strict=True)
+            },
+            first_row=penalties.header_row + 1,
+            last_row=penalties.header_row + 1_048_576,
         )
     return patch
 
@@ -258,7 +371,7 @@ def verify_written(path: Path, due_rows: int) -> None:
     """Re-open the new file as a reader would, and check what pyxl wrote is there."""
     data = path.read_bytes()
     book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
-    missing = {s.name for s in schema.ALL_SHEETS} - set(book.sheet_names)
+    missing = {s.name for s in schema.COMPUTED_SHEETS} - set(book.sheet_names)
     if missing:
         raise ValueError(f"sheets missing after writing: {', '.join(sorted(missing))}")
     rows = book.get_sheet_by_name(schema.DUE_LIST.name).to_python(skip_empty_area=False)

@@ -493,7 +493,7 @@ def test_bad_input_is_refused_with_the_place_it_came_from(tmp_path: Path) -> Non
     with pytest.raises(ValueError, match="Contacts data row 1: 2 values"):
         wbb.build_workbook(tmp_path / "x.xlsx", {"Contacts": [["C1", D(2025, 1, 1)]]})
     note = row_for(schema.CONTACTS, Notes="x" * 40_000)
-    with pytest.raises(ValueError, match=r"Contacts!J4: 40000 characters"):
+    with pytest.raises(ValueError, match=r"Contacts!K4: 40000 characters"):
         wbb.build_workbook(tmp_path / "x.xlsx", {"Contacts": [note]})
     assert not list(tmp_path.iterdir())  # nothing half-written left behind
 

@@ -106,8 +106,12 @@ SETTING_VALUES = {
 }
 
 
-def test_the_generated_settings_cover_every_setting():
-    assert set(SETTING_VALUES) == set(DEFAULTS.specs)
+def test_the_generated_settings_cover_every_setting_the_rules_read():
+    flows_only = {name for name, spec in DEFAULTS.specs.items() if spec.rule.startswith(FLOWS)}
+    assert set(SETTING_VALUES) == set(DEFAULTS.specs) - flows_only
+
+
+FLOWS = ("NC-", "flows", "Texas SNAP", "Oregon JOBS")  # settings only the flows read
 
 
 @st.composite

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from pyxl.domain import engine, model, reference
+from pyxl.domain import engine, model, reference, sanctions
 from pyxl.domain.rules import PolicyError, RuleBook, Settings
-from pyxl.policy import default_settings, rulebook
+from pyxl.policy import default_settings, flowbook, rulebook
 
 RULES = tomllib.loads(resources.files("pyxl.policy").joinpath("rules.toml").read_text("utf-8"))
 SETTINGS = tomllib.loads(
@@ -64,8 +64,9 @@ def test_every_setting_parses_its_default_and_the_default_as_typed_in_the_sheet(
     spec = DEFAULTS.specs[name]
     assert DEFAULTS[name] == spec.parse(spec.default)
     assert spec.parse(str(spec.default)) == DEFAULTS[name]
+    assert spec.parse(spec.show(DEFAULTS[name])) == DEFAULTS[name]
     assert spec.parse(f"  {spec.default}  ") == DEFAULTS[name]
-    assert spec.kind in {"int", "choice", "bool"}
+    assert spec.kind in {"int", "ints", "choice", "bool"}
     assert spec.meaning, f"{name} explains what it steers"
     if spec.kind == "choice":
         assert spec.default in spec.choices
@@ -93,7 +94,39 @@ def test_default_values_are_the_ones_domain_md_suggests():
         "Per-event lookback days": 60,
         "Missed months shown": 1,
         "Due List shows met": False,
+        **FLOW_DEFAULTS,
     }
+
+
+FLOW_DEFAULTS = {
+    "Reply-by days": 10,
+    "TX resolve days": 7,
+    "TX cure months": 1,
+    "TX conditional days": 40,
+    "TX cooperation weeks": 4,
+    "TX weekly hours": 30,
+    "SNAP penalty request days": 7,
+    "SNAP disqualification months": (1, 3, 6),
+    "A-08 days": 1,
+    "A-19 days": 1,
+    "AK 75% after months": 4,
+    "AK 100% after months": 8,
+    "O-01 days": 10,
+    "O-05 attempts": 2,
+    "Oregon DQ levels by step": (1, 1, 2, 2, 3, 3),
+    "Oregon DQ lapse months": 0,
+    "Oregon cooperation days": 14,
+    "Y-06 letter days": 5,
+}
+
+
+def test_a_list_setting_reads_numbers_separated_by_commas_and_refuses_anything_else():
+    spec = DEFAULTS.specs["Oregon DQ levels by step"]
+    assert spec.parse("1,2; 3") == (1, 2, 3)
+    assert spec.parse(4) == (4,)
+    for bad in ("", "1, two", "1, 0", "1,,2"):
+        with pytest.raises(ValueError, match="whole numbers of 1 or more separated by commas"):
+            spec.parse(bad)
 
 
 @pytest.mark.parametrize("typed", [7, 7.0, "7", " 7 ", "7.0"])
@@ -248,7 +281,8 @@ def test_a_settings_table_with_a_bad_default_is_refused_when_loaded():
 @pytest.mark.parametrize("name", sorted(SETTINGS))
 def test_every_setting_names_the_rules_it_steers(name):
     steers = SETTINGS[name]["rule"]
-    assert steers == "all" or all(r.strip() in BOOK.rules for r in steers.split(","))
+    known = {*BOOK.rules, *flowbook().rules, *flowbook().machines, "flows"}
+    assert steers == "all" or all(r.strip() in known for r in steers.split(","))
 
 
 def test_every_setting_is_read_by_a_rule_or_is_global():
@@ -257,6 +291,10 @@ def test_every_setting_is_read_by_a_rule_or_is_global():
         referred |= {v[1:] for v in _values(rule) if isinstance(v, str) and v.startswith("@")}
         if "mode_setting" in rule:
             referred.add(rule["mode_setting"])
+    for c in flowbook().clocks:
+        referred |= {c.rule.clock.n[1:]} if str(c.rule.clock.n).startswith("@") else set()
+    code = Path(sanctions.__file__).read_text("utf-8")  # the flows read some directly
+    referred |= {name for name in SETTINGS if f'["{name}"]' in code}
     assert referred == set(SETTINGS)
 
 
