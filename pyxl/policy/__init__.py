@@ -6,6 +6,7 @@ import tomllib
 from functools import cache
 from importlib import resources
 
+from pyxl.domain.letters import LetterBook
 from pyxl.domain.rules import RuleBook, Settings
 
 
@@ -21,3 +22,8 @@ def rulebook() -> RuleBook:
 @cache
 def default_settings() -> Settings:
     return Settings.from_dict(_load("settings.toml")["settings"])
+
+
+@cache
+def letter_book() -> LetterBook:
+    return LetterBook.from_dict(_load("letters.toml"))
