@@ -497,3 +497,55 @@ def document_text(docx: bytes) -> str:
             elif not str(e.tag).startswith(f"{{{W}}}") and e.text and e.text.strip():
                 texts.append(e.text)  # document properties (dc:title, ...)
     return "".join(texts)
+
+
+def footer_identifier(docx: bytes) -> tuple[str, ...]:
+    """Each footer's text outside fields (page numbers), without whitespace: what every
+    printed page of this letter shows and no other letter's page does."""
+    archive = zipfile.ZipFile(io.BytesIO(docx))
+    out = []
+    for kind, target, _ in _rels(archive, DOCUMENT).values():
+        if kind != FOOTER_TYPE:
+            continue
+        root = etree.fromstring(archive.read(target), _STRICT)
+        texts = [
+            t.text or ""
+            for t in root.iter(f"{{{W}}}t")
+            if not any(a.tag == f"{{{W}}}fldSimple" for a in t.iterancestors())
+        ]
+        out.append(re.sub(r"\s+", "", "".join(texts)))
+    return tuple(t for t in out if t)
+
+
+class PagesDoNotMatch(ValueError):
+    """The PDF's pages do not follow the letters in order (a footer lost its identifiers?)."""
+
+
+def page_ranges(pdf: Path, identifiers: Sequence[tuple[str, ...]]) -> list[tuple[int, int]]:
+    """(first, last) 1-based page of each letter, read from each page's own footer text.
+
+    Every page must name the letter it belongs to, in order, with no page left over:
+    otherwise PagesDoNotMatch.
+    """
+    from pypdf import PdfReader
+
+    pages = [re.sub(r"\s+", "", page.extract_text() or "") for page in PdfReader(pdf).pages]
+    ranges: list[list[int]] = []
+    current = -1
+    for number, text in enumerate(pages, start=1):
+        if current >= 0 and any(i in text for i in identifiers[current]):
+            ranges[current][1] = number
+            continue
+        following = current + 1
+        if following < len(identifiers) and any(i in text for i in identifiers[following]):
+            current = following
+            ranges.append([number, number])
+            continue
+        expected = identifiers[min(following, len(identifiers) - 1)]
+        raise PagesDoNotMatch(
+            f"page {number} of {pdf.name} shows none of the expected identifiers "
+            f"{' / '.join(expected)}"
+        )
+    if len(ranges) != len(identifiers):
+        raise PagesDoNotMatch(f"{pdf.name}: {len(ranges)} letters found, {len(identifiers)} made")
+    return [(a, b) for a, b in ranges]

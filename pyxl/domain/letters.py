@@ -18,6 +18,10 @@ from pyxl.domain.obligations import Obligation, fmt
 LANGUAGE_CODES = {"English": "en", "Spanish": "es"}
 
 
+class LetterInputError(ValueError):
+    """A letter request that cannot be met (unknown letter kind, ...)."""
+
+
 @dataclass(frozen=True)
 class LetterDefinition:
     code: str
@@ -61,6 +65,7 @@ class AppointmentTrigger:
 @dataclass(frozen=True)
 class LetterBook:
     common: tuple[str, ...]
+    common_optional: tuple[str, ...]
     restricted: tuple[str, ...]
     letters: Mapping[str, LetterDefinition]
     from_rules: tuple[RuleTrigger, ...]
@@ -95,6 +100,7 @@ class LetterBook:
                 raise ValueError(f"letters.toml: unknown letter code {trigger.letter!r}")
         return cls(
             tuple(data["common"]["fields"]),
+            tuple(data["common"].get("optional", ())),
             tuple(data["common"].get("restricted", ())),
             letters,
             rules,
@@ -103,6 +109,9 @@ class LetterBook:
 
     def allowed_fields(self, code: str) -> frozenset[str]:
         return self.letters[code].allowed_fields(self.common)
+
+    def optional_fields(self, code: str) -> frozenset[str]:
+        return frozenset((*self.common_optional, *self.letters[code].optional))
 
     @property
     def known_fields(self) -> frozenset[str]:
@@ -236,7 +245,7 @@ def letter_queue(
         if client is None or not state.letter:
             continue
         if state.letter not in book.letters:
-            raise ValueError(
+            raise LetterInputError(
                 f"case {state.case_id}: the flow asks for unknown letter {state.letter!r}"
             )
         reason = f"{state.flow} flow: {state.state}" + (

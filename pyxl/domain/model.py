@@ -62,6 +62,7 @@ CONTACT_PURPOSES = (
     "Follow-up",
     "Work verification",
     "Other",
+    "Non-compliance",
 )
 
 APPOINTMENT_TYPES = (
