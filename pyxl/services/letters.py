@@ -309,9 +309,12 @@ def build_queue(
 
 
 class MissingField(Exception):
-    def __init__(self, field_name: str, where: str) -> None:
-        super().__init__(f"{field_name} is blank ({where}); the letter was not made")
-        self.field = field_name
+    """Fields a letter needs are blank; the message names each one and where to fill it in."""
+
+    def __init__(self, fields: Sequence[tuple[str, str]]) -> None:
+        text = "; ".join(f"{name} is blank ({where})" for name, where in fields)
+        super().__init__(f"{text}; the letter was not made")
+        self.fields = [name for name, _ in fields]
 
 
 def _centers(branches: Sequence[Branch], state: str) -> list[dict[str, str]]:
@@ -367,8 +370,7 @@ def letter_fields(
     }
     if len(street) > 2:
         raise MissingField(
-            "mailing_address",
-            "Clients Address has more than 2 lines; the window envelope shows 4 lines in all",
+            [("mailing_address", "Clients: Address has more than 2 lines for the window")]
         )
     if r.appointment is not None:
         a = r.appointment
@@ -407,11 +409,14 @@ def letter_fields(
     allowed = book.allowed_fields(r.code)
     optional = book.optional_fields(r.code)
     context: dict[str, Any] = {}
+    missing = []
     for name in sorted(allowed):
         value = values.get(name)
         if value in (None, "", []) and name not in optional:
-            raise MissingField(name, _where(name))
+            missing.append((name, _where(name)))
         context[name] = "" if value is None else value
+    if missing:
+        raise MissingField(missing)
     context["client_name"] = letter_docx.clean_value(context["client_name"], one_line=True)
     return letter_docx.clean_value(context)  # type: ignore[return-value]
 
@@ -609,6 +614,15 @@ def run_letters(
     out_dir = out_dir or path.parent / "letters" / as_of.isoformat()
     safe_save.cleanup_stale_temp_files(path)
     with safe_save.writer_lock(path):
+        holder = safe_save.who_has_open(path)
+        if holder:  # refuse before printing: letters made but not logged would be sent twice
+            raise safe_save.WorkbookBusy(
+                f"{path.name} is open in {holder}. Nothing was printed or logged. Close the "
+                "workbook in Excel/LibreOffice and try again.",
+                path=path,
+                holder=holder,
+                lock_path=None,
+            )
         data, snapshot = safe_save.read_snapshot(path)
         check_writable(data)
         _check_letter_sheets(data)
