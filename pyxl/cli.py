@@ -16,6 +16,7 @@ from tqdm import tqdm
 
 from pyxl.adapters.safe_save import SafeSaveError
 from pyxl.adapters.workbook_reader import WorkbookUnreadable
+from pyxl.domain.letters import LetterInputError
 from pyxl.domain.model import STATUS_ORDER
 from pyxl.services.recompute import Evaluation
 
@@ -134,6 +135,79 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_letters(args: argparse.Namespace) -> int:
+    from pyxl.services import letters
+
+    if args.preview:
+        queue = letters.preview(args.path, args.as_of, args.kind or (), args.case or ())
+        print(f"Letters due as of {args.as_of.isoformat()}: {len(queue)}")
+        for q in queue:
+            r = q.request
+            again = " (already printed today)" if q.logged_today else ""
+            print(
+                f"  {r.case_id:<12} {r.code:<13} {r.language}  reply by "
+                f"{r.reply_by.isoformat()}  {r.reason}{again}"
+            )
+        if args.out:
+            args.out.mkdir(parents=True, exist_ok=True)
+            target = letters.write_queue_csv(queue, args.out / f"queue-{args.as_of}.csv")
+            print(f"Queue written to {target}")
+        return 0
+    steps = _Steps(total=7)
+    result = letters.run_letters(
+        args.path,
+        args.as_of,
+        out_dir=args.out,
+        kinds=args.kind or (),
+        cases=args.case or (),
+        pdf=args.pdf,
+        progress=steps,
+    )
+    steps.done()
+    print(f"Letters due as of {args.as_of.isoformat()}: {len(result.queue)}")
+    print(
+        f"Made {len(result.made)} letters in {result.out_dir}" if result.made else "No letters made"
+    )
+    if result.print_file:
+        print(f"Print file (sorted by branch, case manager, postal code): {result.print_file}")
+    if result.pdf:
+        print(f"PDF: {result.pdf}")
+    if result.manifest:
+        print(f"Manifest: {result.manifest}")
+    reprinted = len(result.made) - result.logged
+    print(
+        f"Logged {result.logged} letters on the Letters and Contacts sheets"
+        + (f"; {reprinted} were already logged today" if reprinted else "")
+    )
+    for error in result.errors:
+        print(f"  not made: {error}")
+    return 1 if result.errors else 0
+
+
+def cmd_templates_check(args: argparse.Namespace) -> int:
+    from pyxl.adapters.letter_docx import check_template
+    from pyxl.policy import letter_book
+    from pyxl.services.letters import TEMPLATES_DIR
+
+    book = letter_book()
+    directory = args.dir or TEMPLATES_DIR
+    findings = []
+    checked = 0
+    for code in sorted(book.letters):
+        for lang in ("en", "es"):
+            path = directory / f"{code}.{lang}.docx"
+            if not path.exists():
+                print(f"  {path.name}: missing")
+                findings.append(path.name)
+                continue
+            checked += 1
+            for f in check_template(path, code, book.allowed_fields(code), book.known_fields):
+                print(f"  {f}")
+                findings.append(str(f))
+    print(f"Checked {checked} templates in {directory}: {len(findings)} problems")
+    return 1 if findings else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="pyxl", description="Caseload deadlines for welfare-to-work offices."
@@ -163,6 +237,24 @@ def build_parser() -> argparse.ArgumentParser:
         )
         p.set_defaults(func=func)
 
+    p = sub.add_parser("letters", help="print the letters due and log them in the workbook")
+    p.add_argument("path", type=Path)
+    p.add_argument("--as-of", type=_date, default=today, help="letter date (YYYY-MM-DD)")
+    p.add_argument("--kind", action="append", help="only this letter code (repeatable)")
+    p.add_argument("--case", action="append", help="only this case id (repeatable)")
+    p.add_argument("--out", type=Path, help="folder for the letters (default letters/DATE)")
+    p.add_argument("--pdf", action="store_true", help="also one PDF of the batch (LibreOffice)")
+    p.add_argument(
+        "--preview", action="store_true", help="list the letters due; print and log nothing"
+    )
+    p.set_defaults(func=cmd_letters)
+
+    p = sub.add_parser("templates", help="letter templates")
+    tsub = p.add_subparsers(dest="templates_command", required=True)
+    t = tsub.add_parser("check", help="lint every letter template")
+    t.add_argument("--dir", type=Path, help="template folder (default letter_templates)")
+    t.set_defaults(func=cmd_templates_check)
+
     p = sub.add_parser("demo", help="build and recompute a synthetic caseload (no Excel needed)")
     p.add_argument("dir", type=Path, nargs="?", default=Path("demo"))
     p.add_argument("--as-of", type=_date, default=dt.date(2026, 11, 23))
@@ -178,7 +270,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SafeSaveError as exc:
         print(f"pyxl: nothing was written: {exc}", file=sys.stderr)
         return 2
-    except (WorkbookUnreadable, FileNotFoundError, FileExistsError, IsADirectoryError) as exc:
+    except (
+        WorkbookUnreadable,
+        FileNotFoundError,
+        FileExistsError,
+        IsADirectoryError,
+        LetterInputError,
+    ) as exc:
         print(f"pyxl: {exc}", file=sys.stderr)
         return 1
 

@@ -54,6 +54,7 @@ SHEET_ORDER: tuple[str, ...] = (
     schema.NONCOMPLIANCE.name,
     schema.PENALTIES.name,
     schema.ERRORS.name,
+    schema.LETTERS.name,
     schema.BRANCHES.name,
     schema.STAFF.name,
     schema.HOLIDAYS.name,
@@ -307,7 +308,9 @@ class _Builder:
     def header_note(self, ws: Worksheet, sheet: schema.Sheet, c: int, col: schema.Column) -> None:
         """Header comment: "(computed)" for computed columns, and help not shown elsewhere."""
         parts = []
-        if sheet.computed or col.computed:
+        if sheet is schema.LETTERS:
+            parts.append("(computed) Written by pyxl letters when letters are printed.")
+        elif sheet.computed or col.computed:
             parts.append("(computed) Filled in by Refresh (pyxl recompute). Do not type here.")
         if col.help and (sheet.computed or col.computed or not self.has_validation(col)):
             parts.append(col.help)
@@ -689,6 +692,11 @@ def guide_sections() -> list[tuple[str, list[tuple[str, str]]]]:
                     "Problems Refresh found in the data, each with the sheet, row and cell to fix. "
                     "Severity error: must be fixed. Severity warning: check it. Filled in by "
                     "Refresh.",
+                ),
+                (
+                    S.LETTERS.name,
+                    "Every letter printed with pyxl letters: date, case, letter, why, reply-by "
+                    "date and batch. Each letter is also a written attempt on Contacts.",
                 ),
                 (
                     S.BRANCHES.name,

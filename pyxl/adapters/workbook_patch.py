@@ -371,6 +371,11 @@ def apply_patch(data: bytes, patch: Patch) -> bytes:
         replaced[part] = _set_columns(replaced.get(part, source.read(part)), update, cells)
     if styles.changed:
         replaced["xl/styles.xml"] = styles.xml()
+    return _repack(source, replaced)
+
+
+def _repack(source: zipfile.ZipFile, replaced: Mapping[str, bytes]) -> bytes:
+    """The package with some members replaced; every other member copied as it is."""
     out = io.BytesIO()
     # Level 1: only the rewritten parts are compressed here (the rest is copied raw), and
     # speed matters more than a few per cent of size; Excel re-packs on its next save.
@@ -385,3 +390,87 @@ def apply_patch(data: bytes, patch: Patch) -> bytes:
             new_info.external_attr = info.external_attr
             target.writestr(new_info, body)
     return out.getvalue()
+
+
+# ---------------------------------------------------------------- appending to input tables
+
+_HAS_VALUE = re.compile(rb"<(?:v|is|f)[ >]")
+
+
+class AppendRefused(ValueError):
+    """Rows cannot be appended without overwriting something staff typed."""
+
+
+def _append_to_sheet(
+    sheet_xml: bytes,
+    table_xml: bytes,
+    sheet_name: str,
+    rows: Sequence[Sequence[Value]],
+    cells: _CellWriter,
+) -> tuple[bytes, bytes]:
+    shell, old_rows = _split_sheet_data(sheet_xml)
+    cells.column_styles = _column_styles(shell)
+    table = etree.fromstring(table_xml)
+    m = re.fullmatch(r"([A-Z]+)(\d+):([A-Z]+)(\d+)", table.get("ref"))
+    header_row, table_end = int(m.group(2)), int(m.group(4))
+    width = len(table.findall("m:tableColumns/m:tableColumn", NS))
+    existing = {int(r.group(1)): r.group(0) for r in _ROW.finditer(old_rows)}
+    filled = [r for r, xml in existing.items() if r > header_row and _HAS_VALUE.search(xml)]
+    # After the table's last filled row; a blank placeholder row is reused.
+    start = max([r for r in filled if r <= table_end], default=header_row) + 1
+    letters = [column_letter(c) for c in range(width)]
+    for offset, row in enumerate(rows):
+        r = start + offset
+        if r in filled:
+            raise AppendRefused(
+                f"{sheet_name}!A{r} holds data below the {table.get('name')} table; move it "
+                "into the table or delete it, then run again"
+            )
+        if len(row) > width:
+            raise ValueError(f"{sheet_name}: {len(row)} values for {width} columns")
+        body = "".join(cells.xml(f"{letters[c]}{r}", c, v) for c, v in enumerate(row))
+        existing[r] = f'<row r="{r}">{body}</row>'.encode()
+    last = max(table_end, start + len(rows) - 1)
+    ref = f"{m.group(1)}{header_row}:{m.group(3)}{last}"
+    table.set("ref", ref)
+    auto = table.find("m:autoFilter", NS)
+    if auto is not None:
+        auto.set("ref", ref)
+    dimension = shell.find("m:dimension", NS)
+    if dimension is not None:
+        end = max(existing)
+        dimension.set("ref", f"A1:{letters[-1]}{max(end, last)}")
+    for cf in shell.findall("m:conditionalFormatting", NS):
+        cf.set("sqref", _set_range_end(cf.get("sqref"), last, header_row + 1))
+    data = b"".join(existing[r] for r in sorted(existing))
+    return _join_sheet_data(shell, data), _xml(table)
+
+
+def append_rows(data: bytes, rows: Mapping[str, Sequence[Sequence[Value]]]) -> bytes:
+    """Append rows to the Excel tables of the named sheets (e.g. Contacts, Letters).
+
+    Rows go right after the table's last filled row (its blank placeholder row is used
+    first); the table and its autofilter grow to cover them, and so do the sheet's
+    dimension and conditional formats. Cells take their column's style (dates stay dates)
+    and are written like every pyxl value: numbers or inline strings, never formulas.
+    Refuses (AppendRefused) rather than overwrite anything typed below a table.
+    """
+    source = zipfile.ZipFile(io.BytesIO(data))
+    parts, date1904 = sheet_parts(source)
+    styles = _Styles(source.read("xl/styles.xml"))
+    cells = _CellWriter(styles, {}, date1904)
+    replaced: dict[str, bytes] = {}
+    for name, new_rows in rows.items():
+        if not new_rows:
+            continue
+        part = parts[name]
+        sheet_xml = source.read(part)
+        table_part = _table_part(source, part, _split_sheet_data(sheet_xml)[0])
+        if table_part is None:
+            raise AppendRefused(f"the {name} sheet has no Excel table to append to")
+        replaced[part], replaced[table_part] = _append_to_sheet(
+            sheet_xml, source.read(table_part), name, new_rows, cells
+        )
+    if styles.changed:
+        replaced["xl/styles.xml"] = styles.xml()
+    return _repack(source, replaced)

@@ -6,6 +6,7 @@ import tomllib
 from functools import cache
 from importlib import resources
 
+from pyxl.domain.letters import LetterBook
 from pyxl.domain.rules import RuleBook, Settings
 from pyxl.domain.sanctions import FlowBook
 
@@ -27,3 +28,8 @@ def default_settings() -> Settings:
 @cache
 def flowbook() -> FlowBook:
     return FlowBook.from_dict(_load("flows.toml"))
+
+
+@cache
+def letter_book() -> LetterBook:
+    return LetterBook.from_dict(_load("letters.toml"))
