@@ -189,8 +189,6 @@ def letter_queue(
     chosen: dict[tuple[str, str], LetterRequest] = {}
 
     def offer(client: Client, code: str, trigger: dt.date | None, reason: str, **kw: Any) -> None:
-        if (client.case_id, code, trigger) in already:
-            return
         definition = book.letters[code]
         calendar = calendars[client.branch]
         appointment = None
@@ -198,6 +196,10 @@ def letter_queue(
             appointment = next_appointment(
                 appointments.get(client.case_id, ()), definition.appointment_types, as_of
             )
+            if appointment is not None:  # the letter announces it, whoever asked for it
+                trigger = appointment.date
+        if (client.case_id, code, trigger) in already:
+            return
         reply_by = kw.pop("reply_by", None) or definition.reply_by(
             as_of, calendar, appointment.date if appointment else None
         )
