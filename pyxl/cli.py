@@ -115,6 +115,23 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 1 if ev.workbook.errors else 0
 
 
+def cmd_import_history(args: argparse.Namespace) -> int:
+    from pyxl.services.history import import_history
+
+    result = import_history(args.source, args.target, args.as_of)
+    print(
+        f"{result.people} people of {args.source.name} are clients in {args.target.name}: "
+        f"imported {len(result.events)} events and {len(result.penalties)} penalties; "
+        f"{result.already_there} rows were already there"
+        + (f" (backup: {result.backup})" if result.backup else "")
+    )
+    for line in result.conflicts:
+        print(f"  conflict: {line}")
+    for line in result.unmatched:
+        print(f"  not matched: {line}")
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from pyxl.services.demo import run_demo
 
@@ -254,6 +271,16 @@ def build_parser() -> argparse.ArgumentParser:
     t = tsub.add_parser("check", help="lint every letter template")
     t.add_argument("--dir", type=Path, help="template folder (default letter_templates)")
     t.set_defaults(func=cmd_templates_check)
+
+    p = sub.add_parser(
+        "import-history",
+        help="copy the Noncompliance and Penalties history of shared clients from another "
+        "branch's workbook (matched on Person ID)",
+    )
+    p.add_argument("source", type=Path, help="the other branch's workbook (read only)")
+    p.add_argument("target", type=Path, help="this branch's workbook (rows are added)")
+    p.add_argument("--as-of", type=_date, default=today, help="for reading dates (YYYY-MM-DD)")
+    p.set_defaults(func=cmd_import_history)
 
     p = sub.add_parser("demo", help="build and recompute a synthetic caseload (no Excel needed)")
     p.add_argument("dir", type=Path, nargs="?", default=Path("demo"))

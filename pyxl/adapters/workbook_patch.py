@@ -405,7 +405,7 @@ def _append_to_sheet(
     sheet_xml: bytes,
     table_xml: bytes,
     sheet_name: str,
-    rows: Sequence[Sequence[Value]],
+    rows: Sequence[Sequence[Value] | Mapping[str, Value]],
     cells: _CellWriter,
 ) -> tuple[bytes, bytes]:
     shell, old_rows = _split_sheet_data(sheet_xml)
@@ -413,7 +413,9 @@ def _append_to_sheet(
     table = etree.fromstring(table_xml)
     m = re.fullmatch(r"([A-Z]+)(\d+):([A-Z]+)(\d+)", table.get("ref"))
     header_row, table_end = int(m.group(2)), int(m.group(4))
-    width = len(table.findall("m:tableColumns/m:tableColumn", NS))
+    names = [c.get("name") for c in table.findall("m:tableColumns/m:tableColumn", NS)]
+    width = len(names)
+    rows = [_in_table_order(row, names, sheet_name) for row in rows]
     existing = {int(r.group(1)): r.group(0) for r in _ROW.finditer(old_rows)}
     filled = [r for r, xml in existing.items() if r > header_row and _HAS_VALUE.search(xml)]
     # After the table's last filled row; a blank placeholder row is reused.
@@ -446,7 +448,25 @@ def _append_to_sheet(
     return _join_sheet_data(shell, data), _xml(table)
 
 
-def append_rows(data: bytes, rows: Mapping[str, Sequence[Sequence[Value]]]) -> bytes:
+def _in_table_order(
+    row: Sequence[Value] | Mapping[str, Value], names: Sequence[str], sheet_name: str
+) -> Sequence[Value]:
+    """A row given by header goes into the table's own column order (staff may have moved
+    columns); a plain sequence is taken as already in that order."""
+    if not isinstance(row, Mapping):
+        return row
+    unknown = set(row) - set(names)
+    if unknown:
+        raise AppendRefused(
+            f"the {sheet_name} table has no column {', '.join(sorted(unknown))}; "
+            "add it (copy the header from a new workbook) and run again"
+        )
+    return [row.get(n) for n in names]
+
+
+def append_rows(
+    data: bytes, rows: Mapping[str, Sequence[Sequence[Value] | Mapping[str, Value]]]
+) -> bytes:
     """Append rows to the Excel tables of the named sheets (e.g. Contacts, Letters).
 
     Rows go right after the table's last filled row (its blank placeholder row is used
