@@ -30,46 +30,11 @@ def contexts(n: int) -> list[tuple[str, str, dict]]:
     out = []
     for i in range(n):
         code, lang = keys[i % len(keys)]
-        values = {
-            "letter_code": code,
-            "letter_version": "1",
-            "letter_date": "November 23, 2026",
-            "office_name": "Workforce Solutions – Houston Northeast",
-            "office_address": "9800 Homestead Rd, Suite 100",
-            "office_city_line": "Houston, TX 77016",
-            "office_phone": "(713) 555-0150",
-            "office_hours": "Mon–Fri 8:00 AM–5:00 PM",
+        values = book.sample_fields(code) | {
             "case_id": f"TX-{200000 + i}",
             "client_name": f"Client {i} O'Neil & <Sons>",
             "mailing_address": f"{100 + i} Main St, Apt {i % 40}\nHouston, TX 770{i % 90:02d}",
-            "program": "Texas Choices",
-            "reply_by": "Monday, November 30, 2026",
-            "case_manager": "Diana Nguyen",
-            "case_manager_phone": "(713) 555-0171",
-            "case_manager_email": "diana.nguyen@example.org",
-            "appointment_type": "Orientation",
-            "appointment_date": "Tuesday, December 1, 2026",
-            "appointment_time": "10:00 AM",
-            "appointment_place": "Orientation Room 2",
-            "pool_date": "November 20, 2026",
-            "violation": "You missed a scheduled activity.",
-            "violation_date": "November 16, 2026",
-            "missed_date": "Monday, November 16, 2026",
             "next_activity_date": "Monday, November 30, 2026" if i % 2 else "",
-            "penalty_level": "1",
-            "effective_date": "December 1, 2026",
-            "penalty_step": "2",
-            "penalty_percent": "25%",
-            "last_activity_date": "August 24, 2026",
-            "centers": [
-                {
-                    "name": "Workforce Solutions – Houston Northeast",
-                    "address": "9800 Homestead Rd",
-                    "city_line": "Houston, TX 77016",
-                    "phone": "(713) 555-0150",
-                    "hours": "Mon–Fri 8–5",
-                }
-            ],
         }
         allowed = book.allowed_fields(code)
         out.append((code, lang, {k: v for k, v in values.items() if k in allowed}))

@@ -297,9 +297,14 @@ def split_tags(xml: bytes) -> list[str]:
 
 
 def check_template(
-    path: Path, code: str, allowed: frozenset[str], known: frozenset[str]
+    path: Path,
+    code: str,
+    allowed: frozenset[str],
+    known: frozenset[str],
+    sample: Mapping[str, Any] | None = None,
 ) -> list[Finding]:
-    """Lint one template: syntax, unknown and disallowed fields, split tags, footer ids."""
+    """Lint one template: syntax, unknown and disallowed fields, split tags, footer ids,
+    and (given sample values) a trial render in the sandbox."""
     name = Path(path).name
     findings: list[Finding] = []
     env = letter_environment()
@@ -339,6 +344,11 @@ def check_template(
                     f"{member}: properties must not hold fields (they leak into file metadata)",
                 )
             )
+    if sample is not None and not findings:
+        try:
+            template.render({k: v for k, v in sample.items() if k in allowed})
+        except (TemplateError, ValueError, etree.XMLSyntaxError) as exc:
+            findings.append(Finding(name, "does not render", f"{type(exc).__name__}: {exc}"))
     footers = [p for p in template.parts if "footer" in p.name]
     for needed in ("letter_code", "case_id"):
         if not any(_uses(env, p.source, needed) for p in footers):
