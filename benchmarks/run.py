@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_common import Result, say
 
 HERE = Path(__file__).resolve().parent
-NAMES = ("evaluation", "business-days", "round-trip")
+NAMES = ("evaluation", "business-days", "round-trip", "letters")
 SCALES = {
     # name: (default, quick)
     "eval_clients": (100_000, 3_000),
@@ -33,6 +33,9 @@ SCALES = {
     "bd_rrule_sample": (5_000, 500),
     "rt_clients": (50_000, 500),
     "repeat": (3, 1),
+    "letters": (1_000, 60),
+    "letters_naive_sample": (200, 20),
+    "letters_pdf": (500, 60),
 }
 PACKAGES = (
     "numpy",
@@ -42,6 +45,8 @@ PACKAGES = (
     "python-dateutil",
     "pydantic",
     "lxml",
+    "docxtpl",
+    "pypdf",
 )
 
 
@@ -193,6 +198,15 @@ def run_one(name: str, args: argparse.Namespace, repeat: int) -> Result:
 
         result = bench_business_days.run(
             scale(args, "bd_clients"), scale(args, "bd_rrule_sample"), repeat
+        )
+    elif name == "letters":
+        import bench_letters
+
+        result = bench_letters.run(
+            scale(args, "letters"),
+            scale(args, "letters_naive_sample"),
+            scale(args, "letters_pdf"),
+            repeat,
         )
     else:
         import bench_round_trip

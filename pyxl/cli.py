@@ -218,7 +218,9 @@ def cmd_templates_check(args: argparse.Namespace) -> int:
                 findings.append(path.name)
                 continue
             checked += 1
-            for f in check_template(path, code, book.allowed_fields(code), book.known_fields):
+            allowed = book.allowed_fields(code)
+            sample = book.sample_fields(code)
+            for f in check_template(path, code, allowed, book.known_fields, sample):
                 print(f"  {f}")
                 findings.append(str(f))
     print(f"Checked {checked} templates in {directory}: {len(findings)} problems")

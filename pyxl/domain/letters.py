@@ -70,6 +70,7 @@ class LetterBook:
     letters: Mapping[str, LetterDefinition]
     from_rules: tuple[RuleTrigger, ...]
     from_appointments: tuple[AppointmentTrigger, ...]
+    sample: Mapping[str, Any] = field(default_factory=dict)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> LetterBook:
@@ -105,6 +106,7 @@ class LetterBook:
             letters,
             rules,
             appointments,
+            dict(data.get("sample", {})),
         )
 
     def allowed_fields(self, code: str) -> frozenset[str]:
@@ -112,6 +114,11 @@ class LetterBook:
 
     def optional_fields(self, code: str) -> frozenset[str]:
         return frozenset((*self.common_optional, *self.letters[code].optional))
+
+    def sample_fields(self, code: str) -> dict[str, Any]:
+        """Made-up values for the fields a letter may use (template checks, tests)."""
+        allowed = self.allowed_fields(code)
+        return {k: v for k, v in self.sample.items() if k in allowed} | {"letter_code": code}
 
     @property
     def known_fields(self) -> frozenset[str]:

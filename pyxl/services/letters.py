@@ -35,7 +35,6 @@ from jinja2 import TemplateError
 from lxml import etree
 
 from pyxl.adapters import letter_docx, safe_save, schema
-from pyxl.adapters.libreoffice import convert
 from pyxl.adapters.validation import find_header, read_text
 from pyxl.adapters.workbook_patch import append_rows
 from pyxl.adapters.workbook_reader import RawSheet, WorkbookUnreadable, read_raw
@@ -794,9 +793,8 @@ def _print_file(
     result.print_file = out_dir / f"print-{result.batch}.docx"
     result.print_file.write_bytes(merged)
     if pdf:
-        result.pdf = convert(result.print_file, "pdf", out_dir)[0]
-        footers = [letter_docx.footer_identifier(by_file[m.file]) for m in ordered]
-        ranges = letter_docx.page_ranges(result.pdf, footers)
+        result.pdf = out_dir / f"print-{result.batch}.pdf"
+        ranges = letter_docx.batch_pdf([by_file[m.file] for m in ordered], result.pdf)
         for m, (first, last) in zip(ordered, ranges, strict=True):
             m.first_page, m.pages = first, last - first + 1
     result.manifest = out_dir / f"manifest-{result.batch}.csv"

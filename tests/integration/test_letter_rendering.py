@@ -37,48 +37,7 @@ STRICT = etree.XMLParser(resolve_entities=False, no_network=True)
 
 
 def sample_context(code: str, case_id: str = "C-1001", name: str = "Ana Diaz") -> dict:
-    values = {
-        "letter_code": code,
-        "letter_version": "1",
-        "letter_date": "November 23, 2026",
-        "office_name": "Anchorage Work Services",
-        "office_address": "3601 C St, Suite 100",
-        "office_city_line": "Anchorage, AK 99503",
-        "office_phone": "(907) 555-0100",
-        "office_hours": "Mon-Fri 8:00-4:30",
-        "case_id": case_id,
-        "client_name": name,
-        "mailing_address": "12 Main St\nAnchorage, AK 99501",
-        "program": "ATAP Work First",
-        "reply_by": "Friday, November 27, 2026",
-        "case_manager": "Sam Lee",
-        "case_manager_phone": "(907) 555-0101",
-        "case_manager_email": "sam.lee@example.org",
-        "appointment_type": "Employability Assessment",
-        "appointment_date": "Tuesday, December 1, 2026",
-        "appointment_time": "10:00 AM",
-        "appointment_place": "Room 2",
-        "pool_date": "November 20, 2026",
-        "violation": "You missed a scheduled activity.",
-        "violation_date": "November 16, 2026",
-        "missed_date": "Monday, November 16, 2026",
-        "next_activity_date": "",
-        "penalty_level": "1",
-        "effective_date": "December 1, 2026",
-        "penalty_step": "2",
-        "penalty_percent": "25%",
-        "last_activity_date": "August 24, 2026",
-        "centers": [
-            {
-                "name": "Workforce Solutions NE",
-                "address": "9800 Homestead Rd",
-                "city_line": "Houston, TX 77016",
-                "phone": "(713) 555-0150",
-                "hours": "Mon-Fri 8-5",
-            }
-        ],
-    }
-    return {k: v for k, v in values.items() if k in BOOK.allowed_fields(code)}
+    return BOOK.sample_fields(code) | {"case_id": case_id, "client_name": name}
 
 
 def parts_of(docx: bytes) -> dict[str, bytes]:
@@ -115,7 +74,7 @@ def test_every_template_passes_templates_check():
     for code in BOOK.letters:
         for lang in LANGS:
             path = TEMPLATES_DIR / f"{code}.{lang}.docx"
-            assert check_template(path, code, BOOK.allowed_fields(code), BOOK.known_fields) == []
+            assert check(path, code) == []
 
 
 def test_every_letter_in_both_languages_renders_to_well_formed_parts_that_libreoffice_opens(
@@ -235,7 +194,8 @@ def edited_template(tmp_path: Path, code: str, edit) -> Path:
 
 
 def check(path: Path, code: str = "APPT"):
-    return check_template(path, code, BOOK.allowed_fields(code), BOOK.known_fields)
+    allowed = BOOK.allowed_fields(code)
+    return check_template(path, code, allowed, BOOK.known_fields, BOOK.sample_fields(code))
 
 
 def test_templates_check_finds_an_unknown_field(tmp_path):
@@ -281,6 +241,8 @@ def test_a_template_that_reaches_for_python_internals_is_stopped_by_the_sandbox(
     template = CompiledTemplate.load(path)
     with pytest.raises(SecurityError):
         template.render(sample_context("APPT"))
+    [finding] = check(path)
+    assert finding.kind == "does not render" and "SecurityError" in finding.detail
 
 
 def test_a_template_without_identifiers_in_its_footer_is_refused(tmp_path):

@@ -11,6 +11,7 @@ import shutil
 import subprocess
 import zipfile
 from pathlib import Path
+from types import SimpleNamespace
 
 import openpyxl
 import pytest
@@ -165,19 +166,9 @@ def test_nothing_is_made_or_logged_while_excel_has_the_workbook_open(workbook, t
 
 
 def test_a_flow_letter_without_its_data_stops_with_the_field_named(workbook, tmp_path):
-    from dataclasses import dataclass
-
-    @dataclass
-    class State:
-        case_id: str
-        flow: str
-        state: str
-        since: dt.date | None
-        letter: str | None
-        reply_by: dt.date | None
-
     case = preview(workbook, AS_OF)[0].request.case_id
-    states = [State(case, "TX", "PENALTY", AS_OF, "DQ-NOTICE", None)]
+    flow = {"flow": "TX", "state": "PENALTY", "since": AS_OF, "reply_by": None}
+    states = [SimpleNamespace(case_id=case, letter="DQ-NOTICE", **flow)]
     result = run_letters(workbook, AS_OF, out_dir=tmp_path / "o", case_states=states, cases=[case])
     [error] = [e for e in result.errors if e.startswith(f"case {case}, letter DQ-NOTICE:")]
     assert "penalty_level is blank (Penalties: Level)" in error and "effective_date" in error

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from types import SimpleNamespace
 
 import pytest
 
@@ -32,14 +32,11 @@ def obligation(case_id: str, rule: str, trigger: dt.date, status: Status) -> Obl
     return Obligation(case_id, rule, trigger, trigger + dt.timedelta(days=1), status)
 
 
-@dataclass
-class State:  # what pyxl.domain.sanctions.CaseState carries for letters
-    case_id: str
-    flow: str
-    state: str
-    since: dt.date | None
-    letter: str | None
-    reply_by: dt.date | None
+def State(case_id, flow, state, since, letter, reply_by) -> SimpleNamespace:
+    """What pyxl.domain.sanctions.CaseState carries for letters."""
+    return SimpleNamespace(
+        case_id=case_id, flow=flow, state=state, since=since, letter=letter, reply_by=reply_by
+    )
 
 
 AS_OF = D(2026, 11, 24)
