@@ -67,6 +67,11 @@ def _summary(ev: Evaluation, written: bool = True) -> str:
         lines.append("By branch:")
         for branch, c in by_branch.items():
             lines.append(f"  {branch:<{width}}  " + "  ".join(f"{s}: {c[s]}" for s in STATUS_ORDER))
+    acting = sum(1 for state in ev.flows.states.values() if state.next_action)
+    lines.append(
+        f"Non-compliance flows: {acting} cases with a next action, "
+        f"{len(ev.flows.flags)} flagged records"
+    )
     errors = sum(p.severity == "error" for p in ev.problems)
     warnings = len(ev.problems) - errors
     lines.append(

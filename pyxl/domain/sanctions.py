@@ -106,6 +106,11 @@ class FlowClock:
     met_by: frozenset[str]
     cancelled_by: frozenset[str]
 
+    @property
+    def clock(self) -> Clock:
+        assert self.rule.clock is not None  # every flow clock has one (from_dict)
+        return self.rule.clock
+
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> FlowClock:
         rule = Rule(
@@ -302,7 +307,7 @@ class Walk:
         self.penalty: tuple[int, Penalty] | None = None  # the penalty in force
         self.flags: list[Flag] = []
         self.running: dict[str, dt.date] = {}  # clock id -> trigger
-        self.finished: dict[str, tuple[dt.date, dt.date | None]] = {}  # id -> (trigger, met)
+        self.finished: dict[str, tuple[dt.date, dt.date]] = {}  # id -> (trigger, met on)
 
     def flag(self, h: Happening, message: str) -> None:
         origin = h.origin or Origin("Clients", self.ctx.client_index, "Case ID")
@@ -385,11 +390,11 @@ class Walk:
             rid = c.rule.id
             if rid in self.running:
                 trigger, met_on = self.running[rid], None
-            elif rid in self.finished and self.finished[rid][1] >= lookback:  # type: ignore[operator]
+            elif rid in self.finished and self.finished[rid][1] >= lookback:
                 trigger, met_on = self.finished[rid]
             else:
                 continue
-            due = apply_clock(c.rule.clock, trigger, ctx.calendar, s)  # type: ignore[arg-type]
+            due = apply_clock(c.clock, trigger, ctx.calendar, s)
             status, late = classify(due, met_on, met_on is not None, ctx.as_of, s["Due soon days"])
             out.append(Obligation(ctx.client.case_id, rid, trigger, due, status, late, met_on))
         return tuple(out)
@@ -398,8 +403,8 @@ class Walk:
         trigger = self.running.get(rule_id)
         if trigger is None:
             return None
-        clock = next(c for c in self.clocks if c.rule.id == rule_id).rule.clock
-        return apply_clock(clock, trigger, self.ctx.calendar, self.settings)  # type: ignore[arg-type]
+        clock = next(c for c in self.clocks if c.rule.id == rule_id).clock
+        return apply_clock(clock, trigger, self.ctx.calendar, self.settings)
 
     def letter_since(self, event: str, day: dt.date | None) -> bool:
         return day is not None and self.last.get(event, dt.date.min) >= day
@@ -924,7 +929,7 @@ def youth_state(ctx: Context, obligations: Mapping[str, Obligation], clock: Flow
     obligations_out: tuple[Obligation, ...] = ()
     if phoned:
         trigger = phoned[0].date
-        due = apply_clock(clock.rule.clock, trigger, ctx.calendar, s)  # type: ignore[arg-type]
+        due = apply_clock(clock.clock, trigger, ctx.calendar, s)
         met_on = written[0].date if written else None
         status, late = classify(due, met_on, bool(written), as_of, s["Due soon days"])
         obligations_out = (Obligation(case, clock.rule.id, trigger, due, status, late, met_on),)
@@ -1013,7 +1018,8 @@ def evaluate_flows(
         own[p.case_id].append((i, p))
     for rows in by_person.values():
         in_force: tuple[int, Penalty] | None = None
-        for i, p in sorted((r for r in rows if r[1].imposed_date), key=lambda r: r[1].imposed_date):  # type: ignore[arg-type, return-value]
+        imposed = sorted((p.imposed_date, i, p) for i, p in rows if p.imposed_date)
+        for _, i, p in imposed:
             if in_force and not in_force[1].ended_date:
                 row_flag(
                     p.case_id,
