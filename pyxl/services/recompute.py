@@ -23,7 +23,7 @@ from lxml import etree
 from pyxl.adapters import safe_save, schema
 from pyxl.adapters.validation import Problem, ValidatedWorkbook, validate_workbook
 from pyxl.adapters.workbook_patch import ColumnValues, Patch, TableRows, apply_patch
-from pyxl.adapters.workbook_reader import WorkbookUnreadable, read_raw, sheet_parts
+from pyxl.adapters.workbook_reader import RawWorkbook, WorkbookUnreadable, read_raw, sheet_parts
 from pyxl.domain.calendar import BusinessCalendar
 from pyxl.domain.engine import Obligations, evaluate
 from pyxl.domain.model import STATUS_ORDER, Status
@@ -95,7 +95,12 @@ def evaluate_bytes(data: bytes, as_of: dt.date, progress: Progress | None = None
 def _evaluate_bytes(data: bytes, as_of: dt.date, progress: Progress | None) -> Evaluation:
     note = progress or (lambda _: None)
     note("reading")
-    raw = read_raw(data, READ_SHEETS)
+    return evaluate_raw(read_raw(data, READ_SHEETS), as_of, progress)
+
+
+def evaluate_raw(raw: RawWorkbook, as_of: dt.date, progress: Progress | None = None) -> Evaluation:
+    """Validate and evaluate cells already read (from a file, or sent by Excel)."""
+    note = progress or (lambda _: None)
     note("validating")
     validated = validate_workbook(raw, default_settings(), as_of)
     note("evaluating")
