@@ -134,6 +134,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    from pyxl.excel.server import serve
+
+    serve(args.host, args.port, ssl_certfile=args.certfile, ssl_keyfile=args.keyfile)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="pyxl", description="Caseload deadlines for welfare-to-work offices."
@@ -168,6 +175,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--as-of", type=_date, default=dt.date(2026, 11, 23))
     p.add_argument("--clients", type=int, default=600)
     p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("serve", help="run the Excel add-in (PYXL functions, buttons) for one user")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--certfile", help="TLS certificate (Excel loads add-ins over HTTPS)")
+    p.add_argument("--keyfile", help="TLS private key")
+    p.set_defaults(func=cmd_serve)
     return parser
 
 
