@@ -60,10 +60,12 @@ def _as_of(text: str) -> dt.date:
 
 def selected_case_ids(book: Any) -> list[str]:
     """Case IDs on the selected rows of the active sheet (any sheet with a Case ID column)."""
-    info = book.api["book"]
-    sheet = book.sheets[info["active_sheet_index"]]
+    selection = book.selection
+    if selection is None:
+        raise xw.XlwingsError("select one or more clients' rows first")
+    sheet = selection.sheet
     spec = schema.SHEETS.get(sheet.name)
-    address = info.get("selection") or ""
+    address = selection.address.replace("$", "")
     if spec is None or "Case ID" not in spec.headers or not address:
         raise xw.XlwingsError("select rows on Clients, Due List or a sheet with a Case ID column")
     values = sheet_values(sheet)
@@ -236,7 +238,7 @@ def log_contact(
         raise xw.XlwingsError(f"case {case_id} is not on the Clients sheet")
     row = contact_row(book, case_id, day, method, successful, meaningful, purpose, notes, staff)
     sheet = book.sheets[schema.CONTACTS.name]
-    table = next(t for t in sheet.tables if t.name == schema.CONTACTS.table)
+    table = writes.find_table(sheet, schema.CONTACTS)
     # Office.js adds the row at the table's end in one step: a co-author's row is never hit.
     table.rows.add(row, None)
     return case_id

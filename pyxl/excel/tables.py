@@ -132,11 +132,12 @@ def _digest(ranges: Sequence[object], as_of: dt.date) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def sheet_values(book_sheet: Any) -> Grid:
-    """A script book's sheet values from A1 (as Office.js sends them), dates as datetimes."""
-    sent = book_sheet.api["values"]
-    rows, cols = len(sent), max((len(r) for r in sent), default=0)
-    if not rows or not cols:
-        return [[None]]
-    cells = book_sheet.range((1, 1)).resize(rows, cols)
-    return cells.options(ndim=2, err_to_str=True).value
+def sheet_values(sheet: Any) -> Grid:
+    """A sheet's values from A1 to its last used cell, dates as datetimes, errors as text.
+
+    Plain xlwings API, so it reads the book Office.js sent (xlwings Server) and an
+    open workbook on the desktop (COM) alike.
+    """
+    last = sheet.used_range.last_cell
+    cells = sheet.range((1, 1), (max(last.row, 1), max(last.column, 1)))
+    return cells.options(ndim=2, err_to_str=True).value or [[None]]

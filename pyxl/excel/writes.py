@@ -59,8 +59,9 @@ def _range(sheet: Any, row: int, col: int, rows: int, cols: int) -> Any:
 def replace_table_body(book: Any, spec: Sheet, rows: Sequence[Sequence[object]]) -> None:
     """Clear a computed table's old body, size the table to the new rows and write them."""
     sheet = book.sheets[spec.name]
-    table = next(t for t in sheet.tables if t.name == spec.table)
-    first_row, first_col, last_row, _ = parse_address(table.api["range_address"])
+    table = find_table(sheet, spec)
+    whole = table.range
+    first_row, first_col, last_row = whole.row, whole.column, whole.last_cell.row
     width = len(spec.columns)
     old_rows = last_row - first_row  # below the header
     if old_rows > 0:
@@ -74,6 +75,13 @@ def replace_table_body(book: Any, spec: Sheet, rows: Sequence[Sequence[object]])
     if rows:
         values = [[cell_value(v) for v in row] for row in rows]
         _range(sheet, first_row + 1, first_col, len(rows), width).value = values
+
+
+def find_table(sheet: Any, spec: Sheet) -> Any:
+    for table in sheet.tables:
+        if table.name == spec.table:
+            return table
+    raise LookupError(f"the {spec.name} sheet has no table named {spec.table}")
 
 
 def write_columns(
