@@ -104,11 +104,8 @@ def refresh(book: Any, scope: str = "all", as_of: str = "") -> Evaluation:
     if selected is None:
         due_rows = list(patch.tables[schema.DUE_LIST.name].rows)
         writes.replace_table_body(book, schema.ERRORS, patch.tables[schema.ERRORS.name].rows)
-        client_rows = (
-            range(clients.first_row, len(book.sheets[schema.CLIENTS.name].api["values"]) + 1)
-            if clients
-            else range(0)
-        )
+        last = book.sheets[schema.CLIENTS.name].used_range.last_cell.row
+        client_rows = range(clients.first_row, last + 1) if clients else range(0)
     else:
         unknown = [c for c in selected if c not in ev.workbook.client_rows]
         if unknown:
