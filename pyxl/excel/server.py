@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import secrets
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +41,10 @@ def configure(access_code: str | None = None) -> str:
     instead (XLWINGS_AUTH_PROVIDERS=["entraid"]) it is not used.
     """
     ensure_license()
+    if sys.platform != "emscripten":
+        # xlwings asks for Pyodide's JsNull on every cell it converts; a failed import
+        # searches sys.path each time (about 0.4 ms a cell). Off Pyodide, fail it at once.
+        sys.modules.setdefault("pyodide", None)  # type: ignore[arg-type]
     os.environ["XLWINGS_PROJECT_DIR"] = str(ADDIN_DIR)
     for name, value in DEFAULTS.items():
         os.environ.setdefault(name, value)
