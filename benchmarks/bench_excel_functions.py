@@ -55,7 +55,10 @@ def run(n_rows: int, repeats: int) -> Result:
     vector_s = median(runs)
 
     def one_by_one() -> list:
-        return [call(_body("workday", [[s]], [[d]], [["TX"]]))[0] for s, d in zip(starts, days)]
+        return [
+            call(_body("workday", [[s]], [[d]], [["TX"]]))[0]
+            for s, d in zip(starts, days, strict=True)
+        ]
 
     cells_s, _, by_cell = timed(one_by_one)
     same = [r[0]["basicValue"] for r in spilled] == [r[0]["basicValue"] for r in by_cell]
