@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import xlwings as xw
 from xlwings.server import script
 
 from pyxl.excel import scripts
@@ -56,22 +55,6 @@ BUTTONS: tuple[Button, ...] = (
 )
 
 
-@script(button=f"Due List!{scripts.BUTTON_CELL}")
-def refresh_due_list(book: xw.Book, scope: str = "all", as_of: str = "") -> None:
-    """Refresh button: scope 'all' or 'selected'; as_of is the user's local date (ISO)."""
-    scripts.refresh(book, scope, as_of)
-
-
-@script
-def log_contact(
-    book: xw.Book,
-    day: str,
-    method: str,
-    successful: str,
-    meaningful: str = "",
-    purpose: str = "",
-    notes: str = "",
-    staff: str = "",
-) -> None:
-    """Log-contact form: appends one Contacts row for the client on the selected row."""
-    scripts.log_contact(book, day, method, successful, meaningful, purpose, notes, staff)
+# The scripts are the functions in pyxl.excel.scripts themselves, registered for xlwings Server.
+refresh_due_list = script(button=f"Due List!{scripts.BUTTON_CELL}")(scripts.refresh)
+log_contact = script(scripts.log_contact)

@@ -31,19 +31,13 @@ def refresh_due_list(scope: str = "all") -> None:
     scripts.refresh(xw.Book.caller(), scope)
 
 
-def log_contact(
-    day: str,
-    method: str,
-    successful: str,
-    meaningful: str = "",
-    purpose: str = "",
-    notes: str = "",
-    staff: str = "",
-) -> None:
-    """The Log contact button: one Contacts row for the client on the selected row."""
-    scripts.log_contact(
-        xw.Book.caller(), day, method, successful, meaningful, purpose, notes, staff
-    )
+def log_contact(*fields: str) -> None:
+    """The Log contact button: one Contacts row for the client on the selected row.
+
+    The fields are pyxl.excel.scripts.log_contact's, after the book: day, method,
+    successful, meaningful, purpose, notes, staff.
+    """
+    scripts.log_contact(xw.Book.caller(), *fields)
 
 
 # ---------------------------------------------------------------- classic UDFs

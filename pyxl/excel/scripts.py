@@ -93,7 +93,7 @@ def _header_spec(spec: schema.Sheet) -> schema.Sheet:
     return schema.Sheet(spec.name, spec.table, spec.title, spec.description, columns)
 
 
-def refresh(book: Any, scope: str = "all", as_of: str = "") -> Evaluation:
+def refresh(book: xw.Book, scope: str = "all", as_of: str = "") -> Evaluation:
     """Recompute, then write the Due List, Errors and the Clients summary columns in one go."""
     if scope not in SCOPES:
         raise xw.XlwingsError(f"scope must be one of {', '.join(SCOPES)}, not {scope!r}")
@@ -212,7 +212,7 @@ def contact_row(
 
 
 def log_contact(
-    book: Any,
+    book: xw.Book,
     day: str,
     method: str,
     successful: str,

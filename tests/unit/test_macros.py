@@ -56,16 +56,16 @@ def test_the_refresh_macros_pass_arguments_the_entry_point_accepts() -> None:
     assert len(re.findall(r"refresh_due_list\(", text)) == 2
 
 
-def test_the_log_contact_macro_passes_the_arguments_in_the_entry_points_order() -> None:
-    from pyxl.excel import desktop
+def test_the_log_contact_macro_passes_every_field_the_script_takes() -> None:
+    from pyxl.excel import scripts
 
     text = (MACROS / "PyxlButtons.bas").read_text()
     call = text[text.index('"log_contact(') :].split("\n")[0:2]
     pieces = " ".join(call)
     arguments = pieces.count("PyStr(") + pieces.count("''")
-    parameters = list(inspect.signature(desktop.log_contact).parameters)
-    assert arguments == len(parameters) == 7
-    inspect.signature(desktop.log_contact).bind(*["x"] * arguments)
+    fields = list(inspect.signature(scripts.log_contact).parameters)[1:]  # after the book
+    assert arguments == len(fields) == 7
+    inspect.signature(scripts.log_contact).bind("book", *["x"] * arguments)
     for method in CONTACT_METHODS:
         assert method in text  # the prompt lists the methods validation accepts
 
