@@ -16,19 +16,9 @@ from pyxl.excel.server import app, configure  # before xlwings: it sets the lice
 
 
 def _body(name: str, *args: object) -> dict:
-    from importlib.metadata import version
+    from pyxl.excel.udfs import call_body
 
-    return {
-        "func_name": name,
-        "args": list(args),
-        "caller_address": "Due!A1",
-        "content_language": "en-US",
-        "culture_info_name": "en-US",
-        "date_format": "M/d/yyyy",
-        "version": version("xlwings"),
-        "runtime": "1.4",
-        "client": "Office.js",
-    }
+    return call_body(name, list(args), caller="Due!A1")
 
 
 def run(n_rows: int, repeats: int) -> Result:

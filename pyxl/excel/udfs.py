@@ -104,4 +104,20 @@ def overdue_count(keys, as_of, *tables):
     return _call(functions.overdue_count, keys, as_of, *tables)
 
 
+def call_body(name: str, args: list[Any], caller: str = "Sheet1!A1") -> dict[str, Any]:
+    """The JSON that Office.js posts for one call (xlwings' custom-functions-code.js), with
+    Excel's en-US culture: for tests, benchmarks and trying a function with curl."""
+    return {
+        "func_name": name,
+        "args": args,
+        "caller_address": caller,
+        "content_language": "en-US",
+        "culture_info_name": "en-US",
+        "date_format": "M/d/yyyy",
+        "version": xw.__version__,
+        "runtime": "1.4",
+        "client": "Office.js",
+    }
+
+
 FUNCTIONS = (workday, networkdays, due_date, status, next_action, next_due, overdue_count)

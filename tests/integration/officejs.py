@@ -19,6 +19,7 @@ from openpyxl.utils import range_boundaries
 
 from pyxl.adapters.workbook_reader import column_letter
 from pyxl.excel.cells import date_to_serial
+from pyxl.excel.udfs import call_body
 
 HEADERS = {"Authorization": "test-code", "Auth-Provider": "pyxl"}
 
@@ -116,14 +117,4 @@ def function_call(name: str, *args: object, repeating: list | None = None) -> di
     sent: list[Any] = [a if isinstance(a, list) else [[a]] for a in args]
     if repeating is not None:
         sent.append(repeating)
-    return {
-        "func_name": name,
-        "args": sent,
-        "caller_address": "Sheet1!B2",
-        "content_language": "en-US",
-        "culture_info_name": "en-US",
-        "date_format": "M/d/yyyy",
-        "version": version("xlwings"),
-        "runtime": "1.4",
-        "client": "Office.js",
-    }
+    return call_body(name, sent, caller="Sheet1!B2")
