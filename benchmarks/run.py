@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_common import Result, say
 
 HERE = Path(__file__).resolve().parent
-NAMES = ("evaluation", "business-days", "round-trip", "letters")
+NAMES = ("evaluation", "business-days", "round-trip", "letters", "excel-functions")
 SCALES = {
     # name: (default, quick)
     "eval_clients": (100_000, 3_000),
@@ -32,6 +32,7 @@ SCALES = {
     "bd_clients": (50_000, 5_000),
     "bd_rrule_sample": (5_000, 500),
     "rt_clients": (50_000, 500),
+    "xl_rows": (10_000, 500),
     "repeat": (3, 1),
     "letters": (1_000, 60),
     "letters_naive_sample": (200, 20),
@@ -102,7 +103,7 @@ def scale(args: argparse.Namespace, key: str) -> int:
     value = quick if args.quick else default
     if key == "repeat" and args.repeat:
         return args.repeat
-    if key.endswith("_clients") and args.clients:
+    if (key.endswith("_clients") or key == "xl_rows") and args.clients:
         return args.clients
     return value
 
@@ -208,6 +209,10 @@ def run_one(name: str, args: argparse.Namespace, repeat: int) -> Result:
             scale(args, "letters_pdf"),
             repeat,
         )
+    elif name == "excel-functions":
+        import bench_excel_functions
+
+        result = bench_excel_functions.run(scale(args, "xl_rows"), repeat)
     else:
         import bench_round_trip
 

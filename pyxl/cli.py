@@ -58,7 +58,7 @@ def _summary(ev: Evaluation, written: bool = True) -> str:
     counts = ev.status_counts()
     lines = [
         f"As of {ev.as_of.isoformat()}: {len(ev.workbook.caseload.clients)} clients, "
-        f"{len(ev.obligations)} obligations"
+        f"{sum(counts.values())} obligations"
     ]
     lines.append("  " + "  ".join(f"{s}: {counts[s]}" for s in STATUS_ORDER))
     by_branch = ev.counts_by_branch()
@@ -232,6 +232,13 @@ def cmd_templates_check(args: argparse.Namespace) -> int:
     return 1 if findings else 0
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    from pyxl.excel.server import serve
+
+    serve(args.host, args.port, ssl_certfile=args.certfile, ssl_keyfile=args.keyfile)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="pyxl", description="Caseload deadlines for welfare-to-work offices."
@@ -294,6 +301,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--as-of", type=_date, default=dt.date(2026, 11, 23))
     p.add_argument("--clients", type=int, default=600)
     p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("serve", help="run the Excel add-in (PYXL functions, buttons) for one user")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--certfile", help="TLS certificate (Excel loads add-ins over HTTPS)")
+    p.add_argument("--keyfile", help="TLS private key")
+    p.set_defaults(func=cmd_serve)
     return parser
 
 

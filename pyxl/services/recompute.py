@@ -24,7 +24,7 @@ from lxml import etree
 from pyxl.adapters import safe_save, schema
 from pyxl.adapters.validation import Problem, ValidatedWorkbook, validate_workbook
 from pyxl.adapters.workbook_patch import ColumnValues, Patch, TableRows, apply_patch
-from pyxl.adapters.workbook_reader import WorkbookUnreadable, read_raw, sheet_parts
+from pyxl.adapters.workbook_reader import RawWorkbook, WorkbookUnreadable, read_raw, sheet_parts
 from pyxl.domain.calendar import BusinessCalendar
 from pyxl.domain.engine import Obligations, evaluate
 from pyxl.domain.model import STATUS_ORDER, Status
@@ -59,13 +59,20 @@ class Evaluation:
         return {**self.book.rules, **flowbook().rules}
 
     def status_counts(self) -> dict[Status, int]:
-        return self.obligations.status_counts()
+        """Obligations by status: the rules' and the flows' clocks."""
+        counts = self.obligations.status_counts()
+        for o in self.flow_obligations():
+            counts[o.status] += 1
+        return counts
 
     def counts_by_branch(self) -> dict[str, Counter[Status]]:
         clients = self.workbook.caseload.clients
         out: dict[str, Counter[Status]] = {}
         for case, status in zip(self.obligations.case, self.obligations.status, strict=True):
             out.setdefault(clients[case].branch, Counter())[STATUS_ORDER[status]] += 1
+        for o in self.flow_obligations():
+            branch = clients[self.workbook.client_index[o.case_id]].branch
+            out.setdefault(branch, Counter())[o.status] += 1
         return dict(sorted(out.items()))
 
     def explanation(self, i: int) -> str:
@@ -108,7 +115,12 @@ def evaluate_bytes(data: bytes, as_of: dt.date, progress: Progress | None = None
 def _evaluate_bytes(data: bytes, as_of: dt.date, progress: Progress | None) -> Evaluation:
     note = progress or (lambda _: None)
     note("reading")
-    raw = read_raw(data, READ_SHEETS)
+    return evaluate_raw(read_raw(data, READ_SHEETS), as_of, progress)
+
+
+def evaluate_raw(raw: RawWorkbook, as_of: dt.date, progress: Progress | None = None) -> Evaluation:
+    """Validate and evaluate cells already read (from a file, or sent by Excel)."""
+    note = progress or (lambda _: None)
     note("validating")
     validated = validate_workbook(raw, default_settings(), as_of)
     note("evaluating")

@@ -1,0 +1,42 @@
+Attribute VB_Name = "PyxlButtons"
+' pyxl buttons for desktop Excel with local Python (classic xlwings).
+' Assign these macros to buttons (Developer > Insert > Button). Each one calls the same
+' Python entry point as the add-in's button: pyxl.excel.desktop, through RunPython.
+Option Explicit
+
+Private Const PYXL As String = "import pyxl.excel.desktop as pyxl_desktop; pyxl_desktop."
+
+' Recompute every deadline; rewrite the Due List, Errors and the grey Clients columns.
+Public Sub PyxlRefreshDueList()
+    RunPython PYXL & "refresh_due_list('all')"
+End Sub
+
+' Recompute only the clients on the selected rows (Clients, Due List or any sheet with a
+' Case ID column); other rows stay as they are.
+Public Sub PyxlRefreshSelected()
+    RunPython PYXL & "refresh_due_list('selected')"
+End Sub
+
+' Log a contact for the client on the selected row: a few questions, then one new
+' Contacts row, checked like a typed one.
+Public Sub PyxlLogContact()
+    Dim contactDate As String, method As String, successful As String, notes As String
+    contactDate = InputBox("Date of the contact (YYYY-MM-DD)", "Log contact", Format(Date, "yyyy-mm-dd"))
+    If contactDate = "" Then Exit Sub
+    method = InputBox("Method (In person, Phone, Home visit, School visit, Letter, Postcard, E-mail, Text, Voicemail)", "Log contact", "Phone")
+    If method = "" Then Exit Sub
+    successful = InputBox("Successful two-way contact? (Yes/No)", "Log contact", "Yes")
+    If successful = "" Then Exit Sub
+    notes = InputBox("Notes (optional)", "Log contact")
+    RunPython PYXL & "log_contact(" & PyStr(contactDate) & ", " & PyStr(method) & ", " & _
+        PyStr(successful) & ", '', '', " & PyStr(notes) & ", " & PyStr(Application.UserName) & ")"
+End Sub
+
+' A VBA string as a Python string literal (quotes, backslashes and line breaks escaped).
+Private Function PyStr(ByVal text As String) As String
+    text = Replace(text, "\", "\\")
+    text = Replace(text, "'", "\'")
+    text = Replace(text, vbCr, "\r")
+    text = Replace(text, vbLf, "\n")
+    PyStr = "'" & text & "'"
+End Function

@@ -1,0 +1,1 @@
+"""Sign-in providers for the pyxl add-in (XLWINGS_AUTH_PROVIDERS)."""

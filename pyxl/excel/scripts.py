@@ -1,0 +1,247 @@
+"""The buttons' work: thin wrappers over pyxl.services for the book Excel sends.
+
+Each script computes everything from the values Office.js sent, then queues
+all its writes on the book; xlwings returns them to Excel as one batch of
+actions (see pyxl.excel.writes). Nothing here knows a rule.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+import xlwings as xw
+
+from pyxl.adapters import schema
+from pyxl.adapters.validation import find_header, read_sheet
+from pyxl.adapters.workbook_reader import RawSheet, RawWorkbook
+from pyxl.domain.model import STATUS_ORDER
+from pyxl.excel import writes
+from pyxl.excel.cells import CellError, read_date
+from pyxl.excel.tables import raw_sheet, sheet_values
+from pyxl.services.recompute import (
+    READ_SHEETS,
+    Evaluation,
+    build_patch,
+    due_list_rows,
+    evaluate_raw,
+)
+
+SCOPES = ("all", "selected")
+BUTTON_CELL = "N1"  # the Due List's sheet button: selecting this cell refreshes everything
+BUTTON_LABEL = "⟳ Refresh (select this cell)"
+
+
+def _book_raw(book: Any) -> RawWorkbook:
+    names = {s.name for s in book.sheets}
+    needed = {schema.DUE_LIST.name, schema.ERRORS.name, schema.CLIENTS.name}
+    missing = sorted(needed - names)
+    if missing:
+        raise xw.XlwingsError(
+            f"this is not a pyxl caseload workbook: no {', '.join(missing)} sheet"
+        )
+    sheets = {
+        name: raw_sheet(name, sheet_values(book.sheets[name]), serial_dates=False)
+        for name in READ_SHEETS & names
+    }
+    return RawWorkbook(sheets, date1904=False, sheet_parts={})
+
+
+def _as_of(text: str) -> dt.date:
+    if not text:
+        return dt.date.today()
+    try:
+        day = read_date(text, "as-of date")
+    except CellError as exc:
+        raise xw.XlwingsError(str(exc)) from None
+    return day or dt.date.today()
+
+
+def selected_case_ids(book: Any) -> list[str]:
+    """Case IDs on the selected rows of the active sheet (any sheet with a Case ID column)."""
+    selection = book.selection
+    if selection is None:
+        raise xw.XlwingsError("select one or more clients' rows first")
+    sheet = selection.sheet
+    spec = schema.SHEETS.get(sheet.name)
+    address = selection.address.replace("$", "")
+    if spec is None or "Case ID" not in spec.headers or not address:
+        raise xw.XlwingsError("select rows on Clients, Due List or a sheet with a Case ID column")
+    values = sheet_values(sheet)
+    found = find_header(RawSheet(sheet.name, values), _header_spec(spec))
+    if found is None:
+        raise xw.XlwingsError(f"the {sheet.name} sheet has no Case ID header")
+    header_row, positions = found
+    column = positions["Case ID"]
+    cases: list[str] = []
+    for part in address.split(","):
+        first, _, last, _ = writes.parse_address(part)
+        for r in range(max(first, header_row + 2), last + 1):
+            if r - 1 < len(values) and column < len(values[r - 1]):
+                case = str(values[r - 1][column] or "").strip()
+                if case and case not in cases:
+                    cases.append(case)
+    if not cases:
+        raise xw.XlwingsError("no client on the selected rows: select one or more clients' rows")
+    return cases
+
+
+def _header_spec(spec: schema.Sheet) -> schema.Sheet:
+    """The sheet's contract with only Case ID required, to find the header on any sheet."""
+    columns = tuple(schema.Column(c.header, required=c.header == "Case ID") for c in spec.columns)
+    return schema.Sheet(spec.name, spec.table, spec.title, spec.description, columns)
+
+
+def refresh(book: xw.Book, scope: str = "all", as_of: str = "") -> Evaluation:
+    """Recompute, then write the Due List, Errors and the Clients summary columns in one go."""
+    if scope not in SCOPES:
+        raise xw.XlwingsError(f"scope must be one of {', '.join(SCOPES)}, not {scope!r}")
+    selected = selected_case_ids(book) if scope == "selected" else None
+    ev = evaluate_raw(_book_raw(book), _as_of(as_of))
+    patch = build_patch(ev)
+    clients = patch.columns.get(schema.CLIENTS.name)
+    if selected is None:
+        due_rows = list(patch.tables[schema.DUE_LIST.name].rows)
+        writes.replace_table_body(book, schema.ERRORS, patch.tables[schema.ERRORS.name].rows)
+        last = book.sheets[schema.CLIENTS.name].used_range.last_cell.row
+        client_rows = range(clients.first_row, last + 1) if clients else range(0)
+    else:
+        unknown = [c for c in selected if c not in ev.workbook.client_rows]
+        if unknown:
+            raise xw.XlwingsError(
+                f"not refreshed: {', '.join(unknown)} not on Clients or its row has errors "
+                "(see Errors)"
+            )
+        due_rows = _merged_due_list(book, ev, set(selected))
+        client_rows = [ev.workbook.client_rows[c] for c in selected]
+    writes.replace_table_body(book, schema.DUE_LIST, due_rows)
+    if clients:
+        writes.write_columns(
+            book, schema.CLIENTS.name, clients.columns, dict(clients.values), list(client_rows)
+        )
+    penalties = patch.columns.get(schema.PENALTIES.name)
+    if penalties and selected is None:  # the computed columns of the penalty history
+        rows = sorted(penalties.values)
+        writes.write_columns(
+            book, schema.PENALTIES.name, penalties.columns, dict(penalties.values), rows
+        )
+    _status_line(book, ev, len(due_rows), scope)
+    return ev
+
+
+def _merged_due_list(book: Any, ev: Evaluation, cases: set[str]) -> list[list[object]]:
+    """The Due List with the selected clients' rows recomputed and everyone else's kept."""
+    values = sheet_values(book.sheets[schema.DUE_LIST.name])
+    found = find_header(RawSheet(schema.DUE_LIST.name, values), _header_spec(schema.DUE_LIST))
+    width = len(schema.DUE_LIST.columns)
+    kept: list[list[object]] = []
+    if found is not None:
+        header_row, _ = found
+        for row in values[header_row + 1 :]:
+            row = (list(row) + [None] * width)[:width]
+            if any(v not in (None, "") for v in row) and str(row[0]).strip() not in cases:
+                kept.append(row)
+    fresh = [r for r in due_list_rows(ev) if r[0] in cases]
+    order = {c.case_id: i for i, c in enumerate(ev.workbook.caseload.clients)}
+    status_rank = {str(s): i for i, s in enumerate(STATUS_ORDER)}
+
+    def urgency(row: Sequence[object]) -> tuple[int, int, int]:
+        due = row[8]
+        due_ordinal = due.toordinal() if isinstance(due, dt.date) else 10**9
+        return status_rank.get(str(row[9]), 99), due_ordinal, order.get(str(row[0]), 10**9)
+
+    return sorted(kept + fresh, key=urgency)
+
+
+def _status_line(book: Any, ev: Evaluation, rows: int, scope: str) -> None:
+    errors = len(ev.workbook.errors)
+    warnings = len(ev.problems) - errors
+    what = "all clients" if scope == "all" else "the selected clients"
+    sheet = book.sheets[schema.DUE_LIST.name]
+    sheet["A2"].value = (
+        f"{schema.DUE_LIST.description} Last refresh ({what}) as of {ev.as_of.isoformat()}: "
+        f"{rows} rows; data problems: {errors} errors, {warnings} warnings."
+    )
+    sheet[BUTTON_CELL].value = BUTTON_LABEL
+
+
+# ---------------------------------------------------------------- log a contact
+
+
+def contact_row(
+    book: Any,
+    case_id: str,
+    day: str,
+    method: str,
+    successful: str,
+    meaningful: str,
+    purpose: str,
+    notes: str,
+    staff: str,
+) -> list[object]:
+    """The new Contacts row in the table's own column order, validated like typed rows."""
+    values = sheet_values(book.sheets[schema.CONTACTS.name])
+    found = find_header(RawSheet(schema.CONTACTS.name, values), schema.CONTACTS)
+    if found is None:
+        raise xw.XlwingsError("the Contacts sheet has no header row")
+    header_row, positions = found
+    typed = {
+        "Case ID": case_id,
+        "Date": day,
+        "Method": method,
+        "Successful": successful,
+        "Meaningful": meaningful,
+        "Purpose": purpose,
+        "Note Entered": dt.date.today().isoformat(),
+        "Staff": staff,
+        "Notes": notes,
+    }
+    width = len(values[header_row])
+    row: list[object] = [None] * width
+    for header, value in typed.items():
+        if header in positions and value not in (None, ""):
+            row[positions[header]] = value
+    problems: list = []
+    checked = read_sheet(
+        RawSheet(schema.CONTACTS.name, [*values[: header_row + 1], row]), schema.CONTACTS, problems
+    )
+    bad = [p for p in problems if p.severity == "error"]
+    if bad or not checked.rows:
+        raise xw.XlwingsError(
+            "contact not logged: " + "; ".join(f"{p.column}: {p.message}" for p in bad)
+        )
+    for header, column in positions.items():
+        if schema.CONTACTS.column(header).kind == "date" and isinstance(row[column], str):
+            row[column] = dt.date.fromisoformat(row[column])
+    return [writes.cell_value(v) for v in row]
+
+
+def log_contact(
+    book: xw.Book,
+    day: str,
+    method: str,
+    successful: str,
+    meaningful: str = "",
+    purpose: str = "",
+    notes: str = "",
+    staff: str = "",
+) -> str:
+    """Append one contact for the client on the selected row; returns its case ID."""
+    cases = selected_case_ids(book)
+    if len(cases) != 1:
+        raise xw.XlwingsError(f"select one client's row (selected: {', '.join(cases)})")
+    case_id = cases[0]
+    known = {
+        str(r[0]).strip()
+        for r in sheet_values(book.sheets[schema.CLIENTS.name])[schema.HEADER_ROW :]
+        if r and r[0]
+    }
+    if case_id not in known:
+        raise xw.XlwingsError(f"case {case_id} is not on the Clients sheet")
+    row = contact_row(book, case_id, day, method, successful, meaningful, purpose, notes, staff)
+    sheet = book.sheets[schema.CONTACTS.name]
+    table = writes.find_table(sheet, schema.CONTACTS)
+    # Office.js adds the row at the table's end in one step: a co-author's row is never hit.
+    table.rows.add(row, None)
+    return case_id

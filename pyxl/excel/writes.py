@@ -1,0 +1,116 @@
+"""Write computed values into the open workbook through Excel (xlwings remote actions).
+
+Everything is queued on the book and goes back to Excel as one list of actions
+that the add-in applies in one batch, after all computing is done. Only
+pyxl-owned cells are touched: the Due List and Errors table bodies and the
+computed columns of the Clients rows being refreshed. Text cells get the Text
+number format before their values, so Excel stores client text as typed and
+never parses it as a formula or a number (reliability.md 2.2).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from pyxl.adapters import schema
+from pyxl.adapters.schema import Sheet
+from pyxl.adapters.workbook_patch import safe_text
+from pyxl.adapters.workbook_reader import column_index, column_letter
+from pyxl.excel.cells import date_to_serial
+
+TEXT_FORMAT = "@"
+DATE_FORMAT = "yyyy-mm-dd"
+_FORMATS = {"date": DATE_FORMAT, "int": "0", "number": "0.0"}
+_ADDRESS = re.compile(r"^\$?([A-Z]+)\$?(\d+)(?::\$?([A-Z]+)\$?(\d+))?$")
+
+
+def cell_value(value: object) -> Any:
+    """A value as Excel should store it: dates as serial numbers, text made cell-safe."""
+    if isinstance(value, dt.datetime):
+        value = value.date()
+    if isinstance(value, dt.date):
+        return date_to_serial(value)
+    if isinstance(value, str):
+        return safe_text(value)
+    return value
+
+
+def number_format(column: schema.Column) -> str:
+    return column.number_format or _FORMATS.get(column.kind, TEXT_FORMAT)
+
+
+def parse_address(address: str) -> tuple[int, int, int, int]:
+    """'A4:L10' (or 'A4') -> 1-based first row, first column, last row, last column."""
+    match = _ADDRESS.match(address.split("!")[-1].replace("'", ""))
+    if match is None:
+        raise ValueError(f"not a cell address: {address!r}")
+    c1, r1, c2, r2 = match.groups()
+    c2, r2 = c2 or c1, r2 or r1
+    return int(r1), column_index(c1) + 1, int(r2), column_index(c2) + 1
+
+
+def _range(sheet: Any, row: int, col: int, rows: int, cols: int) -> Any:
+    return sheet.range((row, col), (row + rows - 1, col + cols - 1))
+
+
+def replace_table_body(book: Any, spec: Sheet, rows: Sequence[Sequence[object]]) -> None:
+    """Clear a computed table's old body, size the table to the new rows and write them."""
+    sheet = book.sheets[spec.name]
+    table = find_table(sheet, spec)
+    whole = table.range
+    first_row, first_col, last_row = whole.row, whole.column, whole.last_cell.row
+    width = len(spec.columns)
+    old_rows = last_row - first_row  # below the header
+    if old_rows > 0:
+        _range(sheet, first_row + 1, first_col, old_rows, width).clear_contents()
+    body = max(len(rows), 1)
+    table.resize(_range(sheet, first_row, first_col, body + 1, width))
+    for offset, column in enumerate(spec.columns):
+        _range(sheet, first_row + 1, first_col + offset, body, 1).number_format = number_format(
+            column
+        )
+    if rows:
+        values = [[cell_value(v) for v in row] for row in rows]
+        _range(sheet, first_row + 1, first_col, len(rows), width).value = values
+
+
+def find_table(sheet: Any, spec: Sheet) -> Any:
+    for table in sheet.tables:
+        if table.name == spec.table:
+            return table
+    raise LookupError(f"the {spec.name} sheet has no table named {spec.table}")
+
+
+def write_columns(
+    book: Any,
+    sheet_name: str,
+    columns: Sequence[int],
+    values: dict[int, Sequence[object]],
+    rows: Sequence[int],
+) -> None:
+    """Set some columns (0-based) on the given 1-based rows; contiguous runs go in one action."""
+    sheet = book.sheets[sheet_name]
+    for run in _runs(sorted(rows)):
+        for col_run in _runs(sorted(columns)):
+            blank = [None] * len(columns)
+            block = [
+                [cell_value(values.get(r, blank)[columns.index(c)]) for c in col_run] for r in run
+            ]
+            _range(sheet, run[0], col_run[0] + 1, len(run), len(col_run)).value = block
+
+
+def _runs(numbers: Sequence[int]) -> list[list[int]]:
+    runs: list[list[int]] = []
+    for n in numbers:
+        if runs and n == runs[-1][-1] + 1:
+            runs[-1].append(n)
+        else:
+            runs.append([n])
+    return runs
+
+
+def a1(row: int, col: int) -> str:
+    return f"{column_letter(col - 1)}{row}"

@@ -1,0 +1,181 @@
+"""The task pane in headless Chromium, served by a real pyxl server on 127.0.0.1.
+
+Excel itself cannot run here, so office.js is replaced by a stand-in host
+(fake_office.js) that records what the add-in registers; everything else on the
+page is the real task pane: xlwings' JavaScript, pyxl.js, the ribbon commands
+and the custom functions' code, talking HTTP to the server.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pyxl.excel.server import app, configure  # before xlwings: it sets the license key
+
+configure("test-code")
+
+import uvicorn  # noqa: E402
+from playwright.sync_api import Page, sync_playwright  # noqa: E402
+
+CHROMIUM_HINT = "headless Chromium is missing: ./dev test installs it (apt-get install chromium)"
+FAKE_OFFICE = (Path(__file__).with_name("fake_office.js")).read_text()
+# Records runPython calls instead of reading a workbook (there is none in a browser test).
+RECORD_RUNS = """
+globalThis.runs = [];
+globalThis.xlwings.runPython = async (options) => { globalThis.runs.push(options); };
+true;  // not the function: Playwright would call a function it is handed back
+"""
+
+
+@pytest.fixture(scope="module")
+def server_url() -> Iterator[str]:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app(), host="127.0.0.1", port=port, log_level="error"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        assert time.monotonic() < deadline, "the pyxl server did not start"
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        pytest.fail(CHROMIUM_HINT, pytrace=False)
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=chromium,
+            args=["--headless", "--no-sandbox", "--disable-background-networking"],
+        )
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def pane(browser: Any, server_url: str) -> Iterator[tuple[Page, list[str]]]:
+    page = browser.new_page()
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    page.on("requestfailed", lambda r: problems.append(f"request failed: {r.url}"))
+    page.route(
+        "**/office.js",
+        lambda route: route.fulfill(body=FAKE_OFFICE, content_type="text/javascript"),
+    )
+    page.add_init_script("localStorage.setItem('pyxl-access-code', 'test-code')")
+    page.goto(f"{server_url}/taskpane.html")
+    page.wait_for_load_state("networkidle")
+    page.wait_for_function("globalThis.pyxl && Object.keys(globalThis.office.functions).length")
+    yield page, problems
+    page.close()
+
+
+def test_the_task_pane_loads_without_console_errors(pane: tuple[Page, list[str]]) -> None:
+    page, problems = pane
+    assert page.locator("#pyxl-refresh-all").is_visible()
+    assert problems == []
+
+
+def test_the_pane_registers_every_function_ribbon_command_and_the_sheet_button(
+    pane: tuple[Page, list[str]],
+) -> None:
+    page, _ = pane
+    assert sorted(page.evaluate("Object.keys(office.functions)")) == [
+        "DUE_DATE", "NETWORKDAYS", "NEXT_ACTION", "NEXT_DUE", "OVERDUE_COUNT", "STATUS", "WORKDAY",
+    ]  # fmt: skip
+    assert page.evaluate("Object.keys(office.ribbon)") == [
+        "pyxl-refresh-all", "pyxl-refresh-selected", "pyxl-log-contact",
+    ]  # fmt: skip
+    assert page.evaluate("office.selectionHandlers.length") == 1  # the Due List!N1 button
+
+
+def test_a_function_runs_through_the_server_and_a_bad_row_becomes_an_error_with_its_message(
+    pane: tuple[Page, list[str]],
+) -> None:
+    page, problems = pane
+    result = page.evaluate(
+        "office.functions.WORKDAY([[46000], ['x']], [[1]], [['TX']], {address: 'Sheet1!A1'})"
+    )
+    assert result[0][0]["basicValue"] == 46001 and result[0][0]["numberFormat"] == "ddd yyyy-mm-dd"
+    assert result[1][0] == {
+        "code": "#VALUE!",
+        "message": "start date: 'x' is not a date (type it as YYYY-MM-DD)",
+    }
+    assert problems == []
+
+
+def test_the_refresh_button_runs_refresh_due_list_with_the_users_date(
+    pane: tuple[Page, list[str]],
+) -> None:
+    page, _ = pane
+    page.evaluate(RECORD_RUNS)
+    page.click("#pyxl-refresh-all")
+    page.wait_for_function("globalThis.runs.length === 1")
+    run = page.evaluate("globalThis.runs[0]")
+    today = page.evaluate("new Date().toLocaleDateString('sv')")  # the browser's local date
+    assert run["scriptName"] == "refresh_due_list"
+    assert run["args"] == ["all", today]
+    assert run["auth"] == "test-code" and run["headers"] == {"Auth-Provider": "pyxl"}
+    assert "done in" in page.inner_text("#pyxl-result")
+
+
+def test_the_selected_refresh_and_the_ribbon_command_run_the_same_script(
+    pane: tuple[Page, list[str]],
+) -> None:
+    page, _ = pane
+    page.evaluate(RECORD_RUNS)
+    page.click("#pyxl-refresh-selected")
+    page.evaluate("office.ribbon['pyxl-refresh-all']({completed() {}})")
+    page.wait_for_function("globalThis.runs.length === 2")
+    runs = page.evaluate("globalThis.runs.map(r => [r.scriptName, r.args[0]])")
+    assert runs == [["refresh_due_list", "selected"], ["refresh_due_list", "all"]]
+
+
+def test_the_log_contact_form_sends_its_fields_in_the_scripts_order(
+    pane: tuple[Page, list[str]],
+) -> None:
+    page, problems = pane
+    page.evaluate(RECORD_RUNS)
+    page.click("#pyxl-log-contact")
+    assert page.locator("#pyxl-form-contact").is_visible()
+    page.fill("#pyxl-contact-day", "2026-11-20")
+    page.select_option("#pyxl-contact-method", "Home visit")
+    page.select_option("#pyxl-contact-successful", "No")
+    page.select_option("#pyxl-contact-purpose", "Engagement")
+    page.fill("#pyxl-contact-notes", "=HYPERLINK(1) left a card")
+    page.fill("#pyxl-contact-staff", "R. Ahgeak")
+    page.click("#pyxl-contact-submit")
+    page.wait_for_function("globalThis.runs.length === 1")
+    run = page.evaluate("globalThis.runs[0]")
+    assert run["scriptName"] == "log_contact"
+    assert run["args"] == [
+        "2026-11-20", "Home visit", "No", "", "Engagement",
+        "=HYPERLINK(1) left a card", "R. Ahgeak",
+    ]  # fmt: skip
+    assert not page.locator("#pyxl-form-contact").is_visible()  # closed after success
+    assert problems == []
+
+
+def test_the_contact_form_starts_on_todays_date(pane: tuple[Page, list[str]]) -> None:
+    page, _ = pane
+    page.click("#pyxl-log-contact")
+    value = page.input_value("#pyxl-contact-day")
+    assert dt.date.fromisoformat(value) == dt.date.fromisoformat(
+        page.evaluate("new Date().toLocaleDateString('sv')")
+    )
