@@ -176,7 +176,12 @@ class WorkbookExtras:
 
     @classmethod
     def read(cls, data: bytes) -> WorkbookExtras:
-        raw = read_raw(data, EXTRA_SHEETS).sheets
+        return cls.from_sheets(read_raw(data, EXTRA_SHEETS).sheets)
+
+    @classmethod
+    def from_sheets(cls, raw: Mapping[str, RawSheet]) -> WorkbookExtras:
+        """From the sheets' cells, as the workbook reader gives them (a file, or the book
+        Excel sends to a button)."""
         clients = _sheet(raw, schema.CLIENTS)
         addresses = {
             _text(r["Case ID"]): tuple(
@@ -533,6 +538,7 @@ class LettersResult:
     manifest: Path | None = None
     logged: int = 0
     backup: Path | None = None
+    audit: list[dict[str, object]] = field(default_factory=list)  # the audit file's lines
 
 
 def audit_path(workbook: Path) -> Path:
@@ -546,7 +552,7 @@ def _user() -> str:
         return os.environ.get("USERNAME") or os.environ.get("USER") or "unknown"
 
 
-def _append_audit(path: Path, lines: Sequence[dict[str, object]]) -> None:
+def append_audit(path: Path, lines: Sequence[dict[str, object]]) -> None:
     """Append-only: opened for appending, written in one go and fsynced."""
     if not lines:
         return
@@ -572,24 +578,34 @@ def preview(
     return build_queue(ev, WorkbookExtras.read(data), letter_book(), kinds, cases, case_states)
 
 
+QUEUE_HEADERS = ("Case ID", "Letter", "Language", "Why", "Reply By", "Branch", "Case Manager")
+
+
+def queue_rows(queue: Sequence[QueuedLetter]) -> list[list[str]]:
+    """The queue as a clerk checks it (QUEUE_HEADERS), in the CSV and in Excel's task pane."""
+    rows = []
+    for q in queue:
+        r = q.request
+        why = r.reason + (" (already printed today)" if q.logged_today else "")
+        rows.append(
+            [
+                r.case_id,
+                r.code,
+                r.language,
+                why,
+                r.reply_by.isoformat(),
+                q.client.branch,
+                q.client.case_manager,
+            ]
+        )
+    return rows
+
+
 def write_queue_csv(queue: Sequence[QueuedLetter], target: Path) -> Path:
     with open(target, "w", newline="", encoding="utf-8") as f:
         w = csv.writer(f)
-        w.writerow(["Case ID", "Letter", "Language", "Why", "Reply By", "Branch", "Case Manager"])
-        for q in queue:
-            r = q.request
-            why = r.reason + (" (already printed today)" if q.logged_today else "")
-            w.writerow(
-                [
-                    r.case_id,
-                    r.code,
-                    r.language,
-                    why,
-                    r.reply_by.isoformat(),
-                    q.client.branch,
-                    q.client.case_manager,
-                ]
-            )
+        w.writerow(QUEUE_HEADERS)
+        w.writerows(queue_rows(queue))
     return target
 
 
@@ -629,98 +645,147 @@ def run_letters(
         extras = WorkbookExtras.read(data)
         note("choosing letters")
         queue = build_queue(ev, extras, book, kinds, cases, case_states)
-        result = LettersResult(queue, [], [], out_dir)
-        jobs, kept = [], []
-        for q in queue:
-            try:
-                context = letter_fields(q, ev, extras, book)
-            except MissingField as exc:
-                result.errors.append(f"case {q.request.case_id}, letter {q.request.code}: {exc}")
-                continue
-            jobs.append(
-                Job(len(jobs), q.request.case_id, q.request.code, q.request.language, context)
-            )
-            kept.append(q)
-        if not jobs:
+        user = _user()
+        result = make_letters(
+            ev,
+            extras,
+            book,
+            queue,
+            out_dir,
+            pdf=pdf,
+            user=user,
+            templates_dir=templates_dir,
+            processes=processes,
+            progress=progress,
+        )
+        if not result.made:
             return result
-        note("rendering letters")
-        templates = load_templates({(j.code, j.language) for j in jobs}, templates_dir)
-        rendered = render_all(jobs, templates, processes)
-        out_dir.mkdir(parents=True, exist_ok=True)
-        stems: dict[str, str] = {}
-        made_bytes: list[bytes] = []
-        keys = sorted(f"{q.request.case_id}\t{q.request.code}" for q in kept)
-        result.batch = f"{as_of:%Y%m%d}-" + hashlib.sha256("\n".join(keys).encode()).hexdigest()[:8]
-        audit = []
-        when = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-        user, host = _user(), socket.gethostname()
-        for (_, docx, error), q in zip(sorted(rendered, key=lambda t: t[0]), kept, strict=True):
-            r = q.request
-            if docx is None:
-                result.errors.append(f"case {r.case_id}, letter {r.code}: {error}")
-                continue
-            stem = safe_file_stem(r.case_id)
-            if stems.setdefault(stem, r.case_id) != r.case_id:  # two ids, one safe name
-                stem += "-" + hashlib.sha256(r.case_id.encode()).hexdigest()[:6]
-            target = out_dir / f"{stem}_{r.code}.docx"
-            target.write_bytes(docx)
-            digest = hashlib.sha256(docx).hexdigest()
-            postal = extras.addresses.get(r.case_id, ("", "", "", ""))[3]
-            result.made.append(
-                LetterMade(
-                    r.case_id,
-                    r.code,
-                    r.language,
-                    target,
-                    digest,
-                    r.reply_by,
-                    r.reason,
-                    r.trigger,
-                    q.client.branch,
-                    q.client.case_manager,
-                    postal,
-                    q.logged_today,
-                )
-            )
-            made_bytes.append(docx)
-            template = templates[(r.code, r.language)]
-            audit.append(
-                {
-                    "time": when,
-                    "user": user,
-                    "host": host,
-                    "batch": result.batch,
-                    "as_of": as_of.isoformat(),
-                    "case_id": r.case_id,
-                    "letter": r.code,
-                    "language": r.language,
-                    "template": template.path.name,
-                    "template_sha256": template.sha256,
-                    "file": target.name,
-                    "sha256": digest,
-                    "action": "reprinted" if q.logged_today else "printed",
-                }
-            )
-        if result.made:
-            note("print file")
-            _print_file(result, made_bytes, out_dir, pdf)
         note("logging")
-        new = [m for m in result.made if not m.logged_today]
-        result.logged = len(new)
-        if new:
-            patched = append_rows(
-                data,
-                {
-                    schema.LETTERS.name: [_letters_row(m, as_of, result.batch, user) for m in new],
-                    schema.CONTACTS.name: [_contact_row(m, as_of, book, result.batch) for m in new],
-                },
-            )
-            expected = len(extras.logged) + len(new)
+        log = log_rows(result, as_of, book, user)
+        if result.logged:
+            patched = append_rows(data, log)
+            expected = len(extras.logged) + result.logged
             result.backup = safe_save.atomic_write(
                 path, patched, expected=snapshot, verify=lambda p: _verify_logged(p, expected)
             )
-        _append_audit(audit_path(path), audit)
+        append_audit(audit_path(path), result.audit)
     return result
+
+
+def letter_jobs(
+    queue: Sequence[QueuedLetter], ev: Evaluation, extras: WorkbookExtras, book: LetterBook
+) -> tuple[list[Job], list[QueuedLetter], list[str]]:
+    """Each letter's fields: the jobs to render, their letters, and the letters that cannot
+    be made (a blank field, named with where to fill it in)."""
+    jobs: list[Job] = []
+    kept: list[QueuedLetter] = []
+    errors: list[str] = []
+    for q in queue:
+        try:
+            context = letter_fields(q, ev, extras, book)
+        except MissingField as exc:
+            errors.append(f"case {q.request.case_id}, letter {q.request.code}: {exc}")
+            continue
+        jobs.append(Job(len(jobs), q.request.case_id, q.request.code, q.request.language, context))
+        kept.append(q)
+    return jobs, kept, errors
+
+
+def make_letters(
+    ev: Evaluation,
+    extras: WorkbookExtras,
+    book: LetterBook,
+    queue: list[QueuedLetter],
+    out_dir: Path,
+    *,
+    pdf: bool = False,
+    user: str = "",
+    templates_dir: Path = TEMPLATES_DIR,
+    processes: int | None = None,
+    progress: Progress | None = None,
+) -> LettersResult:
+    """Render the queue's letters into out_dir, with the print file (and PDF) and the audit
+    lines; writes nothing to the workbook (see log_rows)."""
+    note = progress or (lambda _: None)
+    as_of = ev.as_of
+    jobs, kept, errors = letter_jobs(queue, ev, extras, book)
+    result = LettersResult(queue, [], errors, out_dir)
+    if not jobs:
+        return result
+    note("rendering letters")
+    templates = load_templates({(j.code, j.language) for j in jobs}, templates_dir)
+    rendered = render_all(jobs, templates, processes)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stems: dict[str, str] = {}
+    made_bytes: list[bytes] = []
+    keys = sorted(f"{q.request.case_id}\t{q.request.code}" for q in kept)
+    result.batch = f"{as_of:%Y%m%d}-" + hashlib.sha256("\n".join(keys).encode()).hexdigest()[:8]
+    when = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    user, host = user or _user(), socket.gethostname()
+    for (_, docx, error), q in zip(sorted(rendered, key=lambda t: t[0]), kept, strict=True):
+        r = q.request
+        if docx is None:
+            result.errors.append(f"case {r.case_id}, letter {r.code}: {error}")
+            continue
+        stem = safe_file_stem(r.case_id)
+        if stems.setdefault(stem, r.case_id) != r.case_id:  # two ids, one safe name
+            stem += "-" + hashlib.sha256(r.case_id.encode()).hexdigest()[:6]
+        target = out_dir / f"{stem}_{r.code}.docx"
+        target.write_bytes(docx)
+        digest = hashlib.sha256(docx).hexdigest()
+        postal = extras.addresses.get(r.case_id, ("", "", "", ""))[3]
+        result.made.append(
+            LetterMade(
+                r.case_id,
+                r.code,
+                r.language,
+                target,
+                digest,
+                r.reply_by,
+                r.reason,
+                r.trigger,
+                q.client.branch,
+                q.client.case_manager,
+                postal,
+                q.logged_today,
+            )
+        )
+        made_bytes.append(docx)
+        template = templates[(r.code, r.language)]
+        result.audit.append(
+            {
+                "time": when,
+                "user": user,
+                "host": host,
+                "batch": result.batch,
+                "as_of": as_of.isoformat(),
+                "case_id": r.case_id,
+                "letter": r.code,
+                "language": r.language,
+                "template": template.path.name,
+                "template_sha256": template.sha256,
+                "file": target.name,
+                "sha256": digest,
+                "action": "reprinted" if q.logged_today else "printed",
+            }
+        )
+    if result.made:
+        note("print file")
+        _print_file(result, made_bytes, out_dir, pdf)
+    result.logged = sum(not m.logged_today for m in result.made)
+    return result
+
+
+def log_rows(
+    result: LettersResult, as_of: dt.date, book: LetterBook, user: str
+) -> dict[str, list[list[object]]]:
+    """The rows that log the batch's new letters (not those already logged today): one on
+    Letters and one written contact attempt on Contacts each, in the sheets' column order."""
+    new = [m for m in result.made if not m.logged_today]
+    return {
+        schema.LETTERS.name: [_letters_row(m, as_of, result.batch, user) for m in new],
+        schema.CONTACTS.name: [_contact_row(m, as_of, book, result.batch) for m in new],
+    }
 
 
 def _check_letter_sheets(data: bytes) -> None:
