@@ -4,17 +4,30 @@ Adding a button is one `Button(...)` entry in BUTTONS plus, if it runs new
 work, one `@script` function below that calls a service. The task pane
 template, the ribbon commands (pyxl.js) and the manifest's ribbon group are
 all generated from BUTTONS; a test checks every entry names a script that
-exists. Letters and the supervisor report are not here yet: their services
-are being built on other branches (see README, "Adding a button").
+exists.
+
+A script can answer in the task pane through two callbacks (pyxl.js): a preview
+to confirm (PREVIEW_CALLBACK: a table and the script call that does the work,
+e.g. print exactly these letters) and a file to download (OFFER_CALLBACK: a
+file kept by pyxl.excel.downloads and served once by the add-in's route).
 """
 
 from __future__ import annotations
 
+import json
+import shutil
 from dataclasses import dataclass
 
+import xlwings as xw
 from xlwings.server import script
+from xlwings_server.models import CurrentUser
 
-from pyxl.excel import scripts
+from pyxl.excel import downloads, scripts
+from pyxl.services import letters
+
+PREVIEW_CALLBACK = "pyxlPreview"  # shows a preview in the task pane with a confirm button
+OFFER_CALLBACK = "pyxlOffer"  # offers a file made by the script for download
+LETTERS_AUDIT = "letters-audit.jsonl"  # in the server's folder: every letter printed
 
 
 @dataclass(frozen=True)
@@ -27,6 +40,8 @@ class Button:
     form: str | None = None  # a task-pane form whose fields are the script's arguments
     form_fields: tuple[str, ...] = ()  # the form's field names, in the script's order
     ribbon: bool = True  # also on the ribbon (a form button opens the task pane there)
+    pane: bool = False  # answers in the task pane (a preview, a download): the ribbon opens it
+    working: str = "reading the workbook, computing, writing"  # the progress line
 
 
 BUTTONS: tuple[Button, ...] = (
@@ -52,9 +67,67 @@ BUTTONS: tuple[Button, ...] = (
         form="contact",
         form_fields=("day", "method", "successful", "meaningful", "purpose", "notes", "staff"),
     ),
+    Button(
+        "pyxl-letters-all",
+        "Generate letters",
+        "preview_letters",
+        "Today's letter queue: check it in the task pane, then print one PDF and log the letters",
+        args=("all", "{today}"),
+        pane=True,
+        working="reading the workbook and choosing the letters due",
+    ),
+    Button(
+        "pyxl-letters-selected",
+        "Letters for selected clients",
+        "preview_letters",
+        "The letters due for the clients on the selected rows: check, then print and log",
+        args=("selected", "{today}"),
+        pane=True,
+        working="reading the workbook and choosing the letters due",
+    ),
 )
+# Scripts run from a preview's confirm button rather than from a button of their own.
+CONFIRM_SCRIPTS = ("generate_letters",)
 
 
 # The scripts are the functions in pyxl.excel.scripts themselves, registered for xlwings Server.
 refresh_due_list = script(button=f"Due List!{scripts.BUTTON_CELL}")(scripts.refresh)
 log_contact = script(scripts.log_contact)
+
+
+@script
+def preview_letters(book: xw.Book, scope: str = "all", as_of: str = "") -> None:
+    """Show the letter queue in the task pane; its confirm button runs generate_letters."""
+    plan = scripts.plan_letters(book, scripts.as_of_day(as_of), scripts.letter_cases(book, scope))
+    preview = scripts.letters_preview(plan, "generate_letters")
+    book.app.macro(PREVIEW_CALLBACK)(json.dumps(preview))
+
+
+@script
+def generate_letters(
+    book: xw.Book, as_of: str, fingerprint: str, cases: str, current_user: CurrentUser
+) -> None:
+    """Print the confirmed queue as one PDF (offered for download) and log it through Excel."""
+    work = downloads.work_dir()
+    try:
+        result = scripts.print_letters(
+            book, scripts.as_of_day(as_of), fingerprint, json.loads(cases), work, current_user.name
+        )
+        audit = [{**line, "workbook": book.name} for line in result.audit]
+        letters.append_audit(downloads.data_dir() / LETTERS_AUDIT, audit)
+        offered = None
+        if result.pdf is not None:
+            offered = downloads.offer(result.pdf, result.pdf.name, "application/pdf")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    summary = scripts.letters_summary(result)
+    book.app.macro(OFFER_CALLBACK)(
+        json.dumps(
+            {
+                "id": offered.id if offered else None,
+                "filename": offered.filename if offered else None,
+                "summary": summary,
+                "problems": result.errors,
+            }
+        )
+    )

@@ -8,7 +8,11 @@ actions (see pyxl.excel.writes). Nothing here knows a rule.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+import hashlib
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import xlwings as xw
@@ -20,6 +24,8 @@ from pyxl.domain.model import STATUS_ORDER
 from pyxl.excel import writes
 from pyxl.excel.cells import CellError, read_date
 from pyxl.excel.tables import raw_sheet, sheet_values
+from pyxl.policy import letter_book
+from pyxl.services import letters
 from pyxl.services.recompute import (
     READ_SHEETS,
     Evaluation,
@@ -41,14 +47,20 @@ def _book_raw(book: Any) -> RawWorkbook:
         raise xw.XlwingsError(
             f"this is not a pyxl caseload workbook: no {', '.join(missing)} sheet"
         )
-    sheets = {
+    return RawWorkbook(_raw_sheets(book, READ_SHEETS), date1904=False, sheet_parts={})
+
+
+def _raw_sheets(book: Any, wanted: Iterable[str]) -> dict[str, RawSheet]:
+    """The book's sheets among those wanted, as the workbook reader gives a file's."""
+    names = {s.name for s in book.sheets}
+    return {
         name: raw_sheet(name, sheet_values(book.sheets[name]), serial_dates=False)
-        for name in READ_SHEETS & names
+        for name in set(wanted) & names
     }
-    return RawWorkbook(sheets, date1904=False, sheet_parts={})
 
 
-def _as_of(text: str) -> dt.date:
+def as_of_day(text: str) -> dt.date:
+    """The as-of date a button sends (the user's local date), today if blank."""
     if not text:
         return dt.date.today()
     try:
@@ -98,7 +110,7 @@ def refresh(book: xw.Book, scope: str = "all", as_of: str = "") -> Evaluation:
     if scope not in SCOPES:
         raise xw.XlwingsError(f"scope must be one of {', '.join(SCOPES)}, not {scope!r}")
     selected = selected_case_ids(book) if scope == "selected" else None
-    ev = evaluate_raw(_book_raw(book), _as_of(as_of))
+    ev = evaluate_raw(_book_raw(book), as_of_day(as_of))
     patch = build_patch(ev)
     clients = patch.columns.get(schema.CLIENTS.name)
     if selected is None:
@@ -245,3 +257,116 @@ def log_contact(
     # Office.js adds the row at the table's end in one step: a co-author's row is never hit.
     table.rows.add(row, None)
     return case_id
+
+
+# ---------------------------------------------------------------- letters
+
+
+@dataclass
+class LetterPlan:
+    """The letters a batch would print, computed from the open book; nothing written yet."""
+
+    ev: Evaluation
+    extras: letters.WorkbookExtras
+    queue: list[letters.QueuedLetter]
+    cases: list[str]  # the selected clients; empty for the whole day's queue
+    problems: list[str]  # letters that cannot be made, each with the field to fill in
+
+    @property
+    def fingerprint(self) -> str:
+        """Names this exact queue: printing refuses if the book changed since the preview."""
+        keys = sorted(
+            f"{q.request.case_id}\t{q.request.code}\t{q.logged_today}" for q in self.queue
+        )
+        text = "\n".join([self.ev.as_of.isoformat(), *self.cases, "", *keys])
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+    @property
+    def new(self) -> int:
+        return sum(not q.logged_today for q in self.queue)
+
+
+def letter_cases(book: Any, scope: str) -> list[str]:
+    """The clients a letters button is for: the selected rows', or none (the whole queue)."""
+    if scope not in SCOPES:
+        raise xw.XlwingsError(f"scope must be one of {', '.join(SCOPES)}, not {scope!r}")
+    return selected_case_ids(book) if scope == "selected" else []
+
+
+def plan_letters(book: Any, as_of: dt.date, cases: Sequence[str] = ()) -> LetterPlan:
+    """The day's letter queue (or the given clients') by the same rules as `pyxl letters`."""
+    names = {s.name for s in book.sheets}
+    missing = [s.name for s in (schema.LETTERS, schema.CONTACTS) if s.name not in names]
+    if missing:
+        raise xw.XlwingsError(
+            f"this workbook has no {', '.join(missing)} sheet, where letters are logged: "
+            "create a new workbook with `pyxl new` and copy the data over"
+        )
+    _book_raw(book)  # refuses a book that is not a caseload
+    raw = _raw_sheets(book, READ_SHEETS | letters.EXTRA_SHEETS)
+    ev = evaluate_raw(RawWorkbook(raw, date1904=False, sheet_parts={}), as_of)
+    extras = letters.WorkbookExtras.from_sheets(raw)
+    book_of_letters = letter_book()
+    queue = letters.build_queue(ev, extras, book_of_letters, (), cases)
+    _, _, problems = letters.letter_jobs(queue, ev, extras, book_of_letters)
+    return LetterPlan(ev, extras, queue, list(cases), problems)
+
+
+def letters_preview(plan: LetterPlan, script: str) -> dict[str, object]:
+    """What the task pane shows before printing, and the call that prints exactly this."""
+    who = f"the selected clients ({', '.join(plan.cases)})" if plan.cases else "today's queue"
+    count = len(plan.queue)
+    again = count - plan.new
+    title = f"Letters for {who} as of {plan.ev.as_of.isoformat()}: {count} letters"
+    if again:
+        title += f" ({again} already printed today: printed again, not logged twice)"
+    return {
+        "title": title if count else f"No letters are due for {who}.",
+        "headers": list(letters.QUEUE_HEADERS),
+        "rows": letters.queue_rows(plan.queue),
+        "problems": plan.problems,
+        "confirm": {
+            "label": f"Print {count - len(plan.problems)} letters and log them",
+            "script": script,
+            "working": "rendering the letters, making one PDF, logging them",
+            "args": [plan.ev.as_of.isoformat(), plan.fingerprint, json.dumps(plan.cases)],
+        }
+        if count > len(plan.problems)
+        else None,
+    }
+
+
+def print_letters(
+    book: Any, as_of: dt.date, fingerprint: str, cases: Sequence[str], out_dir: Path, user: str
+) -> letters.LettersResult:
+    """Print the previewed queue (one PDF) and log the new letters through Excel in one go.
+
+    The queue is computed again from the book as it is now; if it is not the one the
+    user confirmed (a co-author logged letters, the data changed), nothing is printed.
+    """
+    plan = plan_letters(book, as_of, cases)
+    if fingerprint != plan.fingerprint:
+        raise xw.XlwingsError(
+            "the letter queue changed since the preview (the workbook was edited): nothing "
+            "was printed or logged. Press Generate letters again to see the new queue."
+        )
+    book_of_letters = letter_book()
+    result = letters.make_letters(
+        plan.ev, plan.extras, book_of_letters, plan.queue, out_dir, pdf=True, user=user
+    )
+    log = letters.log_rows(result, as_of, book_of_letters, user)
+    for spec in (schema.LETTERS, schema.CONTACTS):
+        writes.append_table_rows(book, spec, log[spec.name])
+    return result
+
+
+def letters_summary(result: letters.LettersResult) -> str:
+    """One line on what a batch did: printed, logged, not made."""
+    made = len(result.made)
+    text = f"{made} letters printed in batch {result.batch}" if made else "No letters printed"
+    text += f"; {result.logged} logged on the Letters and Contacts sheets"
+    if made > result.logged:
+        text += f" ({made - result.logged} already logged today, not logged again)"
+    if result.errors:
+        text += f"; {len(result.errors)} not made (see below)"
+    return text + "."

@@ -84,6 +84,38 @@ def find_table(sheet: Any, spec: Sheet) -> Any:
     raise LookupError(f"the {spec.name} sheet has no table named {spec.table}")
 
 
+def append_table_rows(book: Any, spec: Sheet, rows: Sequence[Sequence[object]]) -> None:
+    """Add rows (in the contract's column order) at the end of a sheet's table.
+
+    Each value goes under its header wherever the table has that column. A new
+    table's one blank placeholder row is filled first; every other row is added
+    by Excel at the table's end, so no co-author's row is ever written over.
+    """
+    if not rows:
+        return
+    sheet = book.sheets[spec.name]
+    table = find_table(sheet, spec)
+    whole = table.range
+    grid = _range(sheet, whole.row, whole.column, whole.last_cell.row - whole.row + 1, 1)
+    width = whole.last_cell.column - whole.column + 1
+    cells = grid.resize(column_size=width).options(ndim=2).value
+    headers = [str(h or "").strip() for h in cells[0]]
+    ordered = []
+    for row in rows:
+        by_header = dict(zip(spec.headers, row, strict=True))
+        ordered.append([cell_value(_yes_no(by_header.get(h))) for h in headers])
+    body = cells[1:]
+    if len(body) == 1 and all(v in (None, "") for v in body[0]):
+        _range(sheet, whole.row + 1, whole.column, 1, width).value = [ordered.pop(0)]
+    for values in ordered:
+        table.rows.add(values, None)
+
+
+def _yes_no(value: object) -> object:
+    """Booleans as the Yes/No the workbook's choice columns take (as pyxl writes files)."""
+    return ("Yes" if value else "No") if isinstance(value, bool) else value
+
+
 def write_columns(
     book: Any,
     sheet_name: str,

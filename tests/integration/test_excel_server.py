@@ -21,7 +21,7 @@ configure("test-code")
 from fastapi.testclient import TestClient  # noqa: E402
 
 from pyxl.adapters import schema  # noqa: E402
-from pyxl.excel.buttons import BUTTONS  # noqa: E402
+from pyxl.excel.buttons import BUTTONS, CONFIRM_SCRIPTS  # noqa: E402
 from pyxl.excel.cells import date_to_serial  # noqa: E402
 from pyxl.services import demo_data  # noqa: E402
 from pyxl.services.new_workbook import create_workbook  # noqa: E402
@@ -117,7 +117,7 @@ def test_the_manifest_is_valid_xml_pointing_at_this_server_with_the_pyxl_namespa
 
 def test_every_button_runs_a_script_the_server_has(client: TestClient) -> None:
     scripts = {s["function_name"] for s in client.get("/xlwings/custom-scripts-meta").json()}
-    assert {b.script for b in BUTTONS} <= scripts
+    assert {b.script for b in BUTTONS} | set(CONFIRM_SCRIPTS) <= scripts
 
 
 def test_the_refresh_script_has_a_sheet_button_on_the_due_list(client: TestClient) -> None:

@@ -9,6 +9,7 @@ and the custom functions' code, talking HTTP to the server.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import shutil
 import socket
 import threading
@@ -26,6 +27,8 @@ configure("test-code")
 import uvicorn  # noqa: E402
 from playwright.sync_api import Page, sync_playwright  # noqa: E402
 
+from pyxl.excel import downloads  # noqa: E402
+
 CHROMIUM_HINT = "headless Chromium is missing: ./dev test installs it (apt-get install chromium)"
 FAKE_OFFICE = (Path(__file__).with_name("fake_office.js")).read_text()
 # Records runPython calls instead of reading a workbook (there is none in a browser test).
@@ -37,7 +40,10 @@ true;  // not the function: Playwright would call a function it is handed back
 
 
 @pytest.fixture(scope="module")
-def server_url() -> Iterator[str]:
+def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    data = tmp_path_factory.mktemp("server-data")  # the server's downloads folder
+    patch = pytest.MonkeyPatch()
+    patch.setenv(downloads.DATA_VARIABLE, str(data))
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -51,6 +57,7 @@ def server_url() -> Iterator[str]:
     yield f"http://127.0.0.1:{port}"
     server.should_exit = True
     thread.join(timeout=10)
+    patch.undo()
 
 
 @pytest.fixture(scope="module")
@@ -101,6 +108,7 @@ def test_the_pane_registers_every_function_ribbon_command_and_the_sheet_button(
     ]  # fmt: skip
     assert page.evaluate("Object.keys(office.ribbon)") == [
         "pyxl-refresh-all", "pyxl-refresh-selected", "pyxl-log-contact",
+        "pyxl-letters-all", "pyxl-letters-selected",
     ]  # fmt: skip
     assert page.evaluate("office.selectionHandlers.length") == 1  # the Due List!N1 button
 
@@ -179,3 +187,67 @@ def test_the_contact_form_starts_on_todays_date(pane: tuple[Page, list[str]]) ->
     assert dt.date.fromisoformat(value) == dt.date.fromisoformat(
         page.evaluate("new Date().toLocaleDateString('sv')")
     )
+
+
+PREVIEW = {
+    "title": "Letters for today's queue as of 2026-11-23: 2 letters",
+    "headers": ["Case ID", "Letter", "Why"],
+    "rows": [["AK-1", "APPT", "<b>not bold</b>"], ["AK-2", "NOSHOW", "missed"]],
+    "problems": ["case AK-3, letter APPT: appointment_time is blank (Appointments: Time)"],
+    "confirm": {
+        "label": "Print 2 letters and log them",
+        "script": "generate_letters",
+        "args": ["2026-11-23", "abcdef0123456789", "[]"],
+        "working": "rendering the letters",
+    },
+}
+
+
+def test_generate_letters_previews_the_queue_then_the_confirm_button_prints_it(
+    pane: tuple[Page, list[str]],
+) -> None:
+    page, problems = pane
+    page.evaluate(RECORD_RUNS)
+    page.click("#pyxl-letters-all")
+    page.evaluate("office.ribbon['pyxl-letters-selected']({completed() {}})")
+    page.wait_for_function("globalThis.runs.length === 2")
+    runs = page.evaluate("globalThis.runs.map(r => [r.scriptName, r.args[0]])")
+    assert runs == [["preview_letters", "all"], ["preview_letters", "selected"]]
+    page.evaluate("payload => globalThis.callbacks.pyxlPreview(null, payload)", json.dumps(PREVIEW))
+    assert page.locator("#pyxl-preview").is_visible()
+    assert page.inner_text("#pyxl-preview-title") == PREVIEW["title"]
+    assert page.locator("#pyxl-preview-rows tr").count() == 2
+    assert page.inner_text("#pyxl-preview-rows tr:first-child td:last-child") == "<b>not bold</b>"
+    assert "appointment_time is blank" in page.inner_text("#pyxl-preview-problems")
+    page.click("#pyxl-preview-confirm")
+    page.wait_for_function("globalThis.runs.length === 3")
+    run = page.evaluate("globalThis.runs[2]")
+    assert run["scriptName"] == "generate_letters"
+    assert run["args"] == PREVIEW["confirm"]["args"]
+    assert run["auth"] == "test-code"
+    assert not page.locator("#pyxl-preview").is_visible()
+    assert problems == []
+
+
+def test_the_offered_pdf_downloads_once_through_the_signed_in_route(
+    pane: tuple[Page, list[str]], tmp_path: Path
+) -> None:
+    page, problems = pane
+    made = tmp_path / "print.pdf"
+    made.write_bytes(b"%PDF-1.4 letters")
+    offered = downloads.offer(made, "print-20261123-0000.pdf", "application/pdf")
+    offer = {"id": offered.id, "filename": offered.filename, "summary": "2 letters printed"}
+    page.evaluate(
+        "payload => globalThis.callbacks.pyxlOffer(null, payload)",
+        json.dumps({**offer, "problems": []}),
+    )
+    assert page.inner_text("#pyxl-download-summary") == "2 letters printed"
+    with page.expect_download() as caught:
+        page.click("#pyxl-download")
+    saved = tmp_path / "saved.pdf"
+    caught.value.save_as(saved)
+    assert caught.value.suggested_filename == "print-20261123-0000.pdf"
+    assert saved.read_bytes() == b"%PDF-1.4 letters"
+    assert page.locator("#pyxl-download").is_disabled()  # served once
+    assert downloads.take(offered.id) is None
+    assert problems == []

@@ -1,5 +1,5 @@
 """The buttons' scripts, as xlwings Server looks them up (see pyxl.excel.buttons)."""
 
-from pyxl.excel.buttons import log_contact, refresh_due_list
+from pyxl.excel.buttons import generate_letters, log_contact, preview_letters, refresh_due_list
 
-__all__ = ["log_contact", "refresh_due_list"]
+__all__ = ["generate_letters", "log_contact", "preview_letters", "refresh_due_list"]

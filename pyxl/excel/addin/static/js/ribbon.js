@@ -1,5 +1,6 @@
 // Ribbon commands (manifest FunctionName = button id), from the same registry as the task pane.
-// A button with a form opens the task pane; the others run their script straight away.
+// A button with a form opens the task pane; one that answers there (a preview, a download)
+// opens it and runs; the others run their script straight away.
 (function () {
   const element = document.getElementById("pyxl-buttons");
   if (!element || !globalThis.Office || !Office.actions) return;
@@ -10,6 +11,9 @@
         try {
           if (button.form) {
             await Office.addin.showAsTaskpane();
+          } else if (button.pane) {
+            await Office.addin.showAsTaskpane();
+            await globalThis.pyxl.run(button);
           } else {
             await globalThis.pyxl.run(button);
           }

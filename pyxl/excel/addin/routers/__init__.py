@@ -1,0 +1,1 @@
+"""The add-in's own routes, which xlwings Server includes from routers/custom.py."""
