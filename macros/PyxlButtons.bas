@@ -32,6 +32,17 @@ Public Sub PyxlLogContact()
         PyStr(successful) & ", '', '', " & PyStr(notes) & ", " & PyStr(Application.UserName) & ")"
 End Sub
 
+' Today's letter queue: shown for OK/Cancel, then one PDF in a letters folder beside the
+' workbook, and every new letter logged on the Letters and Contacts sheets.
+Public Sub PyxlGenerateLetters()
+    RunPython PYXL & "generate_letters('all')"
+End Sub
+
+' The letters due for the clients on the selected rows, the same way.
+Public Sub PyxlGenerateLettersSelected()
+    RunPython PYXL & "generate_letters('selected')"
+End Sub
+
 ' A VBA string as a Python string literal (quotes, backslashes and line breaks escaped).
 Private Function PyStr(ByVal text As String) As String
     text = Replace(text, "\", "\\")

@@ -12,13 +12,16 @@ example "#N/A: case C-9 is not in the Clients table"): never a blank.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import xlwings as xw
 
 from pyxl.excel import functions, scripts
 from pyxl.excel.cells import DATE_FORMAT, Grid, is_excel_error
+from pyxl.services import letters
 
 _CODES = {"Value": "#VALUE!", "NotAvailable": "#N/A", "Num": "#NUM!"}
 
@@ -38,6 +41,43 @@ def log_contact(*fields: str) -> None:
     successful, meaningful, purpose, notes, staff.
     """
     scripts.log_contact(xw.Book.caller(), *fields)
+
+
+def generate_letters(scope: str = "all") -> None:
+    """The Generate letters buttons: scope 'all' (today's queue) or 'selected' (the clients
+    on the selected rows). The queue is shown for OK/Cancel; then one PDF is made in a
+    letters folder beside the workbook and the letters are logged through Excel."""
+    book = xw.Book.caller()
+    as_of = dt.date.today()
+    plan = scripts.plan_letters(book, as_of, scripts.letter_cases(book, scope))
+    preview = scripts.letters_preview(plan, "")
+    confirm = preview["confirm"]
+    text = preview_text(preview)
+    if not isinstance(confirm, dict):
+        book.app.alert(text, title="pyxl letters")
+        return
+    answer = book.app.alert(f"{text}\n\n{confirm['label']}?", "pyxl letters", "ok_cancel")
+    if answer != "ok":
+        return
+    workbook = Path(book.fullname)
+    local = workbook.parent.is_dir()  # not a SharePoint/OneDrive address
+    folder = (workbook.parent if local else Path.home() / "pyxl") / "letters" / as_of.isoformat()
+    user = letters.user_name()
+    result = scripts.print_letters(book, as_of, plan.fingerprint, plan.cases, folder, user)
+    audit = letters.audit_path(workbook) if local else folder / "letters-audit.jsonl"
+    letters.append_audit(audit, [{**line, "workbook": book.name} for line in result.audit])
+    where = f"\nPDF: {result.pdf}" if result.pdf else ""
+    book.app.alert(scripts.letters_summary(result) + where, title="pyxl letters")
+
+
+def preview_text(preview: dict[str, Any], shown: int = 20) -> str:
+    """A letters preview as a message box shows it: the title, the first letters, problems."""
+    rows = preview["rows"]
+    lines = [str(preview["title"]), *(f"  {r[0]}  {r[1]}  {r[3]}" for r in rows[:shown])]
+    if len(rows) > shown:
+        lines.append(f"  ... and {len(rows) - shown} more")
+    lines += [f"Will not be made: {p}" for p in preview["problems"]]
+    return "\n".join(lines)
 
 
 # ---------------------------------------------------------------- classic UDFs

@@ -545,7 +545,7 @@ def audit_path(workbook: Path) -> Path:
     return workbook.with_name(f"{workbook.name}.letters-audit.jsonl")
 
 
-def _user() -> str:
+def user_name() -> str:
     try:
         return getpass.getuser()
     except Exception:
@@ -645,7 +645,7 @@ def run_letters(
         extras = WorkbookExtras.read(data)
         note("choosing letters")
         queue = build_queue(ev, extras, book, kinds, cases, case_states)
-        user = _user()
+        user = user_name()
         result = make_letters(
             ev,
             extras,
@@ -721,7 +721,7 @@ def make_letters(
     keys = sorted(f"{q.request.case_id}\t{q.request.code}" for q in kept)
     result.batch = f"{as_of:%Y%m%d}-" + hashlib.sha256("\n".join(keys).encode()).hexdigest()[:8]
     when = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-    user, host = user or _user(), socket.gethostname()
+    user, host = user or user_name(), socket.gethostname()
     for (_, docx, error), q in zip(sorted(rendered, key=lambda t: t[0]), kept, strict=True):
         r = q.request
         if docx is None:

@@ -56,6 +56,16 @@ def test_the_refresh_macros_pass_arguments_the_entry_point_accepts() -> None:
     assert len(re.findall(r"refresh_due_list\(", text)) == 2
 
 
+def test_the_letters_macros_pass_a_scope_the_entry_point_accepts() -> None:
+    from pyxl.excel import desktop, scripts
+
+    text = (MACROS / "PyxlButtons.bas").read_text()
+    scopes = re.findall(r"generate_letters\('(\w+)'\)", text)
+    assert sorted(scopes) == sorted(scripts.SCOPES)
+    for scope in scopes:
+        inspect.signature(desktop.generate_letters).bind(scope)
+
+
 def test_the_log_contact_macro_passes_every_field_the_script_takes() -> None:
     from pyxl.excel import scripts
 
