@@ -786,14 +786,18 @@ def _advise_alaska(w: Walk) -> Advice:
             )
         case "Penalty requested":
             return f"Wait for eligibility to impose the penalty (requested {_on(w.since)})", None
-        case "Penalty 40%" | "Penalty 75%":
+        case "Penalty 40%" | "Penalty 75%" if w.penalty:
             rule = "NC-AK-75" if w.state == "Penalty 40%" else "NC-AK-100"
             step = "75%" if w.state == "Penalty 40%" else "100%"
-            return (
-                f"{w.state}: home visit and CANO decision before it rises to {step} on "
-                f"{_on(w.due(rule))}",
-                None,
-            )
+            key = "AK 75% after months" if w.state == "Penalty 40%" else "AK 100% after months"
+            rises = edate(alaska_penalty_start(w.penalty[1]), s[key])
+            if rule in w.running:
+                return (
+                    f"{w.state}: home visit and CANO decision before it rises to {step} on "
+                    f"{_on(rises)}",
+                    None,
+                )
+            return f"{w.state}: rises to {step} on {_on(rises)} unless the client complies", None
         case "Penalty 100% (full family)":
             return (
                 "Full-family penalty: keep offering engagement; end it back to the "
