@@ -45,6 +45,7 @@ WORKBOOK_TITLE = "pyxl caseload workbook"
 SHEET_ORDER: tuple[str, ...] = (
     schema.HOW_TO_SHEET,
     schema.DUE_LIST.name,
+    schema.SUPERVISOR.name,
     schema.CLIENTS.name,
     schema.CONTACTS.name,
     schema.APPOINTMENTS.name,
@@ -96,6 +97,26 @@ COMPUTED_TABLE_STYLE = "Table Style Medium 1"
 TAB_COLOURS = {"guide": "#548235", "computed": "#7F7F7F", "reference": "#8EA9DB"}
 
 Value = str | int | float | dt.date | dt.datetime | bool | None
+
+LINK_FONT = "#0563C1"
+LINK_COLUMNS = frozenset(
+    {(schema.SUPERVISOR.name, "Most Urgent"), (schema.SUPERVISOR.name, "First Client")}
+)
+FILTER_COUNT_COLUMN = 5  # 0-based: the Due List's counts start in F1 (label, count, ...)
+
+
+def due_list_count_formulas() -> list[tuple[str, str]]:
+    """(label, formula) for the Due List's filter-aware counts: rows shown, and rows shown
+    per status. SUBTOTAL(103, ...) counts only rows a filter leaves visible; the OFFSET
+    form applies it row by row so that the status test can be multiplied in."""
+    table = schema.DUE_LIST.table
+    status = f"{table}[Status]"
+    head = f"{table}[[#Headers],[Status]]"
+    visible = f"SUBTOTAL(103,OFFSET({head},ROW({status})-ROW({head}),0))"
+    out = [("Shown:", f"=SUBTOTAL(103,{status})")]
+    for word in ("OVERDUE", "DUE SOON"):
+        out.append((f"{word.capitalize()}:", f'=SUMPRODUCT({visible}*({status}="{word}"))'))
+    return out
 
 
 def build_workbook(
@@ -188,6 +209,8 @@ class _Builder:
             props["align"] = "center"
         if sheet.computed or col.computed:
             props["bg_color"] = COMPUTED_FILL
+        if (sheet.name, col.header) in LINK_COLUMNS:
+            props.update(font_color=LINK_FONT, underline=1)
         return props
 
     # -- build -------------------------------------------------------------------
@@ -287,9 +310,20 @@ class _Builder:
                     self.validate_column(ws, c, col)
         self.conditional_formats(ws, sheet, last_row)
 
+        if sheet is schema.DUE_LIST:
+            self.filter_counts(ws)
         ws.freeze_panes(schema.HEADER_ROW, 1 if sheet is schema.CLIENTS else 0)
         ws.set_zoom(90)
         self.print_setup(ws, repeat_header=True)
+
+    def filter_counts(self, ws: Worksheet) -> None:
+        """Counts over the rows a filter leaves visible, beside the Due List title: filter by
+        Case Manager and they become that worker's counts (SUBTOTAL skips hidden rows)."""
+        label = self.fmt(bold=True, align="right", valign="vcenter", font_color=NOTE_FONT)
+        number = self.fmt(bold=True, align="left", valign="vcenter", num_format="0")
+        for c, (text, formula) in enumerate(due_list_count_formulas()):
+            ws.write_string(0, FILTER_COUNT_COLUMN + 2 * c, text, label)
+            ws.write_formula(0, FILTER_COUNT_COLUMN + 2 * c + 1, formula, number, 0)
 
     def header_fmt(self, computed: bool) -> Format:
         return self.fmt(
@@ -632,6 +666,12 @@ def guide_sections() -> list[tuple[str, list[tuple[str, str]]]]:
                     "Everything open, most urgent first: which case, which rule, the trigger and "
                     "due dates, the status, and in Explanation what would satisfy the rule. "
                     "Filled in by Refresh.",
+                ),
+                (
+                    S.SUPERVISOR.name,
+                    "For supervisors: per case manager, their clients and how many items are "
+                    "open, overdue and due soon, with links to the worker's most urgent Due List "
+                    "row and first client. Filled in by Refresh.",
                 ),
                 (
                     S.CLIENTS.name,
