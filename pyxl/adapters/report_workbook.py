@@ -41,7 +41,7 @@ NUMBER_FORMATS = {
     "text": "@",
 }
 CHART_WIDTH, CHART_HEIGHT = 560, 300  # pixels
-SUBTOTAL = {"sum": "sum", "count": "count"}
+SUBTOTAL_CODES = {"sum": 109, "count": 103}  # 100+: rows hidden by a filter are left out
 
 
 def write_report(report: Report, path: Path) -> Path:
@@ -165,7 +165,11 @@ class _Writer:
             entry: dict[str, Any] = {"header": column.header, "header_format": header}
             if table.has_totals:
                 if column.total:
-                    entry["total_function"] = SUBTOTAL[column.total]
+                    # Spelled out with the table name (XlsxWriter's short "[Column]" form
+                    # comes back empty from LibreOffice), cached with the value of all rows.
+                    code = SUBTOTAL_CODES[column.total]
+                    entry["total_function"] = f"SUBTOTAL({code},{table.table}[{column.header}])"
+                    entry["total_value"] = _total(table.column(column.header), column.total)
                     entry["format"] = formats[c]
                 elif c == 0:
                     entry["total_string"] = "Total (shown rows)"
@@ -259,3 +263,9 @@ class _Writer:
                 c.set_y_axis({"reverse": True})  # categories top-down, in table order
             c.set_size({"width": CHART_WIDTH, "height": CHART_HEIGHT})
             ws.insert_chart(top + (k // 2) * 16, (k % 2) * 4, c, {"x_offset": 5, "y_offset": 5})
+
+
+def _total(values: list[object], kind: str) -> float:
+    if kind == "count":
+        return sum(v not in (None, "") for v in values)
+    return sum(v for v in values if isinstance(v, int | float))
