@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_common import Result, say
 
 HERE = Path(__file__).resolve().parent
-NAMES = ("evaluation", "business-days", "round-trip")
+NAMES = ("evaluation", "business-days", "round-trip", "report")
 SCALES = {
     # name: (default, quick)
     "eval_clients": (100_000, 3_000),
@@ -32,6 +32,7 @@ SCALES = {
     "bd_clients": (50_000, 5_000),
     "bd_rrule_sample": (5_000, 500),
     "rt_clients": (50_000, 500),
+    "report_clients": (10_000, 300),  # per branch workbook; ten of them
     "repeat": (3, 1),
 }
 PACKAGES = (
@@ -194,6 +195,10 @@ def run_one(name: str, args: argparse.Namespace, repeat: int) -> Result:
         result = bench_business_days.run(
             scale(args, "bd_clients"), scale(args, "bd_rrule_sample"), repeat
         )
+    elif name == "report":
+        import bench_report
+
+        result = bench_report.run(scale(args, "report_clients"), repeat, args.cache_dir)
     else:
         import bench_round_trip
 
