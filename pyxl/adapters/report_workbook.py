@@ -11,12 +11,9 @@ landscape, one page wide, with the header row repeated.
 from __future__ import annotations
 
 import datetime as dt
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
-import xlsxwriter
 from xlsxwriter.format import Format
 from xlsxwriter.utility import quote_sheetname, xl_rowcol_to_cell
 from xlsxwriter.worksheet import Worksheet
@@ -27,8 +24,10 @@ from pyxl.adapters.workbook_builder import (
     HEADER_FONT,
     NOTE_FONT,
     TITLE_FONT,
+    XlsxWriterBook,
     clean_text,
     needs_quote_prefix,
+    write_beside,
 )
 from pyxl.services.report import ChartSpec, Report, ReportColumn, ReportTable
 
@@ -46,17 +45,7 @@ SUBTOTAL_CODES = {"sum": 109, "count": 103}  # 100+: rows hidden by a filter are
 
 def write_report(report: Report, path: Path) -> Path:
     """Write the report to `path` (next to it first, then moved into place)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=".xlsx", dir=path.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
-        _Writer(tmp, report).write()
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path
+    return write_beside(Path(path), lambda tmp: _Writer(tmp, report).write())
 
 
 def table_range(table: ReportTable) -> tuple[int, int]:
@@ -89,26 +78,10 @@ def chart_ranges(report: Report, chart: ChartSpec) -> tuple[str, list[tuple[str,
     return categories, series
 
 
-class _Writer:
+class _Writer(XlsxWriterBook):
     def __init__(self, path: Path, report: Report) -> None:
+        super().__init__(path)
         self.report = report
-        self.wb = xlsxwriter.Workbook(
-            str(path),
-            {
-                "strings_to_formulas": False,
-                "strings_to_numbers": False,
-                "strings_to_urls": False,
-                "default_date_format": NUMBER_FORMATS["date"],
-                "remove_timezone": True,
-            },
-        )
-        self._formats: dict[tuple[tuple[str, Any], ...], Format] = {}
-
-    def fmt(self, **props: Any) -> Format:
-        key = tuple(sorted(props.items()))
-        if key not in self._formats:
-            self._formats[key] = self.wb.add_format(props)
-        return self._formats[key]
 
     def write(self) -> None:
         self.wb.set_properties(

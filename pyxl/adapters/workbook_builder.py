@@ -29,7 +29,7 @@ import math
 import os
 import re
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -98,6 +98,16 @@ TAB_COLOURS = {"guide": "#548235", "computed": "#7F7F7F", "reference": "#8EA9DB"
 
 Value = str | int | float | dt.date | dt.datetime | bool | None
 
+# Typed text stays text: never read as a formula, a number or a link.
+XLSXWRITER_OPTIONS = MappingProxyType(
+    {
+        "strings_to_formulas": False,
+        "strings_to_numbers": False,
+        "strings_to_urls": False,
+        "default_date_format": DATE_FORMAT,
+        "remove_timezone": True,
+    }
+)
 LINK_FONT = "#0563C1"
 LINK_COLUMNS = frozenset(
     {(schema.SUPERVISOR.name, "Most Urgent"), (schema.SUPERVISOR.name, "First Client")}
@@ -141,12 +151,18 @@ def build_workbook(
                     f"{name} data row {i + 1}: {len(row)} values, the sheet has {width} columns"
                 )
 
+    return write_beside(path, lambda tmp: _Builder(tmp, rows).build())
+
+
+def write_beside(path: Path, write: Callable[[Path], None]) -> Path:
+    """Have `write` make the file next to `path`, then move it into place: a reader never
+    sees it half-written, and a failure leaves the old file as it was."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=".xlsx", dir=path.parent)
     os.close(fd)
     tmp = Path(tmp_name)
     try:
-        _Builder(tmp, rows).build()
+        write(tmp)
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
@@ -171,22 +187,12 @@ def list_name(list_key: str) -> str:
     return f"List_{list_key}"
 
 
-class _Builder:
-    def __init__(self, path: Path, rows: Mapping[str, Sequence[Sequence[Value]]]) -> None:
-        self.rows = rows
-        self.wb = xlsxwriter.Workbook(
-            str(path),
-            {
-                "strings_to_formulas": False,
-                "strings_to_numbers": False,
-                "strings_to_urls": False,
-                "default_date_format": DATE_FORMAT,
-                "remove_timezone": True,
-            },
-        )
-        self._formats: dict[tuple[tuple[str, Any], ...], Format] = {}
+class XlsxWriterBook:
+    """An XlsxWriter workbook with pyxl's options and one shared Format per set of properties."""
 
-    # -- formats ---------------------------------------------------------------
+    def __init__(self, path: Path) -> None:
+        self.wb = xlsxwriter.Workbook(str(path), dict(XLSXWRITER_OPTIONS))
+        self._formats: dict[tuple[tuple[str, Any], ...], Format] = {}
 
     def fmt(self, **props: Any) -> Format:
         """A shared format for these properties (XlsxWriter also dedupes the xf)."""
@@ -194,6 +200,12 @@ class _Builder:
         if key not in self._formats:
             self._formats[key] = self.wb.add_format(props)
         return self._formats[key]
+
+
+class _Builder(XlsxWriterBook):
+    def __init__(self, path: Path, rows: Mapping[str, Sequence[Sequence[Value]]]) -> None:
+        super().__init__(path)
+        self.rows = rows
 
     @staticmethod
     def column_props(sheet: schema.Sheet, col: schema.Column) -> dict[str, Any]:

@@ -427,6 +427,17 @@ def _monthly_rows(
     return out
 
 
+def _month_client(start: dt.date | None, client: Client) -> list[object]:
+    """The first cells of a monthly duty's row: month, case manager, branch, case, name."""
+    month = start.strftime("%Y-%m") if start else ""
+    return [month, client.case_manager, client.branch, client.case_id, client.client_name]
+
+
+def _month_client_columns(month: str) -> tuple[ReportColumn, ...]:
+    return (C(month, width=9), C("Case Manager", width=20), C("Branch", width=16),
+            C("Case ID", width=11, total="count"), C("Client Name", width=22))  # fmt: skip
+
+
 CONTACT_RULES = ("A-06", "A-07", "Y-04")
 CHECKED = (Status.MET, Status.OVERDUE, Status.DUE_SOON, Status.DUE)
 
@@ -438,8 +449,7 @@ def contact_compliance(sources: Sequence[Source]) -> ReportTable:
         rule = src.ev.book.rules[ob.rule_ids[ob.rule[i]]]
         start = _day(ob.period_start[i])
         rows.append(
-            [start.strftime("%Y-%m") if start else "", client.case_manager, client.branch,
-             client.case_id, client.client_name, rule.id, rule.title, int(ob.found[i]),
+            [*_month_client(start, client), rule.id, rule.title, int(ob.found[i]),
              str(STATUS_ORDER[ob.status[i]]), _day(ob.met_on[i])]
         )  # fmt: skip
     rows.sort(key=lambda r: (r[0], r[1], r[3], r[5]))
@@ -449,9 +459,8 @@ def contact_compliance(sources: Sequence[Source]) -> ReportTable:
         "Monthly contact compliance",
         "One row per client, rule and month: meaningful contact with FSSP review (A-06), two "
         "attempts by two methods when not engaged (A-07), in-person quality contact (Y-04).",
-        (C("Month", width=9), C("Case Manager", width=20), C("Branch", width=16),
-         C("Case ID", width=11, total="count"), C("Client Name", width=22), C("Rule", width=7),
-         C("Requirement", width=36), C("Contacts Found", "int", 9), C("Status", width=10),
+        (*_month_client_columns("Month"), C("Rule", width=7), C("Requirement", width=36),
+         C("Contacts Found", "int", 9), C("Status", width=10),
          C("Met On", "date", 12)),
         rows,
     )  # fmt: skip
@@ -464,10 +473,8 @@ def work_verification(sources: Sequence[Source]) -> ReportTable:
         start, due, met = _day(ob.period_start[i]), _day(ob.due[i]), _day(ob.met_on[i])
         on_time = "Yes" if met and due and met <= due else "No"
         rows.append(
-            [start.strftime("%Y-%m") if start else "", client.case_manager, client.branch,
-             client.case_id, client.client_name, due, str(STATUS_ORDER[ob.status[i]]), met,
-             on_time]
-        )  # fmt: skip
+            [*_month_client(start, client), due, str(STATUS_ORDER[ob.status[i]]), met, on_time]
+        )
     rows.sort(key=lambda r: (r[0], r[1], r[3]))
     return ReportTable(
         "Work Verification",
@@ -475,9 +482,8 @@ def work_verification(sources: Sequence[Source]) -> ReportTable:
         "Monthly work verification completeness",
         "A-23: the hours of the month entered by the 20th of the next month (Settings: A-23 "
         "day, A-23 roll). On Time = entered by the due date.",
-        (C("Hours Month", width=9), C("Case Manager", width=20), C("Branch", width=16),
-         C("Case ID", width=11, total="count"), C("Client Name", width=22),
-         C("Due", "date", 12), C("Status", width=10), C("Entered On", "date", 12),
+        (*_month_client_columns("Hours Month"), C("Due", "date", 12), C("Status", width=10),
+         C("Entered On", "date", 12),
          C("On Time", width=8)),
         rows,
     )  # fmt: skip
@@ -489,9 +495,8 @@ def track_review(sources: Sequence[Source]) -> ReportTable:
         ob = src.ev.obligations
         start = _day(ob.period_start[i])
         rows.append(
-            [start.strftime("%Y-%m") if start else "", client.case_manager, client.branch,
-             client.case_id, client.client_name, str(STATUS_ORDER[ob.status[i]]),
-             _day(ob.met_on[i]), client.track_change_date]
+            [*_month_client(start, client), str(STATUS_ORDER[ob.status[i]]), _day(ob.met_on[i]),
+             client.track_change_date]
         )  # fmt: skip
     rows.sort(key=lambda r: (r[0], r[1], r[3]))
     return ReportTable(
@@ -499,9 +504,7 @@ def track_review(sources: Sequence[Source]) -> ReportTable:
         "TrackReview",
         "Families First monthly track review",
         "A-38: every Families First case reviewed each month for readiness for Work First.",
-        (C("Month", width=9), C("Case Manager", width=20), C("Branch", width=16),
-         C("Case ID", width=11, total="count"), C("Client Name", width=22),
-         C("Status", width=10), C("Reviewed On", "date", 12),
+        (*_month_client_columns("Month"), C("Status", width=10), C("Reviewed On", "date", 12),
          C("Track Change Date", "date", 13)),
         rows,
     )  # fmt: skip
