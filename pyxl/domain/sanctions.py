@@ -992,6 +992,21 @@ def youth_state(ctx: Context, obligations: Mapping[str, Obligation], clock: Flow
 # ---------------------------------------------------------------- the whole caseload
 
 
+RowsOf = Callable[[Caseload, set[str]], dict[str, dict[str, list]]]
+
+
+def rows_by_case(caseload: Caseload, cases: set[str]) -> dict[str, dict[str, list]]:
+    """The contacts, appointments and hours of some cases, grouped by case id."""
+    tables: dict[str, dict[str, list]] = {
+        name: defaultdict(list) for name in ("contacts", "appointments", "hours")
+    }
+    for name, group in tables.items():
+        for row in getattr(caseload, name):
+            if row.case_id in cases:
+                group[row.case_id].append(row)
+    return tables
+
+
 def person_key(client: Client) -> str:
     return client.person_id or client.case_id
 
@@ -1003,9 +1018,11 @@ def evaluate_flows(
     calendars: Mapping[str, BusinessCalendar],
     as_of: dt.date,
     rule_obligations: Mapping[str, Mapping[str, Obligation]] | None = None,
+    rows_of: RowsOf | None = None,
 ) -> Flows:
     """Every case's flow state as of a date. `rule_obligations[case][rule]` gives the youth
-    rules' obligations (YOUTH_RULES) from the rules engine."""
+    rules' obligations (YOUTH_RULES) from the rules engine; `rows_of` finds the contacts,
+    appointments and hours of the cases that need them (default: `rows_by_case`)."""
     clients = {c.case_id: (i, c) for i, c in enumerate(caseload.clients)}
     flags: list[Flag] = []
 
@@ -1092,13 +1109,7 @@ def evaluate_flows(
             )
         }
     )
-    tables: dict[str, dict[str, list]] = {
-        name: defaultdict(list) for name in ("contacts", "appointments", "hours")
-    }
-    for name, group in tables.items():
-        for row in getattr(caseload, name):
-            if row.case_id in busy:
-                group[row.case_id].append(row)
+    tables = (rows_of or rows_by_case)(caseload, busy)
     # What happens after the as-of date has not happened yet (appointments may be scheduled).
     for name in ("contacts", "hours"):
         for rows in tables[name].values():
