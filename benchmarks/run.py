@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_common import Result, say
 
 HERE = Path(__file__).resolve().parent
-NAMES = ("evaluation", "business-days", "round-trip", "letters", "excel-functions")
+NAMES = ("evaluation", "business-days", "round-trip", "letters", "excel-functions", "report")
 SCALES = {
     # name: (default, quick)
     "eval_clients": (100_000, 3_000),
@@ -33,6 +33,7 @@ SCALES = {
     "bd_rrule_sample": (5_000, 500),
     "rt_clients": (50_000, 500),
     "xl_rows": (10_000, 500),
+    "report_clients": (10_000, 300),  # per branch workbook; ten of them
     "repeat": (3, 1),
     "letters": (1_000, 60),
     "letters_naive_sample": (200, 20),
@@ -213,6 +214,10 @@ def run_one(name: str, args: argparse.Namespace, repeat: int) -> Result:
         import bench_excel_functions
 
         result = bench_excel_functions.run(scale(args, "xl_rows"), repeat)
+    elif name == "report":
+        import bench_report
+
+        result = bench_report.run(scale(args, "report_clients"), repeat, args.cache_dir)
     else:
         import bench_round_trip
 

@@ -236,6 +236,39 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from pyxl.excel.server import serve
 
     serve(args.host, args.port, ssl_certfile=args.certfile, ssl_keyfile=args.keyfile)
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from pyxl.adapters.libreoffice import LibreOfficeError
+    from pyxl.services.report import default_output, run_report
+
+    out = args.out or default_output(args.paths, args.as_of)
+    if out.suffix.lower() != ".xlsx":
+        print(f"pyxl: the report is an .xlsx workbook; {out} is not", file=sys.stderr)
+        return 1
+    if out.resolve() in {p.resolve() for p in args.paths}:
+        print(
+            f"pyxl: {out} is one of the caseload workbooks; choose another --out", file=sys.stderr
+        )
+        return 1
+    steps = _Steps(total=len(args.paths) + 2 + args.pdf)
+    try:
+        result = run_report(args.paths, args.as_of, out, pdf=args.pdf, progress=steps)
+    except LibreOfficeError as exc:
+        steps.done()
+        print(f"pyxl: the report was written to {out}, but not the PDF: {exc}", file=sys.stderr)
+        return 1
+    steps.done()
+    figures = result.report.snapshot
+    print(
+        f"As of {args.as_of.isoformat()}: {len(args.paths)} workbook(s), "
+        f"{figures['clients']} clients, {figures['open']} open obligations, "
+        f"{figures['overdue']} OVERDUE, {figures['errors']} data errors"
+    )
+    print(f"Report: {result.path}")
+    if result.pdf is not None:
+        print(f"PDF: {result.pdf}")
+    print(f"History (trend): {result.history}")
     return 0
 
 
@@ -295,6 +328,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("target", type=Path, help="this branch's workbook (rows are added)")
     p.add_argument("--as-of", type=_date, default=today, help="for reading dates (YYYY-MM-DD)")
     p.set_defaults(func=cmd_import_history)
+
+    p = sub.add_parser("report", help="supervisor report over one or many caseload workbooks")
+    p.add_argument("paths", type=Path, nargs="+", metavar="PATH")
+    p.add_argument("--as-of", type=_date, default=today, help="report as of this date (YYYY-MM-DD)")
+    p.add_argument(
+        "--out", type=Path, help="report workbook (default: report-DATE.xlsx beside the first)"
+    )
+    p.add_argument("--pdf", action="store_true", help="also print it to PDF (LibreOffice)")
+    p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("demo", help="build and recompute a synthetic caseload (no Excel needed)")
     p.add_argument("dir", type=Path, nargs="?", default=Path("demo"))

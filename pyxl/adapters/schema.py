@@ -69,6 +69,7 @@ LISTS: dict[str, tuple[str, ...]] = {
     "Languages": model.LANGUAGES,
     "Sexes": model.SEXES,
     "States": model.STATES,
+    "FamilyTypes": model.FAMILY_TYPES,
     "Statuses": tuple(s.value for s in model.STATUS_ORDER),
     "NoncomplianceEvents": model.NONCOMPLIANCE_EVENTS,
     "Deciders": model.GOOD_CAUSE_DECIDERS,
@@ -99,6 +100,29 @@ CLIENTS = Sheet(
         C("CM Change Date", "date", "cm_change_date", width=13),
         C("Track Change Date", "date", "track_change_date", width=13),
         C("Closure Date", "date", "closure_date", width=13, help="TA closure or WIOA exit"),
+        C(
+            "Family Type",
+            "choice",
+            "family_type",
+            choices="FamilyTypes",
+            width=14,
+            help="TANF participation rate (45 CFR 261): blank = Single parent",
+        ),
+        C(
+            "Youngest Child DOB",
+            "date",
+            "youngest_child_dob",
+            width=13,
+            help="Child under 6: 20 h/week; under 1: may be left out of the rate",
+        ),
+        C(
+            "Federal Child Care",
+            "bool",
+            "federal_child_care",
+            choices="YesNo",
+            width=10,
+            help="Two-parent families with federally funded child care need 55 h (50 core)",
+        ),
         C("Address", width=24),
         C("City", width=14),
         C("State", "choice", choices="States", width=7),
@@ -283,7 +307,7 @@ STAFF = Sheet(
         C("Branch", "choice", required=True, choices="Branches", width=16),
         C("Phone", width=14),
         C("E-mail", width=26),
-        C("Supervisor", width=20),
+        C("Supervisor", field="supervisor", width=20),
     ),
     key="Case Manager",
 )
@@ -379,9 +403,31 @@ LETTERS = Sheet(
     computed=True,
 )
 
+SUPERVISOR = Sheet(
+    "Supervisor",
+    "Supervisor",
+    "Supervisor view",
+    "Counts per case manager at the last Refresh. The links jump to each worker's rows; "
+    "filter Case Manager on the Due List to see only theirs.",
+    (
+        C("Branch", width=16),
+        C("Supervisor", width=18),
+        C("Case Manager", width=20),
+        C("Clients", "int", width=9),
+        C("Open", "int", width=8),
+        C("Overdue", "int", width=9),
+        C("Due Soon", "int", width=9),
+        C("Oldest Overdue Days", "int", width=10),
+        C("Data Errors", "int", width=8),
+        C("Most Urgent", width=20),
+        C("First Client", width=20),
+    ),
+    computed=True,
+)
+
 INPUT_SHEETS = (CLIENTS, CONTACTS, APPOINTMENTS, HOURS, SERVICES, PLANS, NONCOMPLIANCE, PENALTIES)
 REFERENCE_SHEETS = (BRANCHES, STAFF, HOLIDAYS, SETTINGS)
-COMPUTED_SHEETS = (DUE_LIST, ERRORS, LETTERS)
+COMPUTED_SHEETS = (DUE_LIST, ERRORS, LETTERS, SUPERVISOR)
 ALL_SHEETS = (*INPUT_SHEETS, *COMPUTED_SHEETS, *REFERENCE_SHEETS)
 SHEETS = {s.name: s for s in ALL_SHEETS}
 

@@ -612,7 +612,7 @@ def validate_workbook(raw: RawWorkbook, defaults: Settings, as_of: dt.date) -> V
     caseload = model.Caseload(**objects)
     _check_references(sheets, problems, as_of)
     settings = _read_settings(sheets["Settings"], defaults, problems)
-    problems.sort(key=lambda p: (_SHEET_ORDER.get(p.sheet, 99), p.row, len(p.cell), p.cell))
+    problems.sort(key=problem_order)
     return ValidatedWorkbook(caseload, settings, problems, client_rows, sheets)
 
 
@@ -636,6 +636,11 @@ def _to_domain(rows: SheetRows, kind: type) -> tuple:
 
 
 _SHEET_ORDER = {s.name: i for i, s in enumerate(schema.ALL_SHEETS)}
+
+
+def problem_order(p: Problem) -> tuple[int, int, int, str]:
+    """Errors sheet order: by sheet, row, then column (A before AA)."""
+    return (_SHEET_ORDER.get(p.sheet, 99), p.row, len(p.cell), p.cell)
 
 
 def _key(value: object) -> str:

@@ -29,7 +29,7 @@ import math
 import os
 import re
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -45,6 +45,7 @@ WORKBOOK_TITLE = "pyxl caseload workbook"
 SHEET_ORDER: tuple[str, ...] = (
     schema.HOW_TO_SHEET,
     schema.DUE_LIST.name,
+    schema.SUPERVISOR.name,
     schema.CLIENTS.name,
     schema.CONTACTS.name,
     schema.APPOINTMENTS.name,
@@ -100,6 +101,36 @@ TAB_COLOURS = {"guide": "#548235", "computed": "#7F7F7F", "reference": "#8EA9DB"
 
 Value = str | int | float | dt.date | dt.datetime | bool | None
 
+# Typed text stays text: never read as a formula, a number or a link.
+XLSXWRITER_OPTIONS = MappingProxyType(
+    {
+        "strings_to_formulas": False,
+        "strings_to_numbers": False,
+        "strings_to_urls": False,
+        "default_date_format": DATE_FORMAT,
+        "remove_timezone": True,
+    }
+)
+LINK_FONT = "#0563C1"
+LINK_COLUMNS = frozenset(
+    {(schema.SUPERVISOR.name, "Most Urgent"), (schema.SUPERVISOR.name, "First Client")}
+)
+FILTER_COUNT_COLUMN = 5  # 0-based: the Due List's counts start in F1 (label, count, ...)
+
+
+def due_list_count_formulas() -> list[tuple[str, str]]:
+    """(label, formula) for the Due List's filter-aware counts: rows shown, and rows shown
+    per status. SUBTOTAL(103, ...) counts only rows a filter leaves visible; the OFFSET
+    form applies it row by row so that the status test can be multiplied in."""
+    table = schema.DUE_LIST.table
+    status = f"{table}[Status]"
+    head = f"{table}[[#Headers],[Status]]"
+    visible = f"SUBTOTAL(103,OFFSET({head},ROW({status})-ROW({head}),0))"
+    out = [("Shown:", f"=SUBTOTAL(103,{status})")]
+    for word in ("OVERDUE", "DUE SOON"):
+        out.append((f"{word.capitalize()}:", f'=SUMPRODUCT({visible}*({status}="{word}"))'))
+    return out
+
 
 def build_workbook(
     path: Path,
@@ -123,12 +154,18 @@ def build_workbook(
                     f"{name} data row {i + 1}: {len(row)} values, the sheet has {width} columns"
                 )
 
+    return write_beside(path, lambda tmp: _Builder(tmp, rows).build())
+
+
+def write_beside(path: Path, write: Callable[[Path], None]) -> Path:
+    """Have `write` make the file next to `path`, then move it into place: a reader never
+    sees it half-written, and a failure leaves the old file as it was."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=".xlsx", dir=path.parent)
     os.close(fd)
     tmp = Path(tmp_name)
     try:
-        _Builder(tmp, rows).build()
+        write(tmp)
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
@@ -153,22 +190,12 @@ def list_name(list_key: str) -> str:
     return f"List_{list_key}"
 
 
-class _Builder:
-    def __init__(self, path: Path, rows: Mapping[str, Sequence[Sequence[Value]]]) -> None:
-        self.rows = rows
-        self.wb = xlsxwriter.Workbook(
-            str(path),
-            {
-                "strings_to_formulas": False,
-                "strings_to_numbers": False,
-                "strings_to_urls": False,
-                "default_date_format": DATE_FORMAT,
-                "remove_timezone": True,
-            },
-        )
-        self._formats: dict[tuple[tuple[str, Any], ...], Format] = {}
+class XlsxWriterBook:
+    """An XlsxWriter workbook with pyxl's options and one shared Format per set of properties."""
 
-    # -- formats ---------------------------------------------------------------
+    def __init__(self, path: Path) -> None:
+        self.wb = xlsxwriter.Workbook(str(path), dict(XLSXWRITER_OPTIONS))
+        self._formats: dict[tuple[tuple[str, Any], ...], Format] = {}
 
     def fmt(self, **props: Any) -> Format:
         """A shared format for these properties (XlsxWriter also dedupes the xf)."""
@@ -176,6 +203,12 @@ class _Builder:
         if key not in self._formats:
             self._formats[key] = self.wb.add_format(props)
         return self._formats[key]
+
+
+class _Builder(XlsxWriterBook):
+    def __init__(self, path: Path, rows: Mapping[str, Sequence[Sequence[Value]]]) -> None:
+        super().__init__(path)
+        self.rows = rows
 
     @staticmethod
     def column_props(sheet: schema.Sheet, col: schema.Column) -> dict[str, Any]:
@@ -191,6 +224,8 @@ class _Builder:
             props["align"] = "center"
         if sheet.computed or col.computed:
             props["bg_color"] = COMPUTED_FILL
+        if (sheet.name, col.header) in LINK_COLUMNS:
+            props.update(font_color=LINK_FONT, underline=1)
         return props
 
     # -- build -------------------------------------------------------------------
@@ -290,9 +325,20 @@ class _Builder:
                     self.validate_column(ws, c, col)
         self.conditional_formats(ws, sheet, last_row)
 
+        if sheet is schema.DUE_LIST:
+            self.filter_counts(ws)
         ws.freeze_panes(schema.HEADER_ROW, 1 if sheet is schema.CLIENTS else 0)
         ws.set_zoom(90)
         self.print_setup(ws, repeat_header=True)
+
+    def filter_counts(self, ws: Worksheet) -> None:
+        """Counts over the rows a filter leaves visible, beside the Due List title: filter by
+        Case Manager and they become that worker's counts (SUBTOTAL skips hidden rows)."""
+        label = self.fmt(bold=True, align="right", valign="vcenter", font_color=NOTE_FONT)
+        number = self.fmt(bold=True, align="left", valign="vcenter", num_format="0")
+        for c, (text, formula) in enumerate(due_list_count_formulas()):
+            ws.write_string(0, FILTER_COUNT_COLUMN + 2 * c, text, label)
+            ws.write_formula(0, FILTER_COUNT_COLUMN + 2 * c + 1, formula, number, 0)
 
     def header_fmt(self, computed: bool) -> Format:
         return self.fmt(
@@ -638,6 +684,12 @@ def guide_sections() -> list[tuple[str, list[tuple[str, str]]]]:
                     "Everything open, most urgent first: which case, which rule, the trigger and "
                     "due dates, the status, and in Explanation what would satisfy the rule. "
                     "Filled in by Refresh.",
+                ),
+                (
+                    S.SUPERVISOR.name,
+                    "For supervisors: per case manager, their clients and how many items are "
+                    "open, overdue and due soon, with links to the worker's most urgent Due List "
+                    "row and first client. Filled in by Refresh.",
                 ),
                 (
                     S.CLIENTS.name,

@@ -52,6 +52,9 @@ class TableRows:
 
     rows: Sequence[Sequence[Value]]
     heights: Sequence[float | None] | None = None  # points per row; None = default height
+    # Per row, (0-based column, location such as "'Due List'!A12"): links inside the workbook.
+    # They replace the sheet's hyperlinks; no relationship part and no formula is needed.
+    links: Sequence[Sequence[tuple[int, str]]] | None = None
 
 
 @dataclass
@@ -225,6 +228,7 @@ def _replace_table_rows(
     rows: Sequence[Sequence[Value]],
     cells: _CellWriter,
     heights: Sequence[float | None] | None = None,
+    links: Sequence[Sequence[tuple[int, str]]] | None = None,
 ) -> tuple[bytes, bytes | None]:
     shell, old_rows = _split_sheet_data(sheet_xml)
     cells.column_styles = _column_styles(shell)
@@ -250,6 +254,8 @@ def _replace_table_rows(
         height = heights[offset] if heights else None
         size = f' ht="{height:g}" customHeight="1"' if height else ""
         pieces.append(f'<row r="{r}"{size}>{body}</row>')
+    if links is not None:
+        _set_hyperlinks(shell, first_data, links)
     dimension = shell.find("m:dimension", NS)
     if dimension is not None:
         dimension.set("ref", f"A1:{letters[-1]}{last}")
@@ -264,6 +270,56 @@ def _replace_table_rows(
             auto.set("ref", ref)
         new_table = _xml(table)
     return _join_sheet_data(shell, "".join(pieces).encode()), new_table
+
+
+# CT_Worksheet children that come after <hyperlinks>; it goes before the first present.
+_AFTER_HYPERLINKS = (
+    "printOptions",
+    "pageMargins",
+    "pageSetup",
+    "headerFooter",
+    "rowBreaks",
+    "colBreaks",
+    "customProperties",
+    "cellWatches",
+    "ignoredErrors",
+    "smartTags",
+    "drawing",
+    "legacyDrawing",
+    "legacyDrawingHF",
+    "drawingHF",
+    "picture",
+    "oleObjects",
+    "controls",
+    "webPublishItems",
+    "tableParts",
+    "extLst",
+)
+
+
+def _set_hyperlinks(
+    shell: etree._Element, first_row: int, links: Sequence[Sequence[tuple[int, str]]]
+) -> None:
+    """Replace the sheet's hyperlinks with in-workbook links (location only, no r:id)."""
+    for old in shell.findall("m:hyperlinks", NS):
+        shell.remove(old)
+    if not any(links):
+        return
+    element = etree.Element(f"{{{MAIN}}}hyperlinks")
+    for offset, row_links in enumerate(links):
+        for col, location in row_links:
+            etree.SubElement(
+                element,
+                f"{{{MAIN}}}hyperlink",
+                ref=f"{column_letter(col)}{first_row + offset}",
+                location=location,
+            )
+    later = [shell.find(f"m:{name}", NS) for name in _AFTER_HYPERLINKS]
+    anchor = next((e for e in later if e is not None), None)
+    if anchor is None:
+        shell.append(element)
+    else:
+        anchor.addprevious(element)
 
 
 def _set_columns(sheet_xml: bytes, update: ColumnValues, cells: _CellWriter) -> bytes:
@@ -361,7 +417,7 @@ def apply_patch(data: bytes, patch: Patch) -> bytes:
         table_part = _table_part(source, part, _split_sheet_data(sheet_xml)[0])
         table_xml = source.read(table_part) if table_part else None
         new_sheet, new_table = _replace_table_rows(
-            sheet_xml, table_xml, update.rows, cells, update.heights
+            sheet_xml, table_xml, update.rows, cells, update.heights, update.links
         )
         replaced[part] = new_sheet
         if table_part and new_table is not None:

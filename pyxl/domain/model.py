@@ -154,6 +154,9 @@ ACTIVITIES = (
 )
 CORE_ACTIVITIES = frozenset(ACTIVITIES[:9])
 
+# 45 CFR 261.22-.35: who counts in which participation rate, and the hours each needs.
+FAMILY_TYPES = ("Single parent", "Two-parent", "Child-only")
+
 LANGUAGES = ("English", "Spanish")
 SEXES = ("F", "M", "X")
 STATES = ("AK", "OR", "TX")
@@ -190,6 +193,9 @@ class Client:
     cm_change_date: dt.date | None = None
     track_change_date: dt.date | None = None
     closure_date: dt.date | None = None
+    family_type: str = "Single parent"
+    youngest_child_dob: dt.date | None = None
+    federal_child_care: bool = False
 
 
 class Contact(NamedTuple):

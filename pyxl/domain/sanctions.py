@@ -52,6 +52,7 @@ PENALTY_EVENTS = (  # Penalties columns -> events, in the order they happen on o
     ("compliance_date", "Compliance Date", "Complied"),
     ("ended_date", "Ended Date", "Penalty ended"),
 )
+ALASKA = frozenset({Program.ATAP_WORK_FIRST, Program.ATAP_FAMILIES_FIRST})
 EPISODE_STARTS = frozenset(
     {"Missed activity", "Hours short", "Pattern of non-cooperation", "Cooperation trial failed"}
 )
@@ -105,6 +106,7 @@ class FlowClock:
     starts: frozenset[str]
     met_by: frozenset[str]
     cancelled_by: frozenset[str]
+    stops_in: frozenset[str] = frozenset()  # states that end it without meeting it
 
     @property
     def clock(self) -> Clock:
@@ -128,6 +130,7 @@ class FlowClock:
             frozenset(d["starts"]),
             frozenset(d["met_by"]),
             frozenset(d.get("cancelled_by", ())),
+            frozenset(d.get("stops_in", ())),
         )
 
 
@@ -170,6 +173,16 @@ class FlowBook:
 # ---------------------------------------------------------------- results
 
 
+class ClockRun(NamedTuple):
+    """One run of a flow's clock: started on `trigger`, ended on `ended` by `by` (a met_by or
+    cancelled_by event); `ended` None = still running (by None) or cancelled."""
+
+    rule_id: str
+    trigger: dt.date
+    ended: dt.date | None = None
+    by: str | None = None
+
+
 class Origin(NamedTuple):
     """Where a fact is recorded: a sheet, the row's position among its rows, a column."""
 
@@ -196,6 +209,7 @@ class CaseState:
     reply_by: dt.date | None = None
     obligations: tuple[Obligation, ...] = ()
     flags: tuple[Flag, ...] = ()
+    clock_runs: tuple[ClockRun, ...] = ()  # the case's history of clocks (conciliations, ...)
 
 
 @dataclass(frozen=True)
@@ -308,6 +322,7 @@ class Walk:
         self.flags: list[Flag] = []
         self.running: dict[str, dt.date] = {}  # clock id -> trigger
         self.finished: dict[str, tuple[dt.date, dt.date]] = {}  # id -> (trigger, met on)
+        self.runs: list[ClockRun] = []  # every clock that ran and how it ended
 
     def flag(self, h: Happening, message: str) -> None:
         origin = h.origin or Origin("Clients", self.ctx.client_index, "Case ID")
@@ -352,6 +367,10 @@ class Walk:
         if target != self.state:
             self.state, self.since = target, h.date
             for c in self.clocks:
+                if target in c.stops_in and c.rule.id in self.running:
+                    self.runs.append(
+                        ClockRun(c.rule.id, self.running.pop(c.rule.id), None, h.event)
+                    )
                 if target in c.starts and c.rule.id not in self.running:
                     self.running[c.rule.id] = self._trigger(c, h)
 
@@ -379,8 +398,9 @@ class Walk:
                 continue
             if h.event in c.met_by and h.date >= self.running[rid]:
                 self.finished[rid] = (self.running.pop(rid), h.date)
+                self.runs.append(ClockRun(rid, self.finished[rid][0], h.date, h.event))
             elif h.event in c.cancelled_by:
-                del self.running[rid]
+                self.runs.append(ClockRun(rid, self.running.pop(rid), None, h.event))
 
     def obligations(self) -> tuple[Obligation, ...]:
         s, ctx = self.settings, self.ctx
@@ -551,6 +571,23 @@ def _penalty_order_problems(p: Penalty) -> list[tuple[str, str]]:
         if day and start and day < start and name != "intent_date":
             out.append((header, f"{header} {fmt(day)} is before the penalty began on {fmt(start)}"))
     return out
+
+
+def penalised_months(penalties: Iterable[Penalty], as_of: dt.date) -> dict[str, set[dt.date]]:
+    """Per case, the months (first days) a TANF family was under a penalty for refusing to
+    work, from the imposed date to the end (or the as-of date): 45 CFR 261.22 excludes them
+    from the participation rate."""
+    out: dict[str, set[dt.date]] = defaultdict(set)
+    for p in penalties:
+        if p.imposed_date is None or p.program == Program.TX_SNAP_ET:
+            continue
+        start = alaska_penalty_start(p) if p.program in ALASKA else p.imposed_date
+        end = min(p.ended_date or as_of, as_of)
+        month = start.replace(day=1)
+        while month <= end:
+            out[p.case_id].add(month)
+            month = edate(month, 1)
+    return dict(out)
 
 
 # ---------------------------------------------------------------- automatic moves
@@ -786,14 +823,18 @@ def _advise_alaska(w: Walk) -> Advice:
             )
         case "Penalty requested":
             return f"Wait for eligibility to impose the penalty (requested {_on(w.since)})", None
-        case "Penalty 40%" | "Penalty 75%":
+        case "Penalty 40%" | "Penalty 75%" if w.penalty:
             rule = "NC-AK-75" if w.state == "Penalty 40%" else "NC-AK-100"
             step = "75%" if w.state == "Penalty 40%" else "100%"
-            return (
-                f"{w.state}: home visit and CANO decision before it rises to {step} on "
-                f"{_on(w.due(rule))}",
-                None,
-            )
+            key = "AK 75% after months" if w.state == "Penalty 40%" else "AK 100% after months"
+            rises = edate(alaska_penalty_start(w.penalty[1]), s[key])
+            if rule in w.running:
+                return (
+                    f"{w.state}: home visit and CANO decision before it rises to {step} on "
+                    f"{_on(rises)}",
+                    None,
+                )
+            return f"{w.state}: rises to {step} on {_on(rises)} unless the client complies", None
         case "Penalty 100% (full family)":
             return (
                 "Full-family penalty: keep offering engagement; end it back to the "
@@ -951,6 +992,21 @@ def youth_state(ctx: Context, obligations: Mapping[str, Obligation], clock: Flow
 # ---------------------------------------------------------------- the whole caseload
 
 
+RowsOf = Callable[[Caseload, set[str]], dict[str, dict[str, list]]]
+
+
+def rows_by_case(caseload: Caseload, cases: set[str]) -> dict[str, dict[str, list]]:
+    """The contacts, appointments and hours of some cases, grouped by case id."""
+    tables: dict[str, dict[str, list]] = {
+        name: defaultdict(list) for name in ("contacts", "appointments", "hours")
+    }
+    for name, group in tables.items():
+        for row in getattr(caseload, name):
+            if row.case_id in cases:
+                group[row.case_id].append(row)
+    return tables
+
+
 def person_key(client: Client) -> str:
     return client.person_id or client.case_id
 
@@ -962,9 +1018,11 @@ def evaluate_flows(
     calendars: Mapping[str, BusinessCalendar],
     as_of: dt.date,
     rule_obligations: Mapping[str, Mapping[str, Obligation]] | None = None,
+    rows_of: RowsOf | None = None,
 ) -> Flows:
     """Every case's flow state as of a date. `rule_obligations[case][rule]` gives the youth
-    rules' obligations (YOUTH_RULES) from the rules engine."""
+    rules' obligations (YOUTH_RULES) from the rules engine; `rows_of` finds the contacts,
+    appointments and hours of the cases that need them (default: `rows_by_case`)."""
     clients = {c.case_id: (i, c) for i, c in enumerate(caseload.clients)}
     flags: list[Flag] = []
 
@@ -1051,13 +1109,7 @@ def evaluate_flows(
             )
         }
     )
-    tables: dict[str, dict[str, list]] = {
-        name: defaultdict(list) for name in ("contacts", "appointments", "hours")
-    }
-    for name, group in tables.items():
-        for row in getattr(caseload, name):
-            if row.case_id in busy:
-                group[row.case_id].append(row)
+    tables = (rows_of or rows_by_case)(caseload, busy)
     # What happens after the as-of date has not happened yet (appointments may be scheduled).
     for name in ("contacts", "hours"):
         for rows in tables[name].values():
@@ -1107,6 +1159,7 @@ def evaluate_flows(
             walk.reply_by if letter is None else None,
             walk.obligations(),
             tuple(walk.flags),
+            (*walk.runs, *(ClockRun(rid, trigger) for rid, trigger in walk.running.items())),
         )
         flags.extend(walk.flags)
     return Flows(states, tuple(views), tuple(flags))

@@ -54,6 +54,7 @@ SNAP = model.Program.TX_SNAP_ET.value
 YOUTH = model.Program.TX_WIOA_YOUTH.value
 JOBS = model.Program.OR_JOBS.value
 ALASKA = (WORK_FIRST, FAMILIES_FIRST)
+TANF_PROGRAMS = frozenset({WORK_FIRST, FAMILIES_FIRST, CHOICES, JOBS})
 HOURS_PROGRAMS = frozenset({WORK_FIRST, FAMILIES_FIRST, CHOICES, SNAP, JOBS})  # TANF and SNAP
 
 
@@ -788,9 +789,11 @@ class _Generator:
 
     def client_rows(self) -> list[list[object]]:
         day = self.day
+        family = self.rng("family")  # its own stream: the other columns stay as they were
         rows: list[list[object]] = []
         for c in self.cases:
             closure = c.closure if c.closure is not None and c.closure <= self.today else None
+            family_type, youngest, child_care = self._family(family, c)
             rows.append(
                 [
                     c.case_id,
@@ -808,6 +811,9 @@ class _Generator:
                     day(c.cm_change),
                     day(c.track_change),
                     day(closure),
+                    family_type,
+                    youngest,
+                    child_care,
                     c.address,
                     c.city,
                     c.office.state,
@@ -818,6 +824,16 @@ class _Generator:
                 ]
             )
         return rows
+
+    def _family(self, rng: random.Random, c: _Case) -> tuple[str | None, date | None, bool]:
+        """TANF household shape for the participation rates: mostly single parents, some
+        two-parent families (a third with federally funded child care), a few child-only."""
+        roll = rng.random()
+        if c.program not in TANF_PROGRAMS:
+            return None, None, False
+        kind = "Single parent" if roll < 0.8 else "Two-parent" if roll < 0.95 else "Child-only"
+        youngest = date.fromordinal(self.today - int(rng.random() * 12 * 365) - 30)
+        return kind, youngest, kind == "Two-parent" and rng.random() < 0.33
 
     # --- Services (before plans, appointments and contacts: they read its dates) ---
 

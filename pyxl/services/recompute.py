@@ -13,8 +13,8 @@ import heapq
 import io
 import zipfile
 from collections import Counter
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +22,12 @@ import python_calamine
 from lxml import etree
 
 from pyxl.adapters import safe_save, schema
-from pyxl.adapters.validation import Problem, ValidatedWorkbook, validate_workbook
+from pyxl.adapters.validation import (
+    Problem,
+    ValidatedWorkbook,
+    problem_order,
+    validate_workbook,
+)
 from pyxl.adapters.workbook_patch import ColumnValues, Patch, TableRows, apply_patch
 from pyxl.adapters.workbook_reader import RawWorkbook, WorkbookUnreadable, read_raw, sheet_parts
 from pyxl.domain.calendar import BusinessCalendar
@@ -48,6 +53,9 @@ class Evaluation:
     calendars: dict[str, BusinessCalendar]  # by branch
     book: RuleBook
     flows: Flows
+    # (sheet, 1-based row) -> the Case ID typed on that row, for every problem row of an
+    # input sheet: reports file each data problem under its case even when the row was left out.
+    problem_cases: dict[tuple[str, int], str] = field(default_factory=dict)
 
     @property
     def problems(self) -> list[Problem]:
@@ -136,7 +144,10 @@ def evaluate_raw(raw: RawWorkbook, as_of: dt.date, progress: Progress | None = N
         obligations.by_case(YOUTH_RULES),
     )
     validated.problems.extend(flag_problems(validated, flows))
-    return Evaluation(as_of, validated, obligations, calendars, book, flows)
+    validated.problems.sort(key=problem_order)
+    return Evaluation(
+        as_of, validated, obligations, calendars, book, flows, problem_cases(raw, validated)
+    )
 
 
 def flag_problems(validated: ValidatedWorkbook, flows: Flows) -> list[Problem]:
@@ -146,6 +157,24 @@ def flag_problems(validated: ValidatedWorkbook, flows: Flows) -> list[Problem]:
         rows = validated.sheets[flag.origin.sheet]
         number = rows.row_numbers[flag.origin.index]
         out.append(rows.problem(number, flag.origin.column, "warning", flag.case_id, flag.message))
+    return out
+
+
+def problem_cases(raw: RawWorkbook, validated: ValidatedWorkbook) -> dict[tuple[str, int], str]:
+    """The Case ID typed on each input-sheet row that has a problem (as typed, cleaned)."""
+    out: dict[tuple[str, int], str] = {}
+    for p in validated.problems:
+        sheet, rows = raw.sheets.get(p.sheet), validated.sheets.get(p.sheet)
+        at = rows.positions.get("Case ID") if rows is not None else None
+        if sheet is None or at is None or not 0 < p.row <= len(sheet.values):
+            continue
+        values = sheet.values[p.row - 1]
+        typed = values[at] if at < len(values) else ""
+        if isinstance(typed, float) and typed.is_integer():
+            typed = int(typed)
+        if typed != "":
+            out[(p.sheet, p.row)] = " ".join(str(typed).split())
+
     return out
 
 
@@ -300,19 +329,107 @@ def check_writable(data: bytes) -> None:
         )
 
 
-def build_patch(ev: Evaluation) -> Patch:
+def supervisors(ev: Evaluation) -> dict[str, str]:
+    """Case manager -> supervisor: the Staff sheet's, else the supervisor of their branch."""
+    staff = ev.workbook.sheets[schema.STAFF.name]
+    by_branch = {b.name: b.supervisor for b in ev.workbook.caseload.branches}
+    out = {}
+    if staff.rows and "supervisor" in staff.names:
+        for manager, branch, supervisor in zip(
+            staff.column("Case Manager"),
+            staff.column("Branch"),
+            staff.column("supervisor"),
+            strict=True,
+        ):
+            out[manager] = supervisor or by_branch.get(branch, "")
+    for client in ev.workbook.caseload.clients:
+        if client.case_manager not in out:
+            out[client.case_manager] = by_branch.get(client.branch, "")
+    return out
+
+
+def supervisor_rows(
+    ev: Evaluation, due_rows: Sequence[Sequence[object]]
+) -> tuple[list[list[object]], list[list[tuple[int, str]]]]:
+    """Counts per case manager for the Supervisor sheet, with each row's links: the
+    worker's most urgent Due List row and their first row on Clients."""
+    clients = ev.workbook.caseload.clients
+    ob = ev.obligations
+    boss = supervisors(ev)
+    manager_of = {c.case_id: c.case_manager for c in clients}
+    workers: dict[str, dict[str, object]] = {}
+    for c in clients:
+        w = workers.setdefault(
+            c.case_manager,
+            {"branch": c.branch, "clients": 0, "first_client": ev.workbook.client_rows[c.case_id]},
+        )
+        w["clients"] = int(w["clients"]) + 1  # type: ignore[call-overload]
+    counts = Counter[tuple[str, int]]()
+    oldest: dict[str, int] = {}
+    case_managers = np.array([clients[i].case_manager for i in range(len(clients))], dtype=object)
+    for code, status in enumerate(STATUS_ORDER):
+        if status in OPEN_STATUSES:
+            mask = ob.status == code
+            counts.update(zip(case_managers[ob.case[mask]], [code] * int(mask.sum()), strict=True))
+    late = np.flatnonzero(ob.status == 0)
+    for i in late:
+        m = case_managers[ob.case[i]]
+        oldest[m] = max(oldest.get(m, 0), int(ob.days_overdue[i]))
+    errors = Counter(
+        manager_of.get(ev.problem_cases.get((p.sheet, p.row), ""), "")
+        for p in ev.problems
+        if p.severity == "error"
+    )
+    first_due: dict[str, int] = {}
+    manager_at = schema.DUE_LIST.headers.index("Case Manager")
+    for k, row in enumerate(due_rows):
+        first_due.setdefault(str(row[manager_at]), schema.HEADER_ROW + 1 + k)
+    rows, links = [], []
+    overdue, soon = STATUS_ORDER.index(Status.OVERDUE), STATUS_ORDER.index(Status.DUE_SOON)
+    for manager, w in sorted(workers.items(), key=lambda kv: (str(kv[1]["branch"]), kv[0])):
+        opened = sum(counts[(manager, STATUS_ORDER.index(s))] for s in OPEN_STATUSES)
+        due_row, client_row = first_due.get(manager), int(w["first_client"])  # type: ignore[call-overload]
+        rows.append(
+            [
+                w["branch"],
+                boss.get(manager, ""),
+                manager,
+                w["clients"],
+                opened,
+                counts[(manager, overdue)],
+                counts[(manager, soon)],
+                oldest.get(manager),
+                errors.get(manager, 0),
+                f"Due List row {due_row}" if due_row else "nothing open",
+                f"Clients row {client_row}",
+            ]
+        )
+        row_links = [(10, f"'{schema.CLIENTS.name}'!A{client_row}")]
+        if due_row:
+            row_links.insert(0, (9, f"'{schema.DUE_LIST.name}'!A{due_row}"))
+        links.append(row_links)
+    return rows, links
+
+
+def build_patch(ev: Evaluation, sheets: Collection[str] | None = None) -> Patch:
+    """What recompute writes; `sheets` = the sheets the workbook has (a workbook made
+    before a computed sheet existed simply goes without it)."""
     clients = ev.workbook.sheets["Clients"]
     summary = client_summaries(ev)
     computed = [c.header for c in schema.CLIENTS.columns if c.computed]
     positions = clients.positions
     columns = [positions[h] for h in computed if h in positions]
-    tables = {schema.DUE_LIST: due_list_rows(ev), schema.ERRORS: error_rows(ev.problems)}
+    due_rows = due_list_rows(ev)
+    tables = {schema.DUE_LIST: due_rows, schema.ERRORS: error_rows(ev.problems)}
     patch = Patch(
         tables={
             sheet.name: TableRows(rows, [schema.row_height(sheet, r) for r in rows])
             for sheet, rows in tables.items()
         }
     )
+    if sheets is None or schema.SUPERVISOR.name in sheets:
+        rows, links = supervisor_rows(ev, due_rows)
+        patch.tables[schema.SUPERVISOR.name] = TableRows(rows, links=links)
     if len(columns) == len(computed):
         rows = ev.workbook.client_rows
         values: dict[int, list[object]] = {rows[case]: list(v) for case, v in summary.items()}
@@ -370,20 +487,26 @@ def recompute(path: Path, as_of: dt.date, progress: Progress | None = None) -> R
         check_writable(data)
         ev = evaluate_bytes(data, as_of, progress)
         note("writing")
-        patch = build_patch(ev)
+        present = set(sheet_parts(zipfile.ZipFile(io.BytesIO(data)))[0])
+        patch = build_patch(ev, present)
         new = apply_patch(data, patch)
         expected_rows = len(patch.tables[schema.DUE_LIST.name].rows)
         backup = safe_save.atomic_write(
-            path, new, expected=snapshot, verify=lambda p: verify_written(p, expected_rows)
+            path,
+            new,
+            expected=snapshot,
+            verify=lambda p: verify_written(p, expected_rows, present),
         )
     return RecomputeResult(ev, True, backup, expected_rows)
 
 
-def verify_written(path: Path, due_rows: int) -> None:
-    """Re-open the new file as a reader would, and check what pyxl wrote is there."""
+def verify_written(path: Path, due_rows: int, sheets: Collection[str] | None = None) -> None:
+    """Re-open the new file as a reader would, and check what pyxl wrote is there
+    (every schema sheet, or every one of `sheets` that the workbook had before)."""
     data = path.read_bytes()
     book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
-    missing = {schema.DUE_LIST.name, schema.ERRORS.name} - set(book.sheet_names)
+    wanted = {s.name for s in schema.ALL_SHEETS}
+    missing = (wanted if sheets is None else wanted & set(sheets)) - set(book.sheet_names)
     if missing:
         raise ValueError(f"sheets missing after writing: {', '.join(sorted(missing))}")
     rows = book.get_sheet_by_name(schema.DUE_LIST.name).to_python(skip_empty_area=False)

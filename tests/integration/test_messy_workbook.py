@@ -318,7 +318,7 @@ def _typed_cells(path: Path) -> dict[tuple[str, str], tuple[object, str]]:
     wb = openpyxl.load_workbook(path)
     out = {}
     for ws in wb.worksheets:
-        if ws.title in {schema.DUE_LIST.name, schema.ERRORS.name}:
+        if ws.title in {s.name for s in schema.COMPUTED_SHEETS}:
             continue
         for row in ws.iter_rows():
             for cell in row:
@@ -379,7 +379,11 @@ def test_1904_recompute_writes_the_same_dates(tmp_path: Path, messy: Path, messy
         written[name] = (
             [
                 [c.value for c in row]
-                for row in clients.iter_rows(min_row=FIRST, min_col=22, max_col=24)
+                for row in clients.iter_rows(
+                    min_row=FIRST,
+                    min_col=min(COMPUTED_CLIENT_COLS),
+                    max_col=max(COMPUTED_CLIENT_COLS),
+                )
             ],
             [[c.value for c in row] for row in due.iter_rows(min_row=FIRST)],
         )

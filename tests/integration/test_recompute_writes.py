@@ -90,7 +90,12 @@ def test_opens_in_openpyxl_without_warnings(written: tuple[Path, bytes, Recomput
         warnings.simplefilter("always")
         wb = openpyxl.load_workbook(path)
     assert [str(w.message) for w in caught] == []
-    assert [ws.title for ws in wb.worksheets][:3] == ["How to use", "Due List", "Clients"]
+    assert [ws.title for ws in wb.worksheets][:4] == [
+        "How to use",
+        "Due List",
+        "Supervisor",
+        "Clients",
+    ]
 
 
 def test_libreoffice_converts_it_to_xlsx_and_pdf(
@@ -246,10 +251,12 @@ def test_every_other_part_is_unchanged(written: tuple[Path, bytes, RecomputeResu
     allowed = {
         parts[schema.DUE_LIST.name],
         parts[schema.ERRORS.name],
+        parts[schema.SUPERVISOR.name],
         parts[schema.CLIENTS.name],
         parts[schema.PENALTIES.name],  # its computed columns
         table_part(path, schema.DUE_LIST.name),
         table_part(path, schema.ERRORS.name),
+        table_part(path, schema.SUPERVISOR.name),
         "xl/styles.xml",
     }
     changed = {name for name in a if a[name] != b[name]}

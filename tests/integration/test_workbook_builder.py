@@ -446,7 +446,11 @@ def test_status_colours_are_formula_rules_over_the_whole_due_list(
         f"A4:{last}6": [f'${status}4="OVERDUE"', f'${status}4="DUE SOON"', f'${status}4="MET"']
     }
     clients = {str(cf.sqref) for cf in book[schema.CLIENTS.name].conditional_formatting}
-    assert clients == {"V4:V13", "X4:X13"}
+    letter = {
+        h: openpyxl.utils.get_column_letter(i + 1) for i, h in enumerate(schema.CLIENTS.headers)
+    }
+    next_due, overdue = letter["Next Due Date"], letter["Overdue Count"]
+    assert clients == {f"{next_due}4:{next_due}13", f"{overdue}4:{overdue}13"}
     errors = {str(cf.sqref) for cf in book[schema.ERRORS.name].conditional_formatting}
     assert errors == {"A4:G4"}
 

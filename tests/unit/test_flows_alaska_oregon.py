@@ -84,6 +84,7 @@ def test_a_home_visit_before_the_75_percent_step_meets_its_clock():
     visit = contact(D(2026, 7, 20), "Home visit")
     s = state(NOT_ENGAGED, D(2026, 7, 21), events=[no], penalties=[p], contacts=[visit])
     assert clock(s, "NC-AK-75").met_on == D(2026, 7, 20)
+    assert s.next_action == "Penalty 40%: rises to 75% on Sat 2026-08-01 unless the client complies"
 
 
 def test_a19_a_penalty_ends_back_to_the_earlier_of_intent_and_compliance():

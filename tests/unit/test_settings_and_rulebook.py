@@ -95,6 +95,24 @@ def test_default_values_are_the_ones_domain_md_suggests():
         "Missed months shown": 1,
         "Due List shows met": False,
         **FLOW_DEFAULTS,
+        # domain.md 4 and 6.1 (45 CFR 261): the supervisor report's participation rates
+        "Participation programs": "TANF work programs",
+        "Participation all-families target": 50,
+        "Participation two-parent target": 75,
+        "Participation hours": 30,
+        "Participation core hours": 20,
+        "Participation child under 6 hours": 20,
+        "Participation two-parent hours": 35,
+        "Participation two-parent core hours": 30,
+        "Participation child care hours": 55,
+        "Participation child care core hours": 50,
+        "Participation weeks per month": "4.33",
+        "Participation week in month": "week start",
+        "Participation verified only": True,
+        "Participation child under 1 excluded": True,
+        "Participation sanction months limit": 3,
+        "Participation months": 3,
+        "Report work list days": 7,
     }
 
 
@@ -282,11 +300,23 @@ def test_a_settings_table_with_a_bad_default_is_refused_when_loaded():
 def test_every_setting_names_the_rules_it_steers(name):
     steers = SETTINGS[name]["rule"]
     known = {*BOOK.rules, *flowbook().rules, *flowbook().machines, "flows"}
-    assert steers == "all" or all(r.strip() in known for r in steers.split(","))
+    assert steers in {"all", "report"} or all(r.strip() in known for r in steers.split(","))
+
+
+REPORT_CODE = ("domain/participation.py", "services/report.py")
+
+
+def test_every_report_setting_is_read_by_the_supervisor_report():
+    code = "".join(
+        resources.files("pyxl").joinpath(path).read_text("utf-8") for path in REPORT_CODE
+    )
+    report = {name for name, spec in SETTINGS.items() if spec["rule"] == "report"}
+    assert report
+    assert {name for name in report if f'"{name}"' in code} == report
 
 
 def test_every_setting_is_read_by_a_rule_or_is_global():
-    referred = set(GLOBAL_SETTINGS)
+    referred = set(GLOBAL_SETTINGS) | {n for n, s in SETTINGS.items() if s["rule"] == "report"}
     for rule in RULES["rule"]:
         referred |= {v[1:] for v in _values(rule) if isinstance(v, str) and v.startswith("@")}
         if "mode_setting" in rule:
