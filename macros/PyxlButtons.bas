@@ -43,6 +43,11 @@ Public Sub PyxlGenerateLettersSelected()
     RunPython PYXL & "generate_letters('selected')"
 End Sub
 
+' The supervisor report from this workbook: report-DATE.xlsx beside the workbook.
+Public Sub PyxlBuildReport()
+    RunPython PYXL & "build_report()"
+End Sub
+
 ' A VBA string as a Python string literal (quotes, backslashes and line breaks escaped).
 Private Function PyStr(ByVal text As String) As String
     text = Replace(text, "\", "\\")

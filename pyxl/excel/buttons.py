@@ -28,6 +28,8 @@ from pyxl.services import letters
 PREVIEW_CALLBACK = "pyxlPreview"  # shows a preview in the task pane with a confirm button
 OFFER_CALLBACK = "pyxlOffer"  # offers a file made by the script for download
 LETTERS_AUDIT = "letters-audit.jsonl"  # in the server's folder: every letter printed
+REPORT_HISTORY = "report-history.jsonl"  # in the server's folder: the reports' Trend sheet
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @dataclass(frozen=True)
@@ -85,6 +87,15 @@ BUTTONS: tuple[Button, ...] = (
         pane=True,
         working="reading the workbook and choosing the letters due",
     ),
+    Button(
+        "pyxl-report",
+        "Build supervisor report",
+        "build_report",
+        "The supervisor report (an Excel workbook with charts) from this workbook, to download",
+        args=("{today}",),
+        pane=True,
+        working="reading the workbook and building the report",
+    ),
 )
 # Scripts run from a preview's confirm button rather than from a button of their own.
 CONFIRM_SCRIPTS = ("generate_letters",)
@@ -120,14 +131,31 @@ def generate_letters(
             offered = downloads.offer(result.pdf, result.pdf.name, "application/pdf")
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    summary = scripts.letters_summary(result)
-    book.app.macro(OFFER_CALLBACK)(
-        json.dumps(
-            {
-                "id": offered.id if offered else None,
-                "filename": offered.filename if offered else None,
-                "summary": summary,
-                "problems": result.errors,
-            }
-        )
-    )
+    _offer(book, offered, scripts.letters_summary(result), result.errors)
+
+
+@script
+def build_report(book: xw.Book, as_of: str = "") -> None:
+    """Build the supervisor report from the open book and offer it for download."""
+    day = scripts.as_of_day(as_of)
+    work = downloads.work_dir()
+    try:
+        out = work / f"report-{day.isoformat()}.xlsx"
+        made = scripts.supervisor_report(book, day, out, downloads.data_dir() / REPORT_HISTORY)
+        offered = downloads.offer(out, out.name, XLSX)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    _offer(book, offered, scripts.report_summary(made), [])
+
+
+def _offer(
+    book: xw.Book, offered: downloads.Download | None, summary: str, problems: list[str]
+) -> None:
+    """Tell the task pane what was done and which file to offer (OFFER_CALLBACK)."""
+    payload = {
+        "id": offered.id if offered else None,
+        "filename": offered.filename if offered else None,
+        "summary": summary,
+        "problems": problems,
+    }
+    book.app.macro(OFFER_CALLBACK)(json.dumps(payload))

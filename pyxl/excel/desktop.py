@@ -21,7 +21,7 @@ import xlwings as xw
 
 from pyxl.excel import functions, scripts
 from pyxl.excel.cells import DATE_FORMAT, Grid, is_excel_error
-from pyxl.services import letters
+from pyxl.services import letters, report
 
 _CODES = {"Value": "#VALUE!", "NotAvailable": "#N/A", "Num": "#NUM!"}
 
@@ -59,15 +59,38 @@ def generate_letters(scope: str = "all") -> None:
     answer = book.app.alert(f"{text}\n\n{confirm['label']}?", "pyxl letters", "ok_cancel")
     if answer != "ok":
         return
-    workbook = Path(book.fullname)
-    local = workbook.parent.is_dir()  # not a SharePoint/OneDrive address
-    folder = (workbook.parent if local else Path.home() / "pyxl") / "letters" / as_of.isoformat()
+    workbook, local = _workbook_path(book)
+    folder = _output_dir(book) / "letters" / as_of.isoformat()
     user = letters.user_name()
     result = scripts.print_letters(book, as_of, plan.fingerprint, plan.cases, folder, user)
     audit = letters.audit_path(workbook) if local else folder / "letters-audit.jsonl"
     letters.append_audit(audit, [{**line, "workbook": book.name} for line in result.audit])
     where = f"\nPDF: {result.pdf}" if result.pdf else ""
     book.app.alert(scripts.letters_summary(result) + where, title="pyxl letters")
+
+
+def build_report() -> None:
+    """The Build supervisor report button: report-DATE.xlsx beside the workbook (its
+    history file beside it gives the Trend sheet), then a message says where it is."""
+    book = xw.Book.caller()
+    as_of = dt.date.today()
+    out = _output_dir(book) / f"report-{as_of.isoformat()}.xlsx"
+    made = scripts.supervisor_report(book, as_of, out, report.history_file(out))
+    book.app.alert(f"{scripts.report_summary(made)}\nReport: {out}", title="pyxl report")
+
+
+def _workbook_path(book: Any) -> tuple[Path, bool]:
+    """The workbook's path, and whether it is a local file (not a SharePoint/OneDrive URL)."""
+    workbook = Path(book.fullname)
+    return workbook, workbook.parent.is_dir()
+
+
+def _output_dir(book: Any) -> Path:
+    """Where the buttons put files: beside a local workbook, else ~/pyxl."""
+    workbook, local = _workbook_path(book)
+    folder = workbook.parent if local else Path.home() / "pyxl"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
 
 
 def preview_text(preview: dict[str, Any], shown: int = 20) -> str:

@@ -25,7 +25,7 @@ from pyxl.excel import writes
 from pyxl.excel.cells import CellError, read_date
 from pyxl.excel.tables import raw_sheet, sheet_values
 from pyxl.policy import letter_book
-from pyxl.services import letters
+from pyxl.services import letters, report
 from pyxl.services.recompute import (
     READ_SHEETS,
     Evaluation,
@@ -370,3 +370,29 @@ def letters_summary(result: letters.LettersResult) -> str:
     if result.errors:
         text += f"; {len(result.errors)} not made (see below)"
     return text + "."
+
+
+# ---------------------------------------------------------------- supervisor report
+
+
+def supervisor_report(book: Any, as_of: dt.date, out: Path, history: Path) -> report.Report:
+    """The supervisor report of the open book, as `pyxl report` makes it from a file: written
+    to `out`, its dated snapshot added to the `history` file that gives the Trend sheet."""
+    from pyxl.adapters.report_workbook import write_report
+
+    ev = evaluate_raw(_book_raw(book), as_of)
+    made = report.build_report(
+        [report.Source.of(Path(book.name), ev)], as_of, report.read_history(history)
+    )
+    write_report(made, out)
+    report.append_history(history, made.snapshot)
+    return made
+
+
+def report_summary(made: report.Report) -> str:
+    figures = made.snapshot
+    return (
+        f"Supervisor report for {made.scope} as of {made.as_of.isoformat()}: "
+        f"{figures.get('clients')} clients, {figures.get('open')} open obligations, "
+        f"{figures.get('overdue')} overdue, {figures.get('due_soon')} due soon."
+    )

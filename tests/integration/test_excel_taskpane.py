@@ -108,7 +108,7 @@ def test_the_pane_registers_every_function_ribbon_command_and_the_sheet_button(
     ]  # fmt: skip
     assert page.evaluate("Object.keys(office.ribbon)") == [
         "pyxl-refresh-all", "pyxl-refresh-selected", "pyxl-log-contact",
-        "pyxl-letters-all", "pyxl-letters-selected",
+        "pyxl-letters-all", "pyxl-letters-selected", "pyxl-report",
     ]  # fmt: skip
     assert page.evaluate("office.selectionHandlers.length") == 1  # the Due List!N1 button
 
@@ -226,6 +226,21 @@ def test_generate_letters_previews_the_queue_then_the_confirm_button_prints_it(
     assert run["args"] == PREVIEW["confirm"]["args"]
     assert run["auth"] == "test-code"
     assert not page.locator("#pyxl-preview").is_visible()
+    assert problems == []
+
+
+def test_the_report_button_runs_build_report_with_the_users_date(
+    pane: tuple[Page, list[str]],
+) -> None:
+    page, problems = pane
+    page.evaluate(RECORD_RUNS)
+    page.click("#pyxl-report")
+    page.evaluate("office.ribbon['pyxl-report']({completed() {}})")
+    page.wait_for_function("globalThis.runs.length === 2")
+    today = page.evaluate("new Date().toLocaleDateString('sv')")
+    runs = page.evaluate("globalThis.runs.map(r => [r.scriptName, r.args])")
+    assert runs == [["build_report", [today]]] * 2
+    assert "ready below" in page.inner_text("#pyxl-result")
     assert problems == []
 
 

@@ -66,6 +66,14 @@ def test_the_letters_macros_pass_a_scope_the_entry_point_accepts() -> None:
         inspect.signature(desktop.generate_letters).bind(scope)
 
 
+def test_the_report_macro_calls_the_report_entry_point_without_arguments() -> None:
+    from pyxl.excel import desktop
+
+    text = (MACROS / "PyxlButtons.bas").read_text()
+    assert 'RunPython PYXL & "build_report()"' in text
+    inspect.signature(desktop.build_report).bind()
+
+
 def test_the_log_contact_macro_passes_every_field_the_script_takes() -> None:
     from pyxl.excel import scripts
 

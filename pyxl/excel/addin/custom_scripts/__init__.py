@@ -1,5 +1,11 @@
 """The buttons' scripts, as xlwings Server looks them up (see pyxl.excel.buttons)."""
 
-from pyxl.excel.buttons import generate_letters, log_contact, preview_letters, refresh_due_list
+from pyxl.excel.buttons import (
+    build_report,
+    generate_letters,
+    log_contact,
+    preview_letters,
+    refresh_due_list,
+)
 
-__all__ = ["generate_letters", "log_contact", "preview_letters", "refresh_due_list"]
+__all__ = ["build_report", "generate_letters", "log_contact", "preview_letters", "refresh_due_list"]

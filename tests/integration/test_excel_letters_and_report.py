@@ -1,6 +1,7 @@
-"""The Generate letters buttons through xlwings Server's HTTP interface, with the book
-Office.js sends: the preview in the task pane, the batch logged through Excel (never by
-writing the file), the PDF offered once for download, and the same rules as `pyxl letters`.
+"""The Generate letters and Build supervisor report buttons through xlwings Server's HTTP
+interface, with the book Office.js sends: the letters' preview in the task pane, the batch
+logged through Excel (never by writing the file), the PDF and the report offered once for
+download, and the same answers as `pyxl letters` and `pyxl report`.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from pyxl.excel import downloads  # noqa: E402
 from pyxl.excel.cells import date_to_serial  # noqa: E402
 from pyxl.services.demo import run_demo  # noqa: E402
 from pyxl.services.letters import preview, run_letters  # noqa: E402
+from pyxl.services.report import run_report  # noqa: E402
 from tests.integration.officejs import HEADERS, book_payload  # noqa: E402
 
 AS_OF = dt.date(2026, 11, 23)
@@ -253,3 +255,43 @@ def test_a_workbook_without_a_letters_sheet_is_refused_with_the_sheet_named(
         "/xlwings/custom-scripts-call/preview_letters", json=body, headers=HEADERS
     )
     assert response.status_code == 400 and "no Letters sheet" in response.text
+
+
+def sheet_cells(path: Path) -> dict[str, list[tuple[object, ...]]]:
+    book = openpyxl.load_workbook(path)
+    return {ws.title: list(ws.iter_rows(values_only=True)) for ws in book.worksheets}
+
+
+def test_the_report_button_offers_the_same_report_as_pyxl_report_and_writes_nothing(
+    client: TestClient, workbook: Path, tmp_path: Path
+) -> None:
+    before = workbook.read_bytes()
+    actions = script(client, "build_report", book_payload(workbook, "Clients"), "2026-11-23")
+    assert [a["func"] for a in actions] == ["runMacro"]  # nothing written to the book
+    assert workbook.read_bytes() == before
+    offer = callback(actions, "pyxlOffer")
+    assert offer["filename"] == "report-2026-11-23.xlsx" and offer["problems"] == []
+    response = client.get(f"/pyxl/download/{offer['id']}", headers=HEADERS)
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("application/vnd.openxmlformats")
+    got = tmp_path / "from-excel.xlsx"
+    got.write_bytes(response.content)
+    copy = tmp_path / workbook.name  # the same name: the report lists its workbooks
+    copy.write_bytes(before)
+    cli = run_report([copy], AS_OF, tmp_path / "cli" / "report.xlsx")
+    assert offer["summary"].startswith(f"Supervisor report for {cli.report.scope} as of 2026-11-23")
+    assert f"{cli.report.snapshot['overdue']} overdue" in offer["summary"]
+    assert sheet_cells(got) == sheet_cells(cli.path)
+
+
+def test_the_report_workbook_opens_in_libreoffice(
+    client: TestClient, workbook: Path, tmp_path: Path, soffice: str
+) -> None:
+    from pyxl.adapters import libreoffice
+
+    actions = script(client, "build_report", book_payload(workbook, "Clients"), "2026-11-23")
+    offer = callback(actions, "pyxlOffer")
+    got = tmp_path / offer["filename"]
+    got.write_bytes(client.get(f"/pyxl/download/{offer['id']}", headers=HEADERS).content)
+    pdf = libreoffice.to_pdf(got, tmp_path)
+    assert pdf.exists() and pdf.read_bytes().startswith(b"%PDF")
