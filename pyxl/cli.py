@@ -56,7 +56,7 @@ class _Steps:
 def _summary(ev: Evaluation, written: bool = True) -> str:
     counts = ev.status_counts()
     lines = [
-        f"As of {ev.as_of.isoformat()}: {len(ev.workbook.caseload.clients)} clients, "
+        f"As of {ev.as_of.isoformat()}: {len(ev.workbook.sheets['Clients'])} clients, "
         f"{len(ev.obligations)} obligations"
     ]
     lines.append("  " + "  ".join(f"{s}: {counts[s]}" for s in STATUS_ORDER))

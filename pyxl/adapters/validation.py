@@ -12,11 +12,11 @@ Nothing here changes the workbook.
 from __future__ import annotations
 
 import datetime as dt
-import operator
 import re
 import unicodedata
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Annotated, Any, Literal
 
 from pydantic import Strict, StrictBool, StringConstraints, TypeAdapter, ValidationError
@@ -25,6 +25,7 @@ from pyxl.adapters import schema
 from pyxl.adapters.schema import Column, Sheet
 from pyxl.adapters.workbook_reader import RawSheet, RawWorkbook, column_letter
 from pyxl.domain import model
+from pyxl.domain.columns import CaseloadColumns, TableColumns
 from pyxl.domain.rules import Settings
 
 Severity = Literal["error", "warning"]
@@ -195,18 +196,19 @@ def validated_columns(sheet: Sheet) -> tuple[Column, ...]:
     return tuple(c for c in sheet.columns if (c.field or c.required) and not c.computed)
 
 
-def row_adapter(sheet: Sheet) -> TypeAdapter:
-    types = tuple(_pydantic_type(c) for c in validated_columns(sheet))
-    return TypeAdapter(list[tuple[types]])  # type: ignore[valid-type]
+def column_adapter(column: Column) -> TypeAdapter:
+    """The contract of one column, checked over all its values in one call."""
+    return TypeAdapter(list[_pydantic_type(column)])  # type: ignore[misc]
 
 
-_ADAPTERS: dict[str, TypeAdapter] = {}
+_ADAPTERS: dict[tuple[str, str], TypeAdapter] = {}
 
 
-def _adapter(sheet: Sheet) -> TypeAdapter:
-    if sheet.name not in _ADAPTERS:
-        _ADAPTERS[sheet.name] = row_adapter(sheet)
-    return _ADAPTERS[sheet.name]
+def _adapter(sheet: Sheet, column: Column) -> TypeAdapter:
+    key = (sheet.name, column.header)
+    if key not in _ADAPTERS:
+        _ADAPTERS[key] = column_adapter(column)
+    return _ADAPTERS[key]
 
 
 # ---------------------------------------------------------------- sheets
@@ -214,27 +216,41 @@ def _adapter(sheet: Sheet) -> TypeAdapter:
 
 @dataclass
 class SheetRows:
-    """The valid rows of one sheet as tuples (one value per validated column, by `names`),
-    with their 1-based sheet rows."""
+    """The valid rows of one sheet, column by column (one list per validated column, keyed by
+    its field name or header), with their 1-based sheet rows."""
 
     sheet: Sheet
-    rows: list[tuple] = field(default_factory=list)
+    values: dict[str, list[Any]] = field(default_factory=dict)
     row_numbers: list[int] = field(default_factory=list)
-    names: tuple[str, ...] = ()  # field name (or header) of each tuple position
     header_row: int = schema.HEADER_ROW
     present: bool = True
     positions: dict[str, int] = field(default_factory=dict)  # header -> 0-based column
     typed_keys: dict[str, int] = field(default_factory=dict)  # key as typed -> first row
     typed: list[tuple[int, str, object]] = field(default_factory=list)  # (row, key, as typed)
 
+    def __len__(self) -> int:
+        return len(self.row_numbers)
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(self.values)
+
+    @property
+    def rows(self) -> list[tuple]:
+        """The valid rows as tuples (one value per validated column, in `names` order)."""
+        return list(zip(*self.values.values(), strict=True)) if self.values else []
+
     def column(self, name: str) -> list[Any]:
         """Every valid row's value of one field."""
-        at = self.names.index(name)
-        return [row[at] for row in self.rows]
+        return self.values[name] if self.row_numbers else []
 
     def keep(self, mask: list[bool]) -> None:
-        self.rows = [r for r, k in zip(self.rows, mask, strict=True) if k]
-        self.row_numbers = [n for n, k in zip(self.row_numbers, mask, strict=True) if k]
+        if all(mask):
+            return
+        self.values = {
+            k: [v for v, m in zip(col, mask, strict=True) if m] for k, col in self.values.items()
+        }
+        self.row_numbers = [n for n, m in zip(self.row_numbers, mask, strict=True) if m]
 
     def cell(self, header: str, row: int) -> str:
         i = self.positions.get(header)
@@ -354,10 +370,13 @@ def read_sheet(raw: RawSheet | None, sheet: Sheet, problems: list[Problem]) -> S
         if default is not None:
             converted = [default if v is None else v for v in converted]
         converted_columns.append(converted)
-    cleaned = [t for t, good in zip(zip(*converted_columns, strict=True), ok, strict=True) if good]
-    numbers = [r + 1 for r, good in zip(sheet_rows, ok, strict=True) if good]
-
-    good_rows = _validate_rows(sheet, columns, positions, cleaned, numbers, problems)
+    good = [k for k, g in enumerate(ok) if g]
+    if len(good) < len(ok):
+        converted_columns = [[col[k] for k in good] for col in converted_columns]
+    numbers = [sheet_rows[k] + 1 for k in good]
+    out.values, out.row_numbers = _validate_columns(
+        sheet, columns, positions, converted_columns, numbers, problems
+    )
     if sheet.key:
         # Every key typed, valid row or not: duplicates count rejected rows too, and child
         # rows of a rejected row wait for its fix.
@@ -367,9 +386,6 @@ def read_sheet(raw: RawSheet | None, sheet: Sheet, problems: list[Problem]) -> S
             if k < len(values) and values[k] != "" and _key(values[k]):
                 out.typed.append((r + 1, _key(values[k]), values[k]))
                 out.typed_keys.setdefault(_key(values[k]), r + 1)
-    out.names = tuple(c.field or c.header for c in columns)
-    out.rows = [t for t, _ in good_rows]
-    out.row_numbers = [n for _, n in good_rows]
     return out
 
 
@@ -510,55 +526,44 @@ def _read(column: Column, value: object, warn: Callable[[str], None]) -> Any:
     raise AssertionError(column.kind)
 
 
-def _validate_rows(
+def _validate_columns(
     sheet: Sheet,
     columns: Sequence[Column],
     positions: dict[str, int],
-    rows: list[tuple],
+    values: list[list[Any]],
     numbers: list[int],
     problems: list[Problem],
-) -> list[tuple[tuple, int]]:
-    """Check the cleaned rows against the sheet's pydantic schema in one call."""
-    try:
-        valid = _adapter(sheet).validate_python(rows)
-        return list(zip(valid, numbers, strict=True))
-    except ValidationError as exc:
-        bad: set[int] = set()
-        for err in exc.errors():
-            index, col = err["loc"][0], err["loc"][1] if len(err["loc"]) > 1 else 0
-            bad.add(int(index))
-            column = columns[int(col)]
+) -> tuple[dict[str, list[Any]], list[int]]:
+    """Check the cleaned values against the sheet's pydantic contract, one call per column;
+    a row with a value that fails is left out."""
+    bad: set[int] = set()
+    for column, column_values in zip(columns, values, strict=True):
+        try:
+            _adapter(sheet, column).validate_python(column_values)
+        except ValidationError as exc:
             i = positions.get(column.header)
-            problems.append(
-                Problem(
-                    sheet.name,
-                    numbers[int(index)],
-                    column.header,
-                    f"{column_letter(i)}{numbers[int(index)]}" if i is not None else "",
-                    "error",
-                    _show(err.get("input", "")),
-                    err["msg"],
+            for err in exc.errors():
+                index = int(err["loc"][0])
+                bad.add(index)
+                problems.append(
+                    Problem(
+                        sheet.name,
+                        numbers[index],
+                        column.header,
+                        f"{column_letter(i)}{numbers[index]}" if i is not None else "",
+                        "error",
+                        _show(err.get("input", "")),
+                        err["msg"],
+                    )
                 )
-            )
-        keep = [(t, n) for k, (t, n) in enumerate(zip(rows, numbers, strict=True)) if k not in bad]
-        valid = _adapter(sheet).validate_python([t for t, _ in keep])
-        return list(zip(valid, (n for _, n in keep), strict=True))
+    if bad:
+        keep = [k for k in range(len(numbers)) if k not in bad]
+        values = [[col[k] for k in keep] for col in values]
+        numbers = [numbers[k] for k in keep]
+    return {c.field or c.header: v for c, v in zip(columns, values, strict=True)}, numbers
 
 
 # ---------------------------------------------------------------- the whole workbook
-
-
-@dataclass
-class ValidatedWorkbook:
-    caseload: model.Caseload
-    settings: Settings
-    problems: list[Problem]
-    client_rows: dict[str, int]  # case id -> 1-based row on the Clients sheet
-    sheets: dict[str, SheetRows]
-
-    @property
-    def errors(self) -> list[Problem]:
-        return [p for p in self.problems if p.severity == "error"]
 
 
 DOMAIN_TYPES: dict[str, type] = {
@@ -583,6 +588,49 @@ CASELOAD_FIELDS = {
 }
 
 
+@dataclass
+class ValidatedWorkbook:
+    """The valid rows of every sheet, their problems and the settings.
+
+    Rows stay in columns (`sheets`; `table` and `columns` give them as domain columns, what
+    the engine reads); domain objects (`domain_rows`, `caseload`) are made only when asked.
+    """
+
+    settings: Settings
+    problems: list[Problem]
+    client_rows: dict[str, int]  # case id -> 1-based row on the Clients sheet
+    sheets: dict[str, SheetRows]
+    _tables: dict[str, TableColumns] = field(default_factory=dict, repr=False)
+    _objects: dict[str, tuple] = field(default_factory=dict, repr=False)
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+    def table(self, sheet: str) -> TableColumns:
+        """A domain sheet's valid rows as columns (blank cells hold the domain defaults)."""
+        if sheet not in self._tables:
+            self._tables[sheet] = _to_columns(self.sheets[sheet], DOMAIN_TYPES[sheet])
+        return self._tables[sheet]
+
+    def domain_rows(self, sheet: str) -> tuple:
+        """A domain sheet's valid rows as domain objects."""
+        if sheet not in self._objects:
+            self._objects[sheet] = self.table(sheet).rows()
+        return self._objects[sheet]
+
+    @property
+    def columns(self) -> CaseloadColumns:
+        """What the rules read, as columns: the engine's input."""
+        tables = {CASELOAD_FIELDS[s]: self.table(s) for s in DOMAIN_TYPES if s != "Clients"}
+        return CaseloadColumns(self.table("Clients"), tables)
+
+    @cached_property
+    def caseload(self) -> model.Caseload:
+        """Every domain sheet as objects (readable; the engine reads `columns`)."""
+        return model.Caseload(**{CASELOAD_FIELDS[s]: self.domain_rows(s) for s in DOMAIN_TYPES})
+
+
 def validate_workbook(raw: RawWorkbook, defaults: Settings, as_of: dt.date) -> ValidatedWorkbook:
     problems: list[Problem] = []
     sheets = {
@@ -590,33 +638,26 @@ def validate_workbook(raw: RawWorkbook, defaults: Settings, as_of: dt.date) -> V
         for s in (*schema.INPUT_SHEETS, *schema.REFERENCE_SHEETS)
     }
     client_rows = _check_keys(sheets, problems)
-    objects = {
-        CASELOAD_FIELDS[name]: _to_domain(sheets[name], kind) for name, kind in DOMAIN_TYPES.items()
-    }
-    caseload = model.Caseload(**objects)
     _check_references(sheets, problems, as_of)
     settings = _read_settings(sheets["Settings"], defaults, problems)
     problems.sort(key=lambda p: (_SHEET_ORDER.get(p.sheet, 99), p.row, len(p.cell), p.cell))
-    return ValidatedWorkbook(caseload, settings, problems, client_rows, sheets)
+    return ValidatedWorkbook(settings, problems, client_rows, sheets)
 
 
-def _to_domain(rows: SheetRows, kind: type) -> tuple:
-    """Domain objects from valid rows; a field left blank takes the domain's default."""
-    names = model.field_names(kind)
+def _to_columns(rows: SheetRows, kind: type) -> TableColumns:
+    """A sheet's valid rows as domain columns; a field left blank takes the domain's default.
+    (A field not on the sheet at all is filled with the default by TableColumns.)"""
     defaults = model.field_defaults(kind)
-    at = [rows.names.index(n) if n in rows.names else None for n in names]
-    values: Iterable[tuple] = rows.rows
-    if "program" in rows.names:
-        p = rows.names.index("program")
-        values = ((*t[:p], model.Program(t[p]), *t[p + 1 :]) for t in values)
-    if None not in at and "" not in defaults.values():
-        pick = operator.itemgetter(*at)
-        return tuple(kind(*pick(t)) for t in values)
-    fill = [defaults.get(n) for n in names]
-    return tuple(
-        kind(*(d if i is None or t[i] is None else t[i] for i, d in zip(at, fill, strict=True)))
-        for t in values
-    )
+    values = {}
+    for name in model.field_names(kind):
+        if name not in rows.values:
+            continue
+        column = rows.column(name)
+        default = defaults.get(name)
+        values[name] = (
+            [default if v is None else v for v in column] if default is not None else column
+        )
+    return TableColumns(kind, len(rows), values)
 
 
 _SHEET_ORDER = {s.name: i for i, s in enumerate(schema.ALL_SHEETS)}
@@ -655,12 +696,12 @@ def _check_keys(sheets: dict[str, SheetRows], problems: list[Problem]) -> dict[s
     clients = sheets["Clients"]
     case_rows = (
         dict(zip(clients.column("case_id"), clients.row_numbers, strict=True))
-        if clients.rows
+        if len(clients)
         else {}
     )
     for sheet in schema.INPUT_SHEETS[1:]:
         rows = sheets[sheet.name]
-        if not rows.rows:
+        if not len(rows):
             continue
         mask = []
         waiting: dict[str, list[int]] = {}
@@ -718,7 +759,7 @@ def _check_references(
 ) -> None:
     def values(sheet: str, name: str) -> list[Any]:
         rows = sheets[sheet]
-        return rows.column(name) if rows.rows else []
+        return rows.column(name)
 
     branches = set(values("Branches", "name"))
     calendars = set(values("Holidays", "calendar"))
@@ -782,7 +823,7 @@ def _check_references(
 
 def _read_settings(rows: SheetRows, defaults: Settings, problems: list[Problem]) -> Settings:
     overrides = {}
-    names, values = (rows.column("Setting"), rows.column("Value")) if rows.rows else ([], [])
+    names, values = rows.column("Setting"), rows.column("Value")
     for name, value, number in zip(names, values, rows.row_numbers, strict=True):
         spec = defaults.specs.get(name)
         if spec is None:

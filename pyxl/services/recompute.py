@@ -25,6 +25,7 @@ from pyxl.adapters.validation import Problem, ValidatedWorkbook, validate_workbo
 from pyxl.adapters.workbook_patch import ColumnValues, Patch, TableRows, apply_patch
 from pyxl.adapters.workbook_reader import WorkbookUnreadable, read_raw, sheet_parts
 from pyxl.domain.calendar import BusinessCalendar
+from pyxl.domain.columns import TableColumns
 from pyxl.domain.engine import Obligations, evaluate
 from pyxl.domain.model import STATUS_ORDER, Status
 from pyxl.domain.obligations import OPEN_STATUSES, explain
@@ -53,32 +54,37 @@ class Evaluation:
     def status_counts(self) -> dict[Status, int]:
         return self.obligations.status_counts()
 
+    @property
+    def clients(self) -> TableColumns:
+        return self.workbook.table("Clients")
+
     def counts_by_branch(self) -> dict[str, Counter[Status]]:
-        clients = self.workbook.caseload.clients
+        branches = self.clients.values("branch")
         out: dict[str, Counter[Status]] = {}
         for case, status in zip(self.obligations.case, self.obligations.status, strict=True):
-            out.setdefault(clients[case].branch, Counter())[STATUS_ORDER[status]] += 1
+            out.setdefault(branches[case], Counter())[STATUS_ORDER[status]] += 1
         return dict(sorted(out.items()))
 
     def explanation(self, i: int) -> str:
         o = self.obligations.record(i)
-        client = self.workbook.caseload.clients[self.obligations.case[i]]
+        branch = self.clients.values("branch")[self.obligations.case[i]]
         return explain(
             o,
             self.book.rules[o.rule_id],
             self.workbook.settings,
-            self.calendars.get(client.branch, WEEKENDS_ONLY),
+            self.calendars.get(branch, WEEKENDS_ONLY),
         )
 
 
 def office_calendars(validated: ValidatedWorkbook) -> dict[str, BusinessCalendar]:
     """Each branch's business-day calendar, from the Holidays sheet (closed days only)."""
-    holidays = validated.caseload.holidays
+    holidays = validated.domain_rows("Holidays")
+    branches = validated.domain_rows("Branches")
     by_calendar = {
         name: BusinessCalendar.from_holidays(name, holidays)
-        for name in {b.calendar for b in validated.caseload.branches}
+        for name in {b.calendar for b in branches}
     }
-    return {b.name: by_calendar[b.calendar] for b in validated.caseload.branches}
+    return {b.name: by_calendar[b.calendar] for b in branches}
 
 
 def evaluate_bytes(data: bytes, as_of: dt.date, progress: Progress | None = None) -> Evaluation:
@@ -101,7 +107,7 @@ def _evaluate_bytes(data: bytes, as_of: dt.date, progress: Progress | None) -> E
     note("evaluating")
     calendars = office_calendars(validated)
     book = rulebook()
-    obligations = evaluate(validated.caseload, book, validated.settings, calendars, as_of)
+    obligations = evaluate(validated.columns, book, validated.settings, calendars, as_of)
     return Evaluation(as_of, validated, obligations, calendars, book)
 
 
@@ -112,19 +118,18 @@ def due_list_rows(ev: Evaluation) -> list[list[object]]:
     shown = list(OPEN_STATUSES) + (
         [Status.MET] if ev.workbook.settings["Due List shows met"] else []
     )
-    clients = ev.workbook.caseload.clients
+    identity = [
+        ev.clients.values(name)
+        for name in ("case_id", "client_name", "program", "branch", "case_manager")
+    ]
     ob = ev.obligations
     rows = []
     for i in ev.obligations.by_urgency(shown):
-        client = clients[ob.case[i]]
+        case = ob.case[i]
         rule = ev.book.rules[ob.rule_ids[ob.rule[i]]]
         rows.append(
             [
-                client.case_id,
-                client.client_name,
-                str(client.program),
-                client.branch,
-                client.case_manager,
+                *(str(column[case]) for column in identity),
                 rule.id,
                 rule.title,
                 _day(ob.trigger[i]),
@@ -140,7 +145,7 @@ def due_list_rows(ev: Evaluation) -> list[list[object]]:
 def client_summaries(ev: Evaluation) -> dict[str, tuple[dt.date | None, str | None, int]]:
     """Per case: next due date and rule among open obligations, and the overdue count."""
     ob = ev.obligations
-    n = len(ev.workbook.caseload.clients)
+    n = len(ev.clients)
     open_codes = [STATUS_ORDER.index(s) for s in OPEN_STATUSES]
     is_open = np.isin(ob.status, open_codes) & (ob.due > 0)
     overdue = np.bincount(ob.case[ob.status == 0], minlength=n)
@@ -152,9 +157,9 @@ def client_summaries(ev: Evaluation) -> dict[str, tuple[dt.date | None, str | No
         if ob.due[i] == next_due[c] and c not in rule_of:
             rule_of[c] = ob.rule_ids[ob.rule[i]]
     out = {}
-    for c, client in enumerate(ev.workbook.caseload.clients):
+    for c, case_id in enumerate(ev.clients.values("case_id")):
         has = next_due[c] != np.iinfo(np.int64).max
-        out[client.case_id] = (
+        out[case_id] = (
             _day(next_due[c]) if has else None,
             rule_of.get(c),
             int(overdue[c]),
