@@ -21,7 +21,9 @@ import io
 import re
 import struct
 import zipfile
+import zlib
 from collections.abc import Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from xml.sax.saxutils import escape
@@ -113,28 +115,53 @@ class _Styles:
 
 
 class _CellWriter:
+    """Cell XML. A column's values repeat (names, rules, dates, explanations): the XML after
+    a cell's reference is made once per distinct value of each column."""
+
     def __init__(self, styles: _Styles, column_styles: Mapping[int, int], date1904: bool):
         self.styles = styles
         self.column_styles = column_styles
         self.epoch = _EPOCH[date1904]
+        self._tails: dict[tuple[int, int, type, Value], str] = {}
 
     def xml(self, ref: str, col: int, value: Value) -> str:
+        tail = self.tail(col, value)
+        return f'<c r="{ref}"{tail}' if tail else ""
+
+    def tail(self, col: int, value: Value) -> str:
+        """Everything after `<c r="A1"` ("" for a blank cell with no style)."""
         style = self.column_styles.get(col, 0)
+        key = (col, style, type(value), value)
+        tail = self._tails.get(key)
+        if tail is None:
+            tail = self._tails[key] = self._tail(style, value)
+        return tail
+
+    def _tail(self, style: int, value: Value) -> str:
         s = f' s="{style}"' if style else ""
         if value is None or value == "":
-            return f'<c r="{ref}"{s}/>' if style else ""
+            return f"{s}/>" if style else ""
         if isinstance(value, bool):
             value = "Yes" if value else "No"
         if isinstance(value, dt.date):
-            return f'<c r="{ref}"{s}><v>{(value - self.epoch).days}</v></c>'
+            return f"{s}><v>{(value - self.epoch).days}</v></c>"
         if isinstance(value, int | float):
-            return f'<c r="{ref}"{s}><v>{value!r}</v></c>'
+            return f"{s}><v>{value!r}</v></c>"
         text = safe_text(str(value))
         if text.startswith(_FORMULA_START):
             s = f' s="{self.styles.quote_prefixed(style)}"'
-        return (
-            f'<c r="{ref}"{s} t="inlineStr"><is><t xml:space="preserve">{escape(text)}</t></is></c>'
+        return f'{s} t="inlineStr"><is><t xml:space="preserve">{escape(text)}</t></is></c>'
+
+    def row(self, r: int, letters: Sequence[str], values: Sequence[Value], size: str) -> str:
+        number = str(r)
+        cells = "".join(
+            f'<c r="{letter}{number}"{tail}'
+            for letter, tail in zip(
+                letters, (self.tail(c, v) for c, v in enumerate(values)), strict=False
+            )
+            if tail
         )
+        return f'<row r="{number}"{size}>{cells}</row>'
 
 
 def _column_styles(sheet: etree._Element) -> dict[int, int]:
@@ -244,12 +271,13 @@ def _replace_table_rows(
         kept.append(m.group(0))
     letters = [column_letter(c) for c in range(width)]
     pieces = [b"".join(kept).decode()]
+    sizes: dict[float | None, str] = {None: ""}
     for offset, row in enumerate(rows):
-        r = first_data + offset
-        body = "".join(cells.xml(f"{letters[c]}{r}", c, v) for c, v in enumerate(row))
         height = heights[offset] if heights else None
-        size = f' ht="{height:g}" customHeight="1"' if height else ""
-        pieces.append(f'<row r="{r}"{size}>{body}</row>')
+        size = sizes.get(height)
+        if size is None:
+            size = sizes[height] = f' ht="{height:g}" customHeight="1"' if height else ""
+        pieces.append(cells.row(first_data + offset, letters, row, size))
     dimension = shell.find("m:dimension", NS)
     if dimension is not None:
         dimension.set("ref", f"A1:{letters[-1]}{last}")
@@ -278,17 +306,25 @@ def _set_columns(sheet_xml: bytes, update: ColumnValues, cells: _CellWriter) -> 
         re.S,
     )
 
+    order = sorted(range(len(update.columns)), key=lambda k: update.columns[k])
+    in_order = [(update.columns[k], letters[update.columns[k]], k) for k in order]
+    letter_bytes = [letters[c].encode() for c in sorted(wanted)]
+
     def rewrite(m: re.Match[bytes]) -> bytes:
         r = int(m.group(1))
         if r < update.first_row or r > update.last_row:
             return m.group(0)
-        body = drop.sub(b"", m.group(3) or b"")
+        body = m.group(3) or b""
+        number = m.group(1)
+        if any(b'<c r="%s%s"' % (letter, number) in body for letter in letter_bytes):
+            body = drop.sub(b"", body)
         values = update.values.get(r)
         new = b""
         if values is not None:
             new = "".join(
-                cells.xml(f"{letters[col]}{r}", col, value)
-                for col, value in sorted(zip(update.columns, values, strict=True))
+                f'<c r="{letter}{r}"{tail}'
+                for col, letter, k in in_order
+                if (tail := cells.tail(col, values[k]))
             ).encode()
         last = body.rfind(b'<c r="')
         if (
@@ -300,8 +336,10 @@ def _set_columns(sheet_xml: bytes, update: ColumnValues, cells: _CellWriter) -> 
             body += new
         # The row keeps its height, style and hidden flag; `spans` goes: a stale hint is worse
         # than none.
-        attributes = _SPANS.sub(b"", m.group(2)).rstrip(b"/")
-        return b'<row r="%d"%s>%s</row>' % (r, attributes, body)
+        attributes = m.group(2)
+        if b"spans" in attributes:
+            attributes = _SPANS.sub(b"", attributes)
+        return b'<row r="%d"%s>%s</row>' % (r, attributes.rstrip(b"/"), body)
 
     return _join_sheet_data(shell, _ROW.sub(rewrite, rows))
 
@@ -325,21 +363,34 @@ def _copy_compressed(
     """Copy a member's compressed bytes as they are: no inflate, no deflate.
 
     Most of a big workbook is members pyxl leaves alone (the input sheets); copying them raw
-    keeps them bit-identical and saves seconds. zipfile has no public call for it, so this
-    writes the local header itself and registers the entry for the central directory.
+    keeps them bit-identical and saves seconds.
     """
     fp = source.fp
-    assert fp is not None and target.fp is not None
+    assert fp is not None
     fp.seek(info.header_offset)
     header = fp.read(zipfile.sizeFileHeader)
     name_length, extra_length = struct.unpack("<HH", header[26:30])
     fp.seek(info.header_offset + zipfile.sizeFileHeader + name_length + extra_length)
     raw = fp.read(info.compress_size)
-    entry = zipfile.ZipInfo(info.filename, date_time=info.date_time)
-    entry.compress_type = info.compress_type
-    entry.external_attr = info.external_attr
-    entry.CRC, entry.compress_size, entry.file_size = info.CRC, info.compress_size, info.file_size
-    entry.flag_bits = info.flag_bits & ~0x08  # sizes go in the header, no data descriptor
+    _write_raw(target, info, info.compress_type, info.CRC, raw, info.file_size)
+
+
+def _write_raw(
+    target: zipfile.ZipFile,
+    like: zipfile.ZipInfo,
+    compress_type: int,
+    crc: int,
+    raw: bytes,
+    size: int,
+) -> None:
+    """Add a member whose compressed bytes are ready. zipfile has no public call for it, so
+    this writes the local header itself and registers the entry for the central directory."""
+    assert target.fp is not None
+    entry = zipfile.ZipInfo(like.filename, date_time=like.date_time)
+    entry.compress_type = compress_type
+    entry.external_attr = like.external_attr
+    entry.CRC, entry.compress_size, entry.file_size = crc, len(raw), size
+    entry.flag_bits = like.flag_bits & ~0x08  # sizes go in the header, no data descriptor
     entry.header_offset = target.fp.tell()
     target.fp.write(entry.FileHeader(zip64=None))
     target.fp.write(raw)
@@ -348,40 +399,50 @@ def _copy_compressed(
     target.start_dir = target.fp.tell()
 
 
+def _deflate(body: bytes) -> tuple[int, bytes, int]:
+    """(CRC-32, raw deflate stream, size). Level 1: only the rewritten parts are compressed
+    (the rest is copied raw), speed matters more than a few per cent of size, and Excel
+    re-packs on its next save. zlib releases the GIL, so this runs beside the Python work."""
+    packer = zlib.compressobj(1, zlib.DEFLATED, -15)
+    return zlib.crc32(body), packer.compress(body) + packer.flush(), len(body)
+
+
 def apply_patch(data: bytes, patch: Patch) -> bytes:
     """Return new workbook bytes with the patch applied; every other member is copied as is."""
     source = zipfile.ZipFile(io.BytesIO(data))
     parts, date1904 = sheet_parts(source)
     styles = _Styles(source.read("xl/styles.xml"))
     cells = _CellWriter(styles, {}, date1904)
-    replaced: dict[str, bytes] = {}
-    for name, update in patch.tables.items():
-        part = parts[name]
-        sheet_xml = source.read(part)
-        table_part = _table_part(source, part, _split_sheet_data(sheet_xml)[0])
-        table_xml = source.read(table_part) if table_part else None
-        new_sheet, new_table = _replace_table_rows(
-            sheet_xml, table_xml, update.rows, cells, update.heights
-        )
-        replaced[part] = new_sheet
-        if table_part and new_table is not None:
-            replaced[table_part] = new_table
-    for name, update in patch.columns.items():
-        part = parts[name]
-        replaced[part] = _set_columns(replaced.get(part, source.read(part)), update, cells)
-    if styles.changed:
-        replaced["xl/styles.xml"] = styles.xml()
-    out = io.BytesIO()
-    # Level 1: only the rewritten parts are compressed here (the rest is copied raw), and
-    # speed matters more than a few per cent of size; Excel re-packs on its next save.
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as target:
-        for info in source.infolist():
-            body = replaced.get(info.filename)
-            if body is None:
-                _copy_compressed(source, target, info)
-                continue
-            new_info = zipfile.ZipInfo(info.filename, date_time=info.date_time)
-            new_info.compress_type = zipfile.ZIP_DEFLATED
-            new_info.external_attr = info.external_attr
-            target.writestr(new_info, body)
+    column_parts = {parts[name] for name in patch.columns}
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        packed: dict[str, Future[tuple[int, bytes, int]]] = {}
+        pending: dict[str, bytes] = {}  # rewritten sheets whose columns change next
+        for name, update in patch.tables.items():
+            part = parts[name]
+            sheet_xml = source.read(part)
+            table_part = _table_part(source, part, _split_sheet_data(sheet_xml)[0])
+            table_xml = source.read(table_part) if table_part else None
+            new_sheet, new_table = _replace_table_rows(
+                sheet_xml, table_xml, update.rows, cells, update.heights
+            )
+            if part in column_parts:
+                pending[part] = new_sheet
+            else:
+                packed[part] = pool.submit(_deflate, new_sheet)
+            if table_part and new_table is not None:
+                packed[table_part] = pool.submit(_deflate, new_table)
+        for name, update in patch.columns.items():
+            part = parts[name]
+            body = _set_columns(pending.pop(part, None) or source.read(part), update, cells)
+            packed[part] = pool.submit(_deflate, body)
+        if styles.changed:
+            packed["xl/styles.xml"] = pool.submit(_deflate, styles.xml())
+        out = io.BytesIO()
+        with zipfile.ZipFile(out, "w") as target:
+            for info in source.infolist():
+                if info.filename in packed:
+                    crc, raw, size = packed[info.filename].result()
+                    _write_raw(target, info, zipfile.ZIP_DEFLATED, crc, raw, size)
+                else:
+                    _copy_compressed(source, target, info)
     return out.getvalue()

@@ -12,7 +12,7 @@ import gc
 import io
 import zipfile
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -66,14 +66,51 @@ class Evaluation:
         return dict(sorted(out.items()))
 
     def explanation(self, i: int) -> str:
-        o = self.obligations.record(i)
-        branch = self.clients.values("branch")[self.obligations.case[i]]
-        return explain(
-            o,
-            self.book.rules[o.rule_id],
-            self.workbook.settings,
-            self.calendars.get(branch, WEEKENDS_ONLY),
+        return self.explanations([i])[0]
+
+    def explanations(self, indices: Sequence[int] | np.ndarray) -> list[str]:
+        """The explanation of each obligation. Thousands of cases share a rule, dates, counts
+        and calendar, and so an explanation: each distinct one is written once."""
+        ob = self.obligations
+        idx = np.asarray(indices, dtype=np.int64)
+        branch_calendar = [
+            id(self.calendars.get(b, WEEKENDS_ONLY)) for b in self.clients.values("branch")
+        ]
+        keys = zip(
+            *(
+                a[idx].tolist()
+                for a in (
+                    ob.rule,
+                    ob.trigger,
+                    ob.due,
+                    ob.status,
+                    ob.days_overdue,
+                    ob.met_on,
+                    ob.found,
+                    ob.methods_found,
+                    ob.period_start,
+                    ob.period_end,
+                )
+            ),
+            (ob.reason[i] for i in idx.tolist()),
+            (branch_calendar[c] for c in ob.case[idx].tolist()),
+            strict=True,
         )
+        written: dict[tuple, str] = {}
+        out = []
+        for i, key in zip(idx.tolist(), keys, strict=True):
+            text = written.get(key)
+            if text is None:
+                o = ob.record(i)
+                branch = self.clients.values("branch")[ob.case[i]]
+                text = written[key] = explain(
+                    o,
+                    self.book.rules[o.rule_id],
+                    self.workbook.settings,
+                    self.calendars.get(branch, WEEKENDS_ONLY),
+                )
+            out.append(text)
+        return out
 
 
 def office_calendars(validated: ValidatedWorkbook) -> dict[str, BusinessCalendar]:
@@ -118,28 +155,49 @@ def due_list_rows(ev: Evaluation) -> list[list[object]]:
     shown = list(OPEN_STATUSES) + (
         [Status.MET] if ev.workbook.settings["Due List shows met"] else []
     )
+    ob = ev.obligations
+    idx = ob.by_urgency(shown)
+    case = ob.case[idx]
     identity = [
-        ev.clients.values(name)
+        _take(ev.clients.values(name), case)
         for name in ("case_id", "client_name", "program", "branch", "case_manager")
     ]
-    ob = ev.obligations
-    rows = []
-    for i in ev.obligations.by_urgency(shown):
-        case = ob.case[i]
-        rule = ev.book.rules[ob.rule_ids[ob.rule[i]]]
-        rows.append(
-            [
-                *(str(column[case]) for column in identity),
-                rule.id,
-                rule.title,
-                _day(ob.trigger[i]),
-                _day(ob.due[i]),
-                str(STATUS_ORDER[ob.status[i]]),
-                int(ob.days_overdue[i]) if ob.days_overdue[i] else None,
-                ev.explanation(int(i)),
-            ]
+    rules = [ev.book.rules[r] for r in ob.rule_ids]
+    rule_index = ob.rule[idx].tolist()
+    days = _days(ob.trigger[idx], ob.due[idx])
+    overdue = [d or None for d in ob.days_overdue[idx].tolist()]
+    status = [str(STATUS_ORDER[s]) for s in range(len(STATUS_ORDER))]
+    return [
+        [*ids, rules[r].id, rules[r].title, trigger, due, status[st], late, text]
+        for *ids, r, trigger, due, st, late, text in zip(
+            *identity,
+            rule_index,
+            *days,
+            ob.status[idx].tolist(),
+            overdue,
+            ev.explanations(idx),
+            strict=True,
         )
-    return rows
+    ]
+
+
+def _take(values: Sequence[object], positions: np.ndarray) -> list[str]:
+    """values[p] as text for every position p."""
+    column = np.empty(len(values), dtype=object)
+    column[:] = [str(v) for v in values]
+    return column[positions].tolist()
+
+
+def _days(*ordinal_arrays: np.ndarray) -> list[list[dt.date | None]]:
+    """Ordinal arrays as dates (0 -> None), each distinct day made once."""
+    made: dict[int, dt.date | None] = {}
+    out = []
+    for array in ordinal_arrays:
+        values = array.tolist()
+        for o in set(values) - made.keys():
+            made[o] = _day(o)
+        out.append([made[o] for o in values])
+    return out
 
 
 def client_summaries(ev: Evaluation) -> dict[str, tuple[dt.date | None, str | None, int]]:
@@ -151,20 +209,20 @@ def client_summaries(ev: Evaluation) -> dict[str, tuple[dt.date | None, str | No
     overdue = np.bincount(ob.case[ob.status == 0], minlength=n)
     next_due = np.full(n, np.iinfo(np.int64).max)
     np.minimum.at(next_due, ob.case[is_open], ob.due[is_open])
-    rule_of = {}
-    for i in np.flatnonzero(is_open):
-        c = ob.case[i]
-        if ob.due[i] == next_due[c] and c not in rule_of:
-            rule_of[c] = ob.rule_ids[ob.rule[i]]
-    out = {}
-    for c, case_id in enumerate(ev.clients.values("case_id")):
-        has = next_due[c] != np.iinfo(np.int64).max
-        out[case_id] = (
-            _day(next_due[c]) if has else None,
-            rule_of.get(c),
-            int(overdue[c]),
+    # The rule of each case's first open obligation (in evaluation order) due on its next date.
+    at_next = np.flatnonzero(is_open & (ob.due == next_due[ob.case]))
+    cases, first = np.unique(ob.case[at_next], return_index=True)
+    rule_of = dict(
+        zip(cases.tolist(), (ob.rule_ids[r] for r in ob.rule[at_next[first]].tolist()), strict=True)
+    )
+    has = next_due != np.iinfo(np.int64).max
+    (next_days,) = _days(np.where(has, next_due, 0))
+    return {
+        case_id: (next_days[c], rule_of.get(c), late)
+        for c, (case_id, late) in enumerate(
+            zip(ev.clients.values("case_id"), overdue.tolist(), strict=True)
         )
-    return out
+    }
 
 
 def error_rows(problems: list[Problem]) -> list[list[object]]:
@@ -175,6 +233,19 @@ def error_rows(problems: list[Problem]) -> list[list[object]]:
 
 def _day(ordinal: int) -> dt.date | None:
     return dt.date.fromordinal(int(ordinal)) if ordinal else None
+
+
+def _row_heights(sheet: schema.Sheet, rows: list[list[object]]) -> list[float | None]:
+    """Each row's height for its wrapped text, worked out once per distinct wrapped text."""
+    wrapped = [i for i, c in enumerate(sheet.columns) if c.wrap]
+    heights: dict[tuple, float | None] = {}
+    out = []
+    for row in rows:
+        key = tuple(row[i] if i < len(row) else None for i in wrapped)
+        if key not in heights:
+            heights[key] = schema.row_height(sheet, row)
+        out.append(heights[key])
+    return out
 
 
 def check_writable(data: bytes) -> None:
@@ -201,8 +272,7 @@ def build_patch(ev: Evaluation) -> Patch:
     tables = {schema.DUE_LIST: due_list_rows(ev), schema.ERRORS: error_rows(ev.problems)}
     patch = Patch(
         tables={
-            sheet.name: TableRows(rows, [schema.row_height(sheet, r) for r in rows])
-            for sheet, rows in tables.items()
+            sheet.name: TableRows(rows, _row_heights(sheet, rows)) for sheet, rows in tables.items()
         }
     )
     if len(columns) == len(computed):
