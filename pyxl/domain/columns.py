@@ -92,13 +92,17 @@ class TableColumns:
         length: int,
         values: Mapping[str, Sequence[object]] | None = None,
         rows: Sequence[object] | None = None,
+        arrays: Mapping[str, np.ndarray] | None = None,
+        codes: Mapping[str, tuple[np.ndarray, dict[object, int]]] | None = None,
     ):
+        """`arrays` and `codes`, when given, must say what `values` says (a reader that typed
+        whole columns hands them over so they are not made again)."""
         self.kind = kind
         self.length = length
         self._values = dict(values or {})
         self._rows = rows
-        self._arrays: dict[str, np.ndarray] = {}
-        self._codes: dict[str, tuple[np.ndarray, dict[object, int]]] = {}
+        self._arrays: dict[str, np.ndarray] = dict(arrays or {})
+        self._codes: dict[str, tuple[np.ndarray, dict[object, int]]] = dict(codes or {})
         for name, column in self._values.items():
             if len(column) != length:
                 raise ValueError(f"{kind.__name__}.{name}: {len(column)} values, expected {length}")

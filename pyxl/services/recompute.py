@@ -138,7 +138,7 @@ def evaluate_bytes(data: bytes, as_of: dt.date, progress: Progress | None = None
 def _evaluate_bytes(data: bytes, as_of: dt.date, progress: Progress | None) -> Evaluation:
     note = progress or (lambda _: None)
     note("reading")
-    raw = read_raw(data, READ_SHEETS)
+    raw = read_raw(data, READ_SHEETS, columnar=schema.HEADER_ROW - 1)
     note("validating")
     validated = validate_workbook(raw, default_settings(), as_of)
     note("evaluating")
