@@ -125,13 +125,16 @@ def read_raw(data: bytes, names: set[str], columnar: int = 0) -> RawWorkbook:
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         parts, date1904 = sheet_parts(archive)
-        book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
+        typed = fastexcel.read_excel(data) if columnar else None
+        # python-calamine reads what the columnar reading does not take; opening it parses the
+        # shared strings, so a workbook read wholly in columns does not open it at all.
+        book = _Lazy(lambda: python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data)))
+        names_present = typed.sheet_names if typed is not None else book().sheet_names
     except (zipfile.BadZipFile, KeyError, etree.XMLSyntaxError) as exc:
         raise WorkbookUnreadable(f"not a readable .xlsx/.xlsm workbook ({exc})") from exc
-    except Exception as exc:  # calamine raises its own error types
+    except Exception as exc:  # calamine and fastexcel raise their own error types
         raise WorkbookUnreadable(f"not a readable .xlsx/.xlsm workbook ({exc})") from exc
-    present = names & set(book.sheet_names)
-    typed = fastexcel.read_excel(data) if columnar and present else None
+    present = names & set(names_present)
     # The scan for error cells and merged ranges inflates each sheet's XML again: zlib works
     # without the GIL, so it runs in a thread beside the parsing.
     with ThreadPoolExecutor(max_workers=1) as pool:
@@ -144,7 +147,7 @@ def read_raw(data: bytes, names: set[str], columnar: int = 0) -> RawWorkbook:
         for name in sorted(present):
             raw = _columnar(typed, book, name, columnar) if typed is not None else None
             if raw is None:
-                sheet = book.get_sheet_by_name(name)
+                sheet = book().get_sheet_by_name(name)
                 raw = RawSheet(name, sheet.to_python(skip_empty_area=False))
                 raw.merged = list(sheet.merged_cell_ranges or [])
             sheets[name] = raw
@@ -155,9 +158,20 @@ def read_raw(data: bytes, names: set[str], columnar: int = 0) -> RawWorkbook:
     return RawWorkbook(sheets, date1904, parts)
 
 
-def _columnar(
-    typed: fastexcel.ExcelReader, book: python_calamine.CalamineWorkbook, name: str, header: int
-) -> RawSheet | None:
+class _Lazy:
+    """A value made on first call."""
+
+    def __init__(self, make: Callable[[], python_calamine.CalamineWorkbook]):
+        self.make = make
+        self.value: python_calamine.CalamineWorkbook | None = None
+
+    def __call__(self) -> python_calamine.CalamineWorkbook:
+        if self.value is None:
+            self.value = self.make()
+        return self.value
+
+
+def _columnar(typed: fastexcel.ExcelReader, book: _Lazy, name: str, header: int) -> RawSheet | None:
     try:
         sheet = typed.load_sheet(
             name, header_row=header, dtype_coercion="strict", schema_sample_rows=None
@@ -172,7 +186,7 @@ def _columnar(
         table=table,
         header_row=header,
         table_columns=columns,
-        loader=lambda: book.get_sheet_by_name(name).to_python(skip_empty_area=False),
+        loader=lambda: book().get_sheet_by_name(name).to_python(skip_empty_area=False),
     )
 
 

@@ -16,8 +16,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import fastexcel
 import numpy as np
-import python_calamine
+import pyarrow.compute as pc
 from lxml import etree
 
 from pyxl.adapters import safe_save, schema
@@ -332,11 +333,16 @@ def recompute(path: Path, as_of: dt.date, progress: Progress | None = None) -> R
 def verify_written(path: Path, due_rows: int) -> None:
     """Re-open the new file as a reader would, and check what pyxl wrote is there."""
     data = path.read_bytes()
-    book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
+    book = fastexcel.read_excel(data)
     missing = {s.name for s in schema.ALL_SHEETS} - set(book.sheet_names)
     if missing:
         raise ValueError(f"sheets missing after writing: {', '.join(sorted(missing))}")
-    rows = book.get_sheet_by_name(schema.DUE_LIST.name).to_python(skip_empty_area=False)
-    body = [r for r in rows[schema.HEADER_ROW :] if any(v != "" for v in r)]
-    if len(body) != due_rows:
-        raise ValueError(f"the Due List has {len(body)} rows, expected {due_rows}")
+    due = book.load_sheet(schema.DUE_LIST.name, header_row=None, skip_rows=schema.HEADER_ROW)
+    table = due.to_arrow()
+    filled = np.zeros(table.num_rows, bool)
+    for column in table.columns:
+        filled |= np.asarray(
+            pc.fill_null(pc.is_valid(column), False).to_numpy(zero_copy_only=False)
+        )
+    if int(filled.sum()) != due_rows:
+        raise ValueError(f"the Due List has {int(filled.sum())} rows, expected {due_rows}")
