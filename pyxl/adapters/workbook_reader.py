@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import io
 import logging
+import multiprocessing
 import re
 import zipfile
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
 from pathlib import PurePosixPath
 
 import fastexcel
@@ -35,6 +37,10 @@ _ERROR_CELL = re.compile(
 # fastexcel logs a warning for every column it types as text for want of values: that is
 # expected here (blank optional columns), and not for the user's terminal.
 logging.getLogger("fastexcel").setLevel(logging.ERROR)
+
+
+# Below this much compressed sheet XML, a helper process costs more than it saves.
+HELPER_FROM_BYTES = 8_000_000
 
 
 class WorkbookUnreadable(Exception):
@@ -114,13 +120,16 @@ def sheet_parts(archive: zipfile.ZipFile) -> tuple[dict[str, str], bool]:
     return parts, date1904
 
 
-def read_raw(data: bytes, names: set[str], columnar: int = 0) -> RawWorkbook:
+def read_raw(
+    data: bytes, names: set[str], columnar: int = 0, helper_from: int = HELPER_FROM_BYTES
+) -> RawWorkbook:
     """Read the named sheets (those present) from workbook bytes.
 
     Sheets whose tables have their headers on 0-based row `columnar` (0: none) are read in
     the columnar form with fastexcel, which is twice as fast as python-calamine and makes no
     Python object per cell; a sheet it cannot type cleanly (mixed kinds in a column) is read
-    by python-calamine as before.
+    by python-calamine as before. A big workbook's sheets are typed by two processes at once
+    (from `helper_from` bytes of compressed sheets).
     """
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
@@ -135,6 +144,9 @@ def read_raw(data: bytes, names: set[str], columnar: int = 0) -> RawWorkbook:
     except Exception as exc:  # calamine and fastexcel raise their own error types
         raise WorkbookUnreadable(f"not a readable .xlsx/.xlsm workbook ({exc})") from exc
     present = names & set(names_present)
+    ordered = sorted(present)
+    helped = _split_for_helper(archive, parts, ordered, helper_from) if typed is not None else []
+    helper = _Helper(data, helped, columnar) if helped else None  # forked before any thread
     # The scan for error cells and merged ranges inflates each sheet's XML again: zlib works
     # without the GIL, so it runs in a thread beside the parsing.
     with ThreadPoolExecutor(max_workers=1) as pool:
@@ -143,9 +155,20 @@ def read_raw(data: bytes, names: set[str], columnar: int = 0) -> RawWorkbook:
             for name in sorted(present)
             if name in parts
         }
-        sheets = {}
-        for name in sorted(present):
-            raw = _columnar(typed, book, name, columnar) if typed is not None else None
+        sheets: dict[str, RawSheet] = {}
+        try:
+            typed_here = {
+                name: _typed_table(typed, name, columnar)
+                for name in ordered
+                if typed is not None and name not in helped
+            }
+        finally:
+            typed_there = helper.results() if helper is not None else {}
+        for name in ordered:
+            if name in helped and name not in typed_there and typed is not None:
+                typed_there[name] = _typed_table(typed, name, columnar)
+            found = typed_here.get(name) or typed_there.get(name)
+            raw = _columnar_sheet(name, found, book, columnar)
             if raw is None:
                 sheet = book().get_sheet_by_name(name)
                 raw = RawSheet(name, sheet.to_python(skip_empty_area=False))
@@ -171,7 +194,11 @@ class _Lazy:
         return self.value
 
 
-def _columnar(typed: fastexcel.ExcelReader, book: _Lazy, name: str, header: int) -> RawSheet | None:
+def _typed_table(
+    typed: fastexcel.ExcelReader, name: str, header: int
+) -> tuple[pa.Table, list[tuple[str, int]]] | None:
+    """A sheet's columns below its header row as fastexcel types them, with each column's
+    header and 0-based position; None when a column mixes kinds."""
     try:
         sheet = typed.load_sheet(
             name, header_row=header, dtype_coercion="strict", schema_sample_rows=None
@@ -179,7 +206,15 @@ def _columnar(typed: fastexcel.ExcelReader, book: _Lazy, name: str, header: int)
         table = sheet.to_arrow()
     except Exception:  # a column of mixed kinds, or anything fastexcel cannot type
         return None
-    columns = [(c.name, c.absolute_index) for c in sheet.selected_columns]
+    return table, [(c.name, c.absolute_index) for c in sheet.selected_columns]
+
+
+def _columnar_sheet(
+    name: str, typed: tuple[pa.Table, list[tuple[str, int]]] | None, book: _Lazy, header: int
+) -> RawSheet | None:
+    if typed is None:
+        return None
+    table, columns = typed
     return RawSheet(
         name,
         [],
@@ -188,6 +223,72 @@ def _columnar(typed: fastexcel.ExcelReader, book: _Lazy, name: str, header: int)
         table_columns=columns,
         loader=lambda: book().get_sheet_by_name(name).to_python(skip_empty_area=False),
     )
+
+
+# ---------------------------------------------------------------- a second process
+
+
+def _split_for_helper(
+    archive: zipfile.ZipFile, parts: dict[str, str], names: list[str], helper_from: int
+) -> list[str]:
+    """The sheets a helper process should type: about half the work, by compressed size;
+    none when the workbook is small or this platform cannot fork."""
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return []
+    sizes = {n: archive.getinfo(parts[n]).compress_size for n in names if n in parts}
+    if sum(sizes.values()) < helper_from:
+        return []
+    mine, theirs, load = [], [], [0, 0]
+    for name in sorted(sizes, key=sizes.__getitem__, reverse=True):
+        side = 0 if load[0] <= load[1] else 1
+        load[side] += sizes[name]
+        (mine if side == 0 else theirs).append(name)
+    return theirs
+
+
+def _helper(data: bytes, names: list[str], header: int, conn: Connection) -> None:
+    """In the helper process: type each sheet and send it back as an Arrow IPC stream."""
+    typed = fastexcel.read_excel(data)
+    for name in names:
+        result = _typed_table(typed, name, header)
+        if result is None:
+            conn.send((name, None, b""))
+            continue
+        table, columns = result
+        sink = pa.BufferOutputStream()
+        with pa.ipc.new_stream(sink, table.schema) as writer:
+            writer.write(table)
+        conn.send((name, columns, sink.getvalue().to_pybytes()))
+    conn.close()
+
+
+class _Helper:
+    """A forked process typing some sheets while this one types the others (fastexcel holds
+    the GIL, so threads would not help); whatever it fails to deliver is typed here."""
+
+    def __init__(self, data: bytes, names: list[str], header: int):
+        self.names = names
+        context = multiprocessing.get_context("fork")
+        self.conn, theirs = context.Pipe(duplex=False)
+        self.process = context.Process(target=_helper, args=(data, names, header, theirs))
+        self.process.start()
+        theirs.close()
+
+    def results(self) -> dict[str, tuple[pa.Table, list[tuple[str, int]]] | None]:
+        out: dict[str, tuple[pa.Table, list[tuple[str, int]]] | None] = {}
+        try:
+            for _ in self.names:
+                name, columns, stream = self.conn.recv()
+                if columns is not None:
+                    out[name] = pa.ipc.open_stream(stream).read_all(), columns
+                else:
+                    out[name] = None
+        except (EOFError, OSError):
+            pass  # the helper died: the sheets it did not send are typed here
+        finally:
+            self.conn.close()
+            self.process.join()
+        return out
 
 
 _MERGE = re.compile(rb'<mergeCell ref="([A-Z]+)([0-9]+)(?::([A-Z]+)([0-9]+))?"')

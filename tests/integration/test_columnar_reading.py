@@ -133,3 +133,18 @@ def test_a_sheet_with_anything_to_report_is_left_to_the_careful_reading(
         assert read_columnar(raw["Contacts"], schema.CONTACTS) is None
     assert careful.problems
     assert_same(fast, careful)
+
+
+def test_sheets_typed_by_a_helper_process_read_the_same(demo_book: Path, tmp_path: Path) -> None:
+    messy = build(tmp_path / "mistakes.xlsx", n_clients=60)
+    for path in (demo_book, messy):
+        data = path.read_bytes()
+        here = read_raw(data, READ_SHEETS, columnar=schema.HEADER_ROW - 1, helper_from=10**12)
+        helped = read_raw(data, READ_SHEETS, columnar=schema.HEADER_ROW - 1, helper_from=0)
+        assert {n: s.table is None for n, s in helped.sheets.items()} == {
+            n: s.table is None for n, s in here.sheets.items()
+        }
+        assert_same(
+            validate_workbook(helped, default_settings(), AS_OF),
+            validate_workbook(here, default_settings(), AS_OF),
+        )
