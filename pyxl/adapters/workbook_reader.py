@@ -12,6 +12,7 @@ import io
 import logging
 import multiprocessing
 import re
+import struct
 import zipfile
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -22,6 +23,7 @@ from pathlib import PurePosixPath
 import fastexcel
 import pyarrow as pa
 import python_calamine
+from isal import isal_zlib
 from lxml import etree
 
 NS = {
@@ -105,6 +107,29 @@ class RawWorkbook:
     sheet_parts: dict[str, str]  # sheet name -> zip member (xl/worksheets/sheetN.xml)
 
 
+def compressed_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
+    """A member's bytes as stored (compressed), read past its local header."""
+    fp = archive.fp
+    assert fp is not None
+    fp.seek(info.header_offset)
+    header = fp.read(zipfile.sizeFileHeader)
+    name_length, extra_length = struct.unpack("<HH", header[26:30])
+    fp.seek(info.header_offset + zipfile.sizeFileHeader + name_length + extra_length)
+    return fp.read(info.compress_size)
+
+
+def read_member(archive: zipfile.ZipFile, name: str) -> bytes:
+    """A member's content, like ZipFile.read (CRC checked), inflated with ISA-L: about twice
+    as fast as zlib on the hundreds of megabytes of a big workbook's sheets."""
+    info = archive.getinfo(name)
+    if info.compress_type != zipfile.ZIP_DEFLATED or info.flag_bits & 0x1:
+        return archive.read(name)  # stored, encrypted or another method: zipfile's way
+    data = isal_zlib.decompress(compressed_member(archive, info), -15)
+    if isal_zlib.crc32(data) != info.CRC or len(data) != info.file_size:
+        raise zipfile.BadZipFile(f"bad CRC-32 for file {name!r}")
+    return data
+
+
 def sheet_parts(archive: zipfile.ZipFile) -> tuple[dict[str, str], bool]:
     """Map sheet names to their XML parts, and tell whether the 1904 date system is used."""
     book = etree.fromstring(archive.read("xl/workbook.xml"))
@@ -147,11 +172,12 @@ def read_raw(
     ordered = sorted(present)
     helped = _split_for_helper(archive, parts, ordered, helper_from) if typed is not None else []
     helper = _Helper(data, helped, columnar) if helped else None  # forked before any thread
-    # The scan for error cells and merged ranges inflates each sheet's XML again: zlib works
-    # without the GIL, so it runs in a thread beside the parsing.
+    # The scan for error cells and merged ranges inflates each sheet's XML again: inflating
+    # runs without the GIL, so it goes in a thread beside the parsing (on its own file object).
+    scan_archive = zipfile.ZipFile(io.BytesIO(data))
     with ThreadPoolExecutor(max_workers=1) as pool:
         scans = {
-            name: pool.submit(_scan, archive, parts[name])
+            name: pool.submit(_scan, scan_archive, parts[name])
             for name in sorted(present)
             if name in parts
         }
@@ -298,7 +324,7 @@ def _scan(
     archive: zipfile.ZipFile, part: str
 ) -> tuple[dict[tuple[int, int], str], list[tuple[tuple[int, int], tuple[int, int]]]]:
     """Error cells ((row, column) -> #N/A, #REF!, ...) and merged ranges of a sheet, 0-based."""
-    xml = archive.read(part)
+    xml = read_member(archive, part)
     errors = {}
     if b't="e"' in xml:
         errors = {
