@@ -156,9 +156,10 @@ class _CellWriter:
         text = safe_text(str(value))
         if text.startswith(_FORMULA_START):
             s = f' s="{self.styles.quote_prefixed(style)}"'
-        # Only text with spaces at its ends needs xml:space: at 800,000 cells the attribute
-        # would be a fifth of the Due List's bytes.
-        space = ' xml:space="preserve"' if text[:1].isspace() or text[-1:].isspace() else ""
+        # Only text with spaces at its ends or line breaks needs xml:space: at 800,000 cells
+        # the attribute would be a fifth of the Due List's bytes.
+        kept = text[:1].isspace() or text[-1:].isspace() or "\n" in text or "\t" in text
+        space = ' xml:space="preserve"' if kept else ""
         return f'{s} t="inlineStr"><is><t{space}>{escape(text)}</t></is></c>'
 
     def rows(

@@ -273,18 +273,22 @@ def _split_for_helper(
 
 
 def _helper(data: bytes, names: list[str], header: int, conn: Connection) -> None:
-    """In the helper process: type each sheet and send it back as an Arrow IPC stream."""
+    """In the helper process: type each sheet, then send them all back as Arrow IPC streams
+    (at the end, in one message: a send blocks until this process's parent reads it, and the
+    parent reads only once its own sheets are typed)."""
     typed = fastexcel.read_excel(data)
+    results: list[tuple[str, list[tuple[str, int]] | None, bytes]] = []
     for name in names:
         result = _typed_table(typed, name, header)
         if result is None:
-            conn.send((name, None, b""))
+            results.append((name, None, b""))
             continue
         table, columns = result
         sink = pa.BufferOutputStream()
         with pa.ipc.new_stream(sink, table.schema) as writer:
             writer.write(table)
-        conn.send((name, columns, sink.getvalue().to_pybytes()))
+        results.append((name, columns, sink.getvalue().to_pybytes()))
+    conn.send(results)
     conn.close()
 
 
@@ -303,8 +307,7 @@ class _Helper:
     def results(self) -> dict[str, tuple[pa.Table, list[tuple[str, int]]] | None]:
         out: dict[str, tuple[pa.Table, list[tuple[str, int]]] | None] = {}
         try:
-            for _ in self.names:
-                name, columns, stream = self.conn.recv()
+            for name, columns, stream in self.conn.recv():
                 if columns is not None:
                     out[name] = pa.ipc.open_stream(stream).read_all(), columns
                 else:
