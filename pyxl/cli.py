@@ -33,6 +33,9 @@ class _Steps:
     def __init__(self, total: int) -> None:
         self.bar = None
         if sys.stderr.isatty():
+            # No tqdm monitor thread: reading a big workbook forks a helper process, which it
+            # does only while no other thread runs.
+            tqdm.monitor_interval = 0
             self.bar = tqdm(
                 total=total,
                 file=sys.stderr,

@@ -13,6 +13,7 @@ import logging
 import multiprocessing
 import re
 import struct
+import threading
 import zipfile
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -258,9 +259,9 @@ def _split_for_helper(
     archive: zipfile.ZipFile, parts: dict[str, str], names: list[str], helper_from: int
 ) -> list[str]:
     """The sheets a helper process should type: about half the work, by compressed size;
-    none when the workbook is small or this platform cannot fork."""
-    if "fork" not in multiprocessing.get_all_start_methods():
-        return []
+    none when the workbook is small, or this platform cannot fork, or other threads run."""
+    if "fork" not in multiprocessing.get_all_start_methods() or threading.active_count() > 1:
+        return []  # no fork here, or forking would copy other threads' locks mid-use
     sizes = {n: archive.getinfo(parts[n]).compress_size for n in names if n in parts}
     if sum(sizes.values()) < helper_from:
         return []

@@ -148,3 +148,23 @@ def test_sheets_typed_by_a_helper_process_read_the_same(demo_book: Path, tmp_pat
             validate_workbook(helped, default_settings(), AS_OF),
             validate_workbook(here, default_settings(), AS_OF),
         )
+
+
+def test_no_helper_process_is_forked_while_other_threads_run(demo_book: Path) -> None:
+    import threading
+    import zipfile
+
+    from pyxl.adapters.workbook_reader import _split_for_helper, sheet_parts
+
+    archive = zipfile.ZipFile(demo_book)
+    parts = sheet_parts(archive)[0]
+    names = sorted(READ_SHEETS & set(parts))
+    assert _split_for_helper(archive, parts, names, helper_from=0)
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    other.start()
+    try:
+        assert _split_for_helper(archive, parts, names, helper_from=0) == []
+    finally:
+        stop.set()
+        other.join()
