@@ -34,6 +34,9 @@ class _Steps:
     def __init__(self, total: int) -> None:
         self.bar = None
         if sys.stderr.isatty():
+            # No tqdm monitor thread: reading a big workbook forks a helper process, which it
+            # does only while no other thread runs.
+            tqdm.monitor_interval = 0
             self.bar = tqdm(
                 total=total,
                 file=sys.stderr,
@@ -57,7 +60,7 @@ class _Steps:
 def _summary(ev: Evaluation, written: bool = True) -> str:
     counts = ev.status_counts()
     lines = [
-        f"As of {ev.as_of.isoformat()}: {len(ev.workbook.caseload.clients)} clients, "
+        f"As of {ev.as_of.isoformat()}: {len(ev.workbook.sheets['Clients'])} clients, "
         f"{sum(counts.values())} obligations"
     ]
     lines.append("  " + "  ".join(f"{s}: {counts[s]}" for s in STATUS_ORDER))

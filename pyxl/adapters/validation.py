@@ -12,20 +12,24 @@ Nothing here changes the workbook.
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import operator
 import re
 import unicodedata
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Annotated, Any, Literal
 
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 from pydantic import Strict, StrictBool, StringConstraints, TypeAdapter, ValidationError
 
 from pyxl.adapters import schema
 from pyxl.adapters.schema import Column, Sheet
 from pyxl.adapters.workbook_reader import RawSheet, RawWorkbook, column_letter
 from pyxl.domain import model
+from pyxl.domain.columns import CaseloadColumns, TableColumns
 from pyxl.domain.rules import Settings
 
 Severity = Literal["error", "warning"]
@@ -196,18 +200,19 @@ def validated_columns(sheet: Sheet) -> tuple[Column, ...]:
     return tuple(c for c in sheet.columns if (c.field or c.required) and not c.computed)
 
 
-def row_adapter(sheet: Sheet) -> TypeAdapter:
-    types = tuple(_pydantic_type(c) for c in validated_columns(sheet))
-    return TypeAdapter(list[tuple[types]])  # type: ignore[valid-type]
+def column_adapter(column: Column) -> TypeAdapter:
+    """The contract of one column, checked over all its values in one call."""
+    return TypeAdapter(list[_pydantic_type(column)])  # type: ignore[misc]
 
 
-_ADAPTERS: dict[str, TypeAdapter] = {}
+_ADAPTERS: dict[tuple[str, str], TypeAdapter] = {}
 
 
-def _adapter(sheet: Sheet) -> TypeAdapter:
-    if sheet.name not in _ADAPTERS:
-        _ADAPTERS[sheet.name] = row_adapter(sheet)
-    return _ADAPTERS[sheet.name]
+def _adapter(sheet: Sheet, column: Column) -> TypeAdapter:
+    key = (sheet.name, column.header)
+    if key not in _ADAPTERS:
+        _ADAPTERS[key] = column_adapter(column)
+    return _ADAPTERS[key]
 
 
 # ---------------------------------------------------------------- sheets
@@ -215,27 +220,46 @@ def _adapter(sheet: Sheet) -> TypeAdapter:
 
 @dataclass
 class SheetRows:
-    """The valid rows of one sheet as tuples (one value per validated column, by `names`),
-    with their 1-based sheet rows."""
+    """The valid rows of one sheet, column by column (one list per validated column, keyed by
+    its field name or header), with their 1-based sheet rows."""
 
     sheet: Sheet
-    rows: list[tuple] = field(default_factory=list)
+    values: dict[str, list[Any]] = field(default_factory=dict)
     row_numbers: list[int] = field(default_factory=list)
-    names: tuple[str, ...] = ()  # field name (or header) of each tuple position
     header_row: int = schema.HEADER_ROW
     present: bool = True
     positions: dict[str, int] = field(default_factory=dict)  # header -> 0-based column
     typed_keys: dict[str, int] = field(default_factory=dict)  # key as typed -> first row
     typed: list[tuple[int, str, object]] = field(default_factory=list)  # (row, key, as typed)
+    # From the columnar reading: ready engine arrays (dates as ordinals, bools) and text codes.
+    arrays: dict[str, np.ndarray] = field(default_factory=dict)
+    codes: dict[str, tuple[np.ndarray, dict[object, int]]] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.row_numbers)
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(self.values)
+
+    @property
+    def rows(self) -> list[tuple]:
+        """The valid rows as tuples (one value per validated column, in `names` order)."""
+        return list(zip(*self.values.values(), strict=True)) if self.values else []
 
     def column(self, name: str) -> list[Any]:
         """Every valid row's value of one field."""
-        at = self.names.index(name)
-        return [row[at] for row in self.rows]
+        return self.values[name] if self.row_numbers else []
 
     def keep(self, mask: list[bool]) -> None:
-        self.rows = [r for r, k in zip(self.rows, mask, strict=True) if k]
-        self.row_numbers = [n for n, k in zip(self.row_numbers, mask, strict=True) if k]
+        if all(mask):
+            return
+        self.arrays = {k: a[np.asarray(mask, dtype=bool)] for k, a in self.arrays.items()}
+        self.codes = {}  # made again from the values when needed
+        self.values = {
+            k: [v for v, m in zip(col, mask, strict=True) if m] for k, col in self.values.items()
+        }
+        self.row_numbers = [n for n, m in zip(self.row_numbers, mask, strict=True) if m]
 
     def cell(self, header: str, row: int) -> str:
         i = self.positions.get(header)
@@ -252,7 +276,7 @@ class SheetRows:
 def find_header(raw: RawSheet, sheet: Sheet) -> tuple[int, dict[str, int]] | None:
     """0-based header row and header -> column index (first row holding the required headers)."""
     wanted = {c.header.casefold() for c in sheet.columns if c.required}
-    for r, values in enumerate(raw.values[:MAX_HEADER_SCAN]):
+    for r, values in enumerate(raw.cells()[:MAX_HEADER_SCAN]):
         names = {str(v).strip().casefold(): i for i, v in enumerate(values) if isinstance(v, str)}
         if wanted <= names.keys():
             return r, {
@@ -278,6 +302,10 @@ def read_sheet(raw: RawSheet | None, sheet: Sheet, problems: list[Problem]) -> S
             message = f"the sheet {sheet.name!r} is missing"
             problems.append(Problem(sheet.name, 0, "", "", "error", "", message))
         return out
+    if raw.table is not None and not raw.errors and not raw.merged:
+        columnar = read_columnar(raw, sheet)
+        if columnar is not None:
+            return columnar
     found = find_header(raw, sheet)
     if found is None:
         required = ", ".join(c.header for c in sheet.columns if c.required)
@@ -314,7 +342,7 @@ def read_sheet(raw: RawSheet | None, sheet: Sheet, problems: list[Problem]) -> S
     special_rows = {r for r, _ in special}
 
     # Column by column: the kind of check is chosen once per column, not once per cell.
-    body = raw.values[header_row + 1 :]
+    body = raw.cells()[header_row + 1 :]
     kept = [
         k
         for k, row in enumerate(body)
@@ -326,10 +354,10 @@ def read_sheet(raw: RawSheet | None, sheet: Sheet, problems: list[Problem]) -> S
     converted_columns = []
     for column in columns:
         i = positions.get(column.header)
-        values = [row[i] for row in rows] if i is not None else [""] * len(rows)
+        values = list(map(operator.itemgetter(i), rows)) if i is not None else [""] * len(rows)
         memo = _memo(column)
-        converted = _fast_column(column, values, memo)
-        careful = [k for k, v in enumerate(converted) if v is _MISS]
+        converted, outcomes = _fast_column(column, values, memo)
+        careful = [k for k, v in enumerate(converted) if v is _MISS] if _MISS in outcomes else []
         if i is not None and special:
             careful += [k for k, r in enumerate(sheet_rows) if (r, i) in special]
         for k in sorted(set(careful)):
@@ -337,7 +365,7 @@ def read_sheet(raw: RawSheet | None, sheet: Sheet, problems: list[Problem]) -> S
                 sheet, column, i, sheet_rows[k], values[k], raw, covered, problems, memo
             )
             ok[k] = ok[k] and good
-        if column.required:
+        if column.required and (None in outcomes or careful):
             for k, v in enumerate(converted):
                 if v is None:
                     ok[k] = False
@@ -358,26 +386,205 @@ def read_sheet(raw: RawSheet | None, sheet: Sheet, problems: list[Problem]) -> S
                             )
                         )
         default = _blank_default(sheet, column)
-        if default is not None:
+        if default is not None and (None in outcomes or careful):
             converted = [default if v is None else v for v in converted]
         converted_columns.append(converted)
-    cleaned = [t for t, good in zip(zip(*converted_columns, strict=True), ok, strict=True) if good]
-    numbers = [r + 1 for r, good in zip(sheet_rows, ok, strict=True) if good]
-
-    good_rows = _validate_rows(sheet, columns, positions, cleaned, numbers, problems)
+    good = [k for k, g in enumerate(ok) if g]
+    if len(good) < len(ok):
+        converted_columns = [[col[k] for k in good] for col in converted_columns]
+    numbers = [sheet_rows[k] + 1 for k in good]
+    out.values, out.row_numbers = _validate_columns(
+        sheet, columns, positions, converted_columns, numbers, problems
+    )
     if sheet.key:
         # Every key typed, valid row or not: duplicates count rejected rows too, and child
         # rows of a rejected row wait for its fix.
         k = positions[sheet.key]
         for r in range(header_row + 1, len(raw.values)):
-            values = raw.values[r]
+            values = raw.values[r]  # loaded by cells() above
             if k < len(values) and values[k] != "" and _key(values[k]):
                 out.typed.append((r + 1, _key(values[k]), values[k]))
                 out.typed_keys.setdefault(_key(values[k]), r + 1)
-    out.names = tuple(c.field or c.header for c in columns)
-    out.rows = [t for t, _ in good_rows]
-    out.row_numbers = [n for _, n in good_rows]
     return out
+
+
+# ---------------------------------------------------------------- the columnar reading
+
+_EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
+_MS_PER_DAY = 86_400_000
+
+
+class _Declined(Exception):
+    """The columnar reading does not take this sheet: it is read cell by cell instead."""
+
+
+def read_columnar(raw: RawSheet, sheet: Sheet) -> SheetRows | None:
+    """Read a clean sheet from its typed columns (fastexcel), whole columns at a time.
+
+    Takes only what needs no message: headers exactly where the contract puts them, every
+    validated cell of the right type and clean (dates without a time, in range; text without
+    stray spaces; list values as listed), no required blank, no error cell or merged range.
+    Anything else returns None and the sheet is read cell by cell, which says what is wrong;
+    for a sheet it takes, both readings give the same rows (tests hold them equal).
+    """
+    try:
+        return _read_columnar(raw, sheet)
+    except _Declined:
+        return None
+
+
+def _read_columnar(raw: RawSheet, sheet: Sheet) -> SheetRows:
+    assert raw.table is not None
+    table = raw.table
+    headers = {h: i for i, (h, _) in enumerate(raw.table_columns)}
+    columns = validated_columns(sheet)
+    if any(c.header not in headers for c in columns) or len(headers) != len(raw.table_columns):
+        raise _Declined
+    known = {c.header.casefold(): c.header for c in sheet.columns}
+    if any(known.get(h.strip().casefold(), h) != h for h in headers):
+        raise _Declined  # a header typed differently: the careful reading matches it loosely
+    # Blank rows are skipped, as the cell-by-cell reading does.
+    blank = np.ones(table.num_rows, bool)
+    for col in table.columns:
+        empty = pc.is_null(col)
+        if pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
+            empty = pc.or_(empty, pc.equal(col, ""))
+        blank &= _filled(empty, True)
+    kept = np.flatnonzero(~blank)
+    first = raw.header_row + 2  # 1-based sheet row of the first table row
+    out = SheetRows(sheet, header_row=raw.header_row + 1)
+    out.positions = {
+        c.header: raw.table_columns[headers[c.header]][1]
+        for c in sheet.columns
+        if c.header in headers
+    }
+    out.row_numbers = (kept + first).tolist()
+    for column in columns:
+        values, array, codes = _typed_column(
+            sheet, column, table.column(headers[column.header]), kept
+        )
+        name = column.field or column.header
+        out.values[name] = values
+        if array is not None:
+            out.arrays[name] = array
+        if codes is not None:
+            out.codes[name] = codes
+    if sheet.key:
+        for number, value in zip(
+            out.row_numbers, out.values[_field(sheet, sheet.key)], strict=True
+        ):
+            k = _key(value)
+            if k:
+                out.typed.append((number, k, value))
+                out.typed_keys.setdefault(k, number)
+    return out
+
+
+def _field(sheet: Sheet, header: str) -> str:
+    column = sheet.column(header)
+    return column.field or column.header
+
+
+def _filled(mask: pa.ChunkedArray | pa.Array, null_as: bool) -> np.ndarray:
+    return np.asarray(pc.fill_null(mask, null_as).to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def _typed_column(
+    sheet: Sheet, column: Column, col: pa.ChunkedArray, kept: np.ndarray
+) -> tuple[list[Any], np.ndarray | None, tuple[np.ndarray, dict[object, int]] | None]:
+    """(values, array for the engine or None, text codes or None) of one validated column."""
+    col = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
+    col = col.take(pa.array(kept)) if len(kept) != len(col) else col
+    missing = _filled(pc.is_null(col), True)
+    default = _blank_default(sheet, column)
+    kind = "bool" if column.choices == "YesNo" else column.kind
+    if pa.types.is_null(col.type):
+        if column.required:
+            raise _Declined
+        filled = [default] * len(col)
+        return filled, None, None
+    if kind == "date":
+        if not pa.types.is_timestamp(col.type):
+            raise _Declined
+        ms = pc.fill_null(col.cast(pa.timestamp("ms")).cast(pa.int64()), 0).to_numpy()
+        if (ms[~missing] % _MS_PER_DAY).any():
+            raise _Declined  # a time of day: the careful reading warns about it
+        ordinals = np.where(missing, 0, ms // _MS_PER_DAY + _EPOCH_ORDINAL)
+        present = ordinals[~missing]
+        lo = dt.date(column.earliest_year, 1, 1).toordinal()
+        if present.size and (
+            present.min() < lo or present.max() > dt.date(LATEST_YEAR, 12, 31).toordinal()
+        ):
+            raise _Declined
+        distinct = np.unique(ordinals)
+        days = {int(o): dt.date.fromordinal(int(o)) if o else None for o in distinct}
+        _contract(sheet, column, [d for d in days.values() if d is not None], missing.any())
+        return [days[o] for o in ordinals.tolist()], ordinals, None
+    if kind in {"number", "int"}:
+        if not (pa.types.is_floating(col.type) or pa.types.is_integer(col.type)):
+            raise _Declined
+        numbers = pc.fill_null(col.cast(pa.float64()), 0.0).to_numpy()
+        values = [None if m else v for v, m in zip(numbers.tolist(), missing.tolist(), strict=True)]
+        _contract(
+            sheet, column, [] if missing.all() else [float(numbers[~missing][0])], missing.any()
+        )
+        return values, None, None
+    if kind == "bool" and pa.types.is_boolean(col.type):
+        flags = _filled(col, False)
+        values = [None if m else v for v, m in zip(flags.tolist(), missing.tolist(), strict=True)]
+        _contract(sheet, column, [True, False], missing.any())
+        if default is not None:
+            values = [default if v is None else v for v in values]
+        return values, None if missing.any() else flags, None
+    if not pa.types.is_string(col.type):
+        raise _Declined
+    encoded = pc.dictionary_encode(col)
+    words = encoded.dictionary.to_pylist()
+    meaning: list[object] = []
+    for word in words:
+        if word == "":
+            meaning.append(None)
+        elif kind == "bool":
+            if word not in ("Yes", "No"):
+                raise _Declined
+            meaning.append(word == "Yes")
+        elif kind == "choice" and column.choices not in schema.TABLE_LISTS:
+            if word not in schema.LISTS.get(column.choices or "", ()):
+                raise _Declined
+            meaning.append(word)
+        elif kind in {"text", "choice"}:
+            if not _clean_text(word):
+                raise _Declined
+            meaning.append(word)
+        else:  # "value" (settings) and anything else: read cell by cell
+            raise _Declined
+    blank_seen = missing.any() or None in meaning
+    if column.required and blank_seen:
+        raise _Declined
+    _contract(sheet, column, [m for m in meaning if m is not None], blank_seen)
+    if default is not None:
+        meaning = [default if m is None else m for m in meaning]
+    # One code per distinct value (a blank cell and an empty string are the same blank).
+    index: dict[object, int] = {}
+    code_of_word = [index.setdefault(m, len(index)) for m in meaning]
+    blank_value = default
+    code_of_word.append(index.setdefault(blank_value, len(index)))
+    indices = pc.fill_null(encoded.indices, len(words)).to_numpy()
+    codes = np.asarray(code_of_word, dtype=np.int64)[indices]
+    by_code = np.empty(len(index), dtype=object)
+    by_code[:] = list(index)
+    values = by_code[codes].tolist()
+    if kind == "bool":
+        return values, np.asarray(values, dtype=bool) if None not in index else None, None
+    return values, None, (codes, index)
+
+
+def _contract(sheet: Sheet, column: Column, distinct: list[object], has_blank: bool) -> None:
+    """The pydantic contract of the column, checked on its distinct values."""
+    try:
+        _adapter(sheet, column).validate_python(distinct + ([None] if has_blank else []))
+    except ValidationError:
+        raise _Declined from None
 
 
 def _blank_default(sheet: Sheet, column: Column) -> object:
@@ -398,28 +605,38 @@ def _memo(column: Column) -> dict[object, object] | None:
     return None
 
 
-def _fast_column(column: Column, values: list[object], memo: dict | None) -> list[object]:
-    """Read the clean, common cells of a column; _MISS marks the cells to read carefully."""
+def _fast_column(
+    column: Column, values: list[object], memo: dict | None
+) -> tuple[list[object], list[object]]:
+    """Read the clean, common cells of a column; _MISS marks the cells to read carefully.
+    Also returns the distinct outcomes (to tell at once whether any cell is blank or _MISS).
+
+    A column holds few distinct values (dates, list choices, names): each is judged once
+    and the cells are looked up, unless bools share the column with numbers (True == 1 would
+    fold them together in the lookup)."""
+    kinds = set(map(type, values))
+    if bool in kinds and kinds & {int, float}:
+        converted = [_fast_cell(column, v, memo) for v in values]
+        return converted, converted
+    judged = {v: _fast_cell(column, v, memo) for v in set(values)}
+    return list(map(judged.__getitem__, values)), list(judged.values())
+
+
+def _fast_cell(column: Column, v: object, memo: dict | None) -> object:
+    if v == "":
+        return None
     if memo is not None:
         if column.kind == "choice" and column.choices in schema.TABLE_LISTS:
-            return [
-                None if v == "" else v if type(v) is str and _clean_text(v) else _MISS
-                for v in values
-            ]
-        return [None if v == "" else memo.get(v, _MISS) for v in values]
+            return v if type(v) is str and _clean_text(v) else _MISS
+        return memo.get(v, _MISS)
     if column.kind == "date":
-        lo = column.earliest_year
-        return [
-            v if type(v) is dt.date and lo <= v.year <= LATEST_YEAR else None if v == "" else _MISS
-            for v in values
-        ]
+        ok = type(v) is dt.date and column.earliest_year <= v.year <= LATEST_YEAR  # type: ignore[attr-defined]
+        return v if ok else _MISS
     if column.kind == "text":
-        return [
-            v if type(v) is str and _clean_text(v) else None if v == "" else _MISS for v in values
-        ]
+        return v if type(v) is str and _clean_text(v) else _MISS
     if column.kind in {"number", "int"}:
-        return [v if type(v) is float else None if v == "" else _MISS for v in values]
-    return [None if v == "" else _MISS for v in values]
+        return v if type(v) is float else _MISS
+    return _MISS
 
 
 _MISS = object()
@@ -517,60 +734,44 @@ def _read(column: Column, value: object, warn: Callable[[str], None]) -> Any:
     raise AssertionError(column.kind)
 
 
-def _validate_rows(
+def _validate_columns(
     sheet: Sheet,
     columns: Sequence[Column],
     positions: dict[str, int],
-    rows: list[tuple],
+    values: list[list[Any]],
     numbers: list[int],
     problems: list[Problem],
-) -> list[tuple[tuple, int]]:
-    """Check the cleaned rows against the sheet's pydantic schema in one call."""
-    try:
-        valid = _adapter(sheet).validate_python(rows)
-        return list(zip(valid, numbers, strict=True))
-    except ValidationError as exc:
-        bad: set[int] = set()
-        for err in exc.errors():
-            index, col = err["loc"][0], err["loc"][1] if len(err["loc"]) > 1 else 0
-            bad.add(int(index))
-            column = columns[int(col)]
+) -> tuple[dict[str, list[Any]], list[int]]:
+    """Check the cleaned values against the sheet's pydantic contract, one call per column;
+    a row with a value that fails is left out."""
+    bad: set[int] = set()
+    for column, column_values in zip(columns, values, strict=True):
+        try:
+            _adapter(sheet, column).validate_python(column_values)
+        except ValidationError as exc:
             i = positions.get(column.header)
-            problems.append(
-                Problem(
-                    sheet.name,
-                    numbers[int(index)],
-                    column.header,
-                    f"{column_letter(i)}{numbers[int(index)]}" if i is not None else "",
-                    "error",
-                    _show(err.get("input", "")),
-                    err["msg"],
+            for err in exc.errors():
+                index = int(err["loc"][0])
+                bad.add(index)
+                problems.append(
+                    Problem(
+                        sheet.name,
+                        numbers[index],
+                        column.header,
+                        f"{column_letter(i)}{numbers[index]}" if i is not None else "",
+                        "error",
+                        _show(err.get("input", "")),
+                        err["msg"],
+                    )
                 )
-            )
-        keep = [(t, n) for k, (t, n) in enumerate(zip(rows, numbers, strict=True)) if k not in bad]
-        valid = _adapter(sheet).validate_python([t for t, _ in keep])
-        return list(zip(valid, (n for _, n in keep), strict=True))
+    if bad:
+        keep = [k for k in range(len(numbers)) if k not in bad]
+        values = [[col[k] for k in keep] for col in values]
+        numbers = [numbers[k] for k in keep]
+    return {c.field or c.header: v for c, v in zip(columns, values, strict=True)}, numbers
 
 
 # ---------------------------------------------------------------- the whole workbook
-
-
-@dataclass
-class ValidatedWorkbook:
-    caseload: model.Caseload
-    settings: Settings
-    problems: list[Problem]
-    client_rows: dict[str, int]  # case id -> 1-based row on the Clients sheet
-    sheets: dict[str, SheetRows]
-
-    @functools.cached_property
-    def client_index(self) -> dict[str, int]:
-        """Case id -> position in caseload.clients."""
-        return {c.case_id: i for i, c in enumerate(self.caseload.clients)}
-
-    @property
-    def errors(self) -> list[Problem]:
-        return [p for p in self.problems if p.severity == "error"]
 
 
 DOMAIN_TYPES: dict[str, type] = {
@@ -599,6 +800,54 @@ CASELOAD_FIELDS = {
 }
 
 
+@dataclass
+class ValidatedWorkbook:
+    """The valid rows of every sheet, their problems and the settings.
+
+    Rows stay in columns (`sheets`; `table` and `columns` give them as domain columns, what
+    the engine reads); domain objects (`domain_rows`, `caseload`) are made only when asked.
+    """
+
+    settings: Settings
+    problems: list[Problem]
+    client_rows: dict[str, int]  # case id -> 1-based row on the Clients sheet
+    sheets: dict[str, SheetRows]
+    _tables: dict[str, TableColumns] = field(default_factory=dict, repr=False)
+    _objects: dict[str, tuple] = field(default_factory=dict, repr=False)
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+    @cached_property
+    def client_index(self) -> dict[str, int]:
+        """Case id -> position among the valid Clients rows."""
+        return {case: i for i, case in enumerate(self.table("Clients").values("case_id"))}
+
+    def table(self, sheet: str) -> TableColumns:
+        """A domain sheet's valid rows as columns (blank cells hold the domain defaults)."""
+        if sheet not in self._tables:
+            self._tables[sheet] = _to_columns(self.sheets[sheet], DOMAIN_TYPES[sheet])
+        return self._tables[sheet]
+
+    def domain_rows(self, sheet: str) -> tuple:
+        """A domain sheet's valid rows as domain objects."""
+        if sheet not in self._objects:
+            self._objects[sheet] = self.table(sheet).rows()
+        return self._objects[sheet]
+
+    @property
+    def columns(self) -> CaseloadColumns:
+        """What the rules read, as columns: the engine's input."""
+        tables = {CASELOAD_FIELDS[s]: self.table(s) for s in DOMAIN_TYPES if s != "Clients"}
+        return CaseloadColumns(self.table("Clients"), tables)
+
+    @cached_property
+    def caseload(self) -> model.Caseload:
+        """Every domain sheet as objects (readable; the engine reads `columns`)."""
+        return model.Caseload(**{CASELOAD_FIELDS[s]: self.domain_rows(s) for s in DOMAIN_TYPES})
+
+
 def validate_workbook(raw: RawWorkbook, defaults: Settings, as_of: dt.date) -> ValidatedWorkbook:
     problems: list[Problem] = []
     sheets = {
@@ -606,33 +855,31 @@ def validate_workbook(raw: RawWorkbook, defaults: Settings, as_of: dt.date) -> V
         for s in (*schema.INPUT_SHEETS, *schema.REFERENCE_SHEETS)
     }
     client_rows = _check_keys(sheets, problems)
-    objects = {
-        CASELOAD_FIELDS[name]: _to_domain(sheets[name], kind) for name, kind in DOMAIN_TYPES.items()
-    }
-    caseload = model.Caseload(**objects)
     _check_references(sheets, problems, as_of)
     settings = _read_settings(sheets["Settings"], defaults, problems)
     problems.sort(key=problem_order)
-    return ValidatedWorkbook(caseload, settings, problems, client_rows, sheets)
+    return ValidatedWorkbook(settings, problems, client_rows, sheets)
 
 
-def _to_domain(rows: SheetRows, kind: type) -> tuple:
-    """Domain objects from valid rows; a field left blank takes the domain's default."""
-    names = model.field_names(kind)
+def _to_columns(rows: SheetRows, kind: type) -> TableColumns:
+    """A sheet's valid rows as domain columns; a field left blank takes the domain's default.
+    (A field not on the sheet at all is filled with the default by TableColumns.)"""
     defaults = model.field_defaults(kind)
-    at = [rows.names.index(n) if n in rows.names else None for n in names]
-    values: Iterable[tuple] = rows.rows
-    if "program" in rows.names:
-        p = rows.names.index("program")
-        values = ((*t[:p], model.Program(t[p]), *t[p + 1 :]) for t in values)
-    if None not in at and "" not in defaults.values():
-        pick = operator.itemgetter(*at)
-        return tuple(kind(*pick(t)) for t in values)
-    fill = [defaults.get(n) for n in names]
-    return tuple(
-        kind(*(d if i is None or t[i] is None else t[i] for i, d in zip(at, fill, strict=True)))
-        for t in values
-    )
+    values: dict[str, list[Any]] = {}
+    ready: set[str] = set()  # fields whose reader-made arrays and codes still hold
+    for name in model.field_names(kind):
+        if name not in rows.values:
+            continue
+        column = rows.column(name)
+        default = defaults.get(name)
+        if default is not None and None in column:
+            column = [default if v is None else v for v in column]
+        else:
+            ready.add(name)
+        values[name] = column
+    arrays = {k: a for k, a in rows.arrays.items() if k in ready}
+    codes = {k: c for k, c in rows.codes.items() if k in ready}
+    return TableColumns(kind, len(rows), values, arrays=arrays, codes=codes)
 
 
 _SHEET_ORDER = {s.name: i for i, s in enumerate(schema.ALL_SHEETS)}
@@ -676,18 +923,20 @@ def _check_keys(sheets: dict[str, SheetRows], problems: list[Problem]) -> dict[s
     clients = sheets["Clients"]
     case_rows = (
         dict(zip(clients.column("case_id"), clients.row_numbers, strict=True))
-        if clients.rows
+        if len(clients)
         else {}
     )
     for sheet in schema.INPUT_SHEETS[1:]:
         rows = sheets[sheet.name]
-        if not rows.rows:
+        if not len(rows):
             continue
-        mask = []
+        mask = list(map(case_rows.__contains__, rows.column("case_id")))
+        if all(mask):
+            continue
         waiting: dict[str, list[int]] = {}
-        for case_id, number in zip(rows.column("case_id"), rows.row_numbers, strict=True):
-            known = case_id in case_rows
-            mask.append(known)
+        for case_id, number, known in zip(
+            rows.column("case_id"), rows.row_numbers, mask, strict=True
+        ):
             if known:
                 continue
             if _key(case_id) in clients.typed_keys:
@@ -739,7 +988,7 @@ def _check_references(
 ) -> None:
     def values(sheet: str, name: str) -> list[Any]:
         rows = sheets[sheet]
-        return rows.column(name) if rows.rows else []
+        return rows.column(name)
 
     branches = set(values("Branches", "name"))
     calendars = set(values("Holidays", "calendar"))
@@ -803,7 +1052,7 @@ def _check_references(
 
 def _read_settings(rows: SheetRows, defaults: Settings, problems: list[Problem]) -> Settings:
     overrides = {}
-    names, values = (rows.column("Setting"), rows.column("Value")) if rows.rows else ([], [])
+    names, values = rows.column("Setting"), rows.column("Value")
     for name, value, number in zip(names, values, rows.row_numbers, strict=True):
         spec = defaults.specs.get(name)
         if spec is None:

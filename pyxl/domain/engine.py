@@ -12,9 +12,6 @@ so "the first evidence on or after a date, for every case" is one searchsorted.
 from __future__ import annotations
 
 import datetime as dt
-import operator
-import typing
-from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -22,6 +19,7 @@ from functools import cached_property
 import numpy as np
 
 from pyxl.domain.calendar import BusinessCalendar, edate_array, eomonth_array
+from pyxl.domain.columns import CaseloadColumns, TableColumns, member_of
 from pyxl.domain.model import PLANNED_GAP_REASONS, STATUS_ORDER, Caseload, Status
 from pyxl.domain.obligations import Obligation, nothing_yet
 from pyxl.domain.reference import WEEKENDS_ONLY, periods, quarter_end_after
@@ -33,46 +31,15 @@ STATUS_CODES = {s: i for i, s in enumerate(STATUS_ORDER)}
 OVERDUE, DUE_SOON, DUE, MET, NA = (STATUS_CODES[s] for s in STATUS_ORDER)
 
 
-def _ords(values: Sequence[dt.date | None]) -> np.ndarray:
-    # A caseload has a few thousand distinct dates in a million cells: convert each once.
-    ordinal = {d: d.toordinal() if d else 0 for d in set(values)}
-    return np.fromiter(map(ordinal.__getitem__, values), I64, len(values))
-
-
-def _column_array(rows: Sequence[object], name: str) -> np.ndarray:
-    """One attribute of every row as an array: dates as ordinals, bools as bools, else objects.
-
-    The kind comes from the field's type, not from the values, so a column that is blank
-    on every row still has the right kind.
-    """
-    if not rows:
-        return np.zeros(0, I64)
-    kind = type(rows[0])
-    fields = getattr(kind, "_fields", ())
-    get = operator.itemgetter(fields.index(name)) if name in fields else operator.attrgetter(name)
-    values = list(map(get, rows))
-    hint = typing.get_type_hints(kind).get(name)
-    if hint is not None and dt.date in (*typing.get_args(hint), hint):
-        return _ords(values)
-    if hint is bool:
-        return np.array(values, dtype=bool)
-    return np.array(values, dtype=object)
-
-
 class _Table:
-    """One table's columns as arrays, read lazily from the row objects."""
+    """One table's columns, and each row's case as an index into the clients (-1: unknown)."""
 
-    def __init__(self, rows: Sequence[object], case_index: Mapping[str, int]):
-        self.rows = rows
-        index = defaultdict(lambda: -1, case_index)  # unknown case ids -> -1
-        ids = map(operator.attrgetter("case_id"), rows)
-        self.case = np.fromiter(map(index.__getitem__, ids), I64, len(rows))
-        self._cols: dict[str, np.ndarray] = {}
+    def __init__(self, columns: TableColumns, case: np.ndarray):
+        self.columns = columns
+        self.case = case
 
     def column(self, name: str) -> np.ndarray:
-        if name not in self._cols:
-            self._cols[name] = _column_array(self.rows, name)
-        return self._cols[name]
+        return self.columns[name]
 
 
 @dataclass
@@ -215,41 +182,42 @@ class Engine:
 
     def __init__(
         self,
-        caseload: Caseload,
+        caseload: Caseload | CaseloadColumns,
         book: RuleBook,
         settings: Settings,
         calendars: Mapping[str, BusinessCalendar],
         as_of: dt.date,
     ):
-        self.caseload = caseload
+        columns = (
+            caseload
+            if isinstance(caseload, CaseloadColumns)
+            else CaseloadColumns.from_caseload(caseload)
+        )
+        self.columns = columns
         self.book = book
         self.settings = settings
         self.as_of = as_of
         self.asof = I64(as_of.toordinal())
-        clients = caseload.clients
+        clients = columns.clients
         self.n = len(clients)
-        self.case_ids = [c.case_id for c in clients]
-        self.case_index = {cid: i for i, cid in enumerate(self.case_ids)}
+        self.case_ids = clients["case_id"].tolist()
         self.cases = np.arange(self.n, dtype=I64)
         # One calendar per distinct branch; clients point at theirs.
-        branch_names = sorted({c.branch for c in clients})
-        self.calendars = [calendars.get(b, WEEKENDS_ONLY) for b in branch_names]
-        branch_code = {b: i for i, b in enumerate(branch_names)}
-        self.calendar_of = np.fromiter((branch_code[c.branch] for c in clients), I64, self.n)
-        self.programs = np.array([str(c.program) for c in clients], dtype=object)
-        self._client_cols: dict[str, np.ndarray] = {}
+        branch_names, branch_code = np.unique(clients["branch"].astype(str), return_inverse=True)
+        self.calendars = [calendars.get(str(b), WEEKENDS_ONLY) for b in branch_names]
+        self.calendar_of = branch_code.astype(I64).reshape(self.n)
+        self.programs, program_index = clients.codes("program")
+        self.program_code = {str(p): code for p, code in program_index.items()}
         self._evidence: dict[tuple[str, bool], _EvidenceRows] = {}
 
     # ---------------------------------------------------------- columns
 
     def client_column(self, name: str) -> np.ndarray:
-        if name not in self._client_cols:
-            self._client_cols[name] = _column_array(self.caseload.clients, name)
-        return self._client_cols[name]
+        return self.columns.clients[name]
 
     @cached_property
     def tables(self) -> dict[str, _Table]:
-        return {t: _Table(getattr(self.caseload, t), self.case_index) for t in TABLES}
+        return {t: _Table(self.columns.tables[t], self.columns.case_positions(t)) for t in TABLES}
 
     def evidence(self, name: str, include_future: bool = False) -> _EvidenceRows:
         key = (name, include_future)
@@ -261,11 +229,11 @@ class Engine:
         table = self.tables[ev.table]
         keep = table.case >= 0
         for col, allowed in ev.where.items():
-            values = table.column(col)
-            if values.dtype == bool:
+            values = table.column(col) if table.columns.kind_of(col) == "bool" else None
+            if values is not None:
                 keep &= values == bool(allowed[0])
             else:
-                keep &= np.isin(values, list(allowed))
+                keep &= table.columns.isin(col, allowed)
         date = table.column(ev.date_fields[0])
         for fallback in ev.date_fields[1:]:
             date = np.where(date > 0, date, table.column(fallback))
@@ -351,7 +319,8 @@ class Engine:
 
     def applicable(self, rule: Rule) -> np.ndarray:
         programs = [p for p, ids in self.book.packs.items() if rule.id in ids]
-        mask = np.isin(self.programs, programs)
+        wanted = [self.program_code[p] for p in programs if p in self.program_code]
+        mask = member_of(self.programs, wanted, len(self.program_code))
         for name, value in rule.when.items():
             mask &= self.client_column(name) == value
         return mask
@@ -360,6 +329,10 @@ class Engine:
         out = _Builder()
         closure = self.client_column("closure_date")
         closed = (closure > 0) & (closure <= self.asof)
+        closed_on = {
+            d: f"case closed on {dt.date.fromordinal(d)}"
+            for d in np.unique(closure[closed]).tolist()
+        }
         for index, rule in enumerate(self.book.rules.values()):
             mask = self.applicable(rule)
             if not mask.any():
@@ -370,9 +343,7 @@ class Engine:
                 out.add(
                     index,
                     cases,
-                    reason=[
-                        f"case closed on {dt.date.fromordinal(int(d))}" for d in closure[cases]
-                    ],
+                    reason=[closed_on[d] for d in closure[cases].tolist()],
                 )
                 mask &= ~closed
             cases = np.flatnonzero(mask)
@@ -481,11 +452,11 @@ class Engine:
         length = end - start
         ok = (
             (t.case >= 0)
-            & (t.column("service") == "Planned gap (11)")
+            & t.columns.isin("service", ["Planned gap (11)"])
             & (end > 0)
             & (length > 90)
             & (length < 180)
-            & np.isin(t.column("gap_reason"), list(PLANNED_GAP_REASONS))
+            & t.columns.isin("gap_reason", PLANNED_GAP_REASONS)
             & (start <= self.asof)
             & (self.asof <= end)
         )
@@ -517,8 +488,7 @@ class Engine:
         met_on = self._nth_date(rows_case, rows_date, need)
         methods_found = np.zeros(self.n, I64)
         if need_methods:
-            method = self.tables["contacts"].column("method")[ev.row[in_period]]
-            codes = np.unique(method, return_inverse=True)[1].astype(I64)
+            codes = self.tables["contacts"].columns.codes("method")[0][ev.row[in_period]]
             order = np.lexsort((rows_date, codes, rows_case))
             c, m, d = rows_case[order], codes[order], rows_date[order]
             first_of_method = np.ones(len(c), bool)
@@ -562,7 +532,7 @@ class Engine:
         assert rule.each and rule.clock
         events = self.evidence(rule.each)
         lookback = self.asof - int(self.settings["Per-event lookback days"])
-        in_scope = np.isin(events.case, cases)
+        in_scope = member_of(events.case, cases, self.n)
         if rule.pattern_count is not None:
             window = int(self.settings.resolve(rule.pattern_window))
             need = int(self.settings.resolve(rule.pattern_count))
@@ -602,7 +572,7 @@ class Engine:
 
 
 def evaluate(
-    caseload: Caseload,
+    caseload: Caseload | CaseloadColumns,
     book: RuleBook,
     settings: Settings,
     calendars: Mapping[str, BusinessCalendar],

@@ -12,13 +12,14 @@ import gc
 import heapq
 import io
 import zipfile
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import fastexcel
 import numpy as np
-import python_calamine
+import pyarrow.compute as pc
 from lxml import etree
 
 from pyxl.adapters import safe_save, schema
@@ -30,7 +31,9 @@ from pyxl.adapters.validation import (
 )
 from pyxl.adapters.workbook_patch import ColumnValues, Patch, TableRows, apply_patch
 from pyxl.adapters.workbook_reader import RawWorkbook, WorkbookUnreadable, read_raw, sheet_parts
+from pyxl.domain import model
 from pyxl.domain.calendar import BusinessCalendar
+from pyxl.domain.columns import TableColumns
 from pyxl.domain.engine import Obligations, evaluate
 from pyxl.domain.model import STATUS_ORDER, Status
 from pyxl.domain.obligations import OPEN_STATUSES, Obligation, explain
@@ -73,27 +76,76 @@ class Evaluation:
             counts[o.status] += 1
         return counts
 
+    @property
+    def clients(self) -> TableColumns:
+        return self.workbook.table("Clients")
+
     def counts_by_branch(self) -> dict[str, Counter[Status]]:
-        clients = self.workbook.caseload.clients
+        branches = self.clients.values("branch")
         out: dict[str, Counter[Status]] = {}
         for case, status in zip(self.obligations.case, self.obligations.status, strict=True):
-            out.setdefault(clients[case].branch, Counter())[STATUS_ORDER[status]] += 1
+            out.setdefault(branches[case], Counter())[STATUS_ORDER[status]] += 1
         for o in self.flow_obligations():
-            branch = clients[self.workbook.client_index[o.case_id]].branch
+            branch = branches[self.workbook.client_index[o.case_id]]
             out.setdefault(branch, Counter())[o.status] += 1
         return dict(sorted(out.items()))
 
-    def explanation(self, i: int) -> str:
-        return self.explain(self.obligations.record(i))
-
     def explain(self, o: Obligation) -> str:
-        client = self.workbook.caseload.clients[self.workbook.client_index[o.case_id]]
+        """One obligation's explanation (the flows' clocks go through here)."""
+        branch = self.clients.values("branch")[self.workbook.client_index[o.case_id]]
         return explain(
             o,
             self.rules[o.rule_id],
             self.workbook.settings,
-            self.calendars.get(client.branch, WEEKENDS_ONLY),
+            self.calendars.get(branch, WEEKENDS_ONLY),
         )
+
+    def explanation(self, i: int) -> str:
+        return self.explanations([i])[0]
+
+    def explanations(self, indices: Sequence[int] | np.ndarray) -> list[str]:
+        """The explanation of each obligation. Thousands of cases share a rule, dates, counts
+        and calendar, and so an explanation: each distinct one is written once."""
+        ob = self.obligations
+        idx = np.asarray(indices, dtype=np.int64)
+        branch_calendar = [
+            id(self.calendars.get(b, WEEKENDS_ONLY)) for b in self.clients.values("branch")
+        ]
+        keys = zip(
+            *(
+                a[idx].tolist()
+                for a in (
+                    ob.rule,
+                    ob.trigger,
+                    ob.due,
+                    ob.status,
+                    ob.days_overdue,
+                    ob.met_on,
+                    ob.found,
+                    ob.methods_found,
+                    ob.period_start,
+                    ob.period_end,
+                )
+            ),
+            (ob.reason[i] for i in idx.tolist()),
+            (branch_calendar[c] for c in ob.case[idx].tolist()),
+            strict=True,
+        )
+        written: dict[tuple, str] = {}
+        out = []
+        for i, key in zip(idx.tolist(), keys, strict=True):
+            text = written.get(key)
+            if text is None:
+                o = ob.record(i)
+                branch = self.clients.values("branch")[ob.case[i]]
+                text = written[key] = explain(
+                    o,
+                    self.book.rules[o.rule_id],
+                    self.workbook.settings,
+                    self.calendars.get(branch, WEEKENDS_ONLY),
+                )
+            out.append(text)
+        return out
 
     def flow_obligations(self) -> list[Obligation]:
         return [o for state in self.flows.states.values() for o in state.obligations]
@@ -101,12 +153,13 @@ class Evaluation:
 
 def office_calendars(validated: ValidatedWorkbook) -> dict[str, BusinessCalendar]:
     """Each branch's business-day calendar, from the Holidays sheet (closed days only)."""
-    holidays = validated.caseload.holidays
+    holidays = validated.domain_rows("Holidays")
+    branches = validated.domain_rows("Branches")
     by_calendar = {
         name: BusinessCalendar.from_holidays(name, holidays)
-        for name in {b.calendar for b in validated.caseload.branches}
+        for name in {b.calendar for b in branches}
     }
-    return {b.name: by_calendar[b.calendar] for b in validated.caseload.branches}
+    return {b.name: by_calendar[b.calendar] for b in branches}
 
 
 def evaluate_bytes(data: bytes, as_of: dt.date, progress: Progress | None = None) -> Evaluation:
@@ -123,7 +176,9 @@ def evaluate_bytes(data: bytes, as_of: dt.date, progress: Progress | None = None
 def _evaluate_bytes(data: bytes, as_of: dt.date, progress: Progress | None) -> Evaluation:
     note = progress or (lambda _: None)
     note("reading")
-    return evaluate_raw(read_raw(data, READ_SHEETS), as_of, progress)
+    return evaluate_raw(
+        read_raw(data, READ_SHEETS, columnar=schema.HEADER_ROW - 1), as_of, progress
+    )
 
 
 def evaluate_raw(raw: RawWorkbook, as_of: dt.date, progress: Progress | None = None) -> Evaluation:
@@ -134,20 +189,45 @@ def evaluate_raw(raw: RawWorkbook, as_of: dt.date, progress: Progress | None = N
     note("evaluating")
     calendars = office_calendars(validated)
     book = rulebook()
-    obligations = evaluate(validated.caseload, book, validated.settings, calendars, as_of)
+    obligations = evaluate(validated.columns, book, validated.settings, calendars, as_of)
     flows = evaluate_flows(
-        validated.caseload,
+        model.Caseload(
+            clients=validated.domain_rows("Clients"),
+            noncompliance=validated.domain_rows("Noncompliance"),
+            penalties=validated.domain_rows("Penalties"),
+        ),
         flowbook(),
         validated.settings,
         calendars,
         as_of,
         obligations.by_case(YOUTH_RULES),
+        rows_of=lambda _, cases: rows_of_cases(validated, cases),
     )
     validated.problems.extend(flag_problems(validated, flows))
     validated.problems.sort(key=problem_order)
     return Evaluation(
         as_of, validated, obligations, calendars, book, flows, problem_cases(raw, validated)
     )
+
+
+def rows_of_cases(validated: ValidatedWorkbook, cases: set[str]) -> dict[str, dict[str, list]]:
+    """The contacts, appointments and hours of some cases as objects, straight from the
+    columns (the flows walk a few cases; the other million rows stay columns)."""
+    out: dict[str, dict[str, list]] = {}
+    for sheet, name in (
+        ("Contacts", "contacts"),
+        ("Appointments", "appointments"),
+        ("Hours", "hours"),
+    ):
+        table = validated.table(sheet)
+        keep = [i for i, case in enumerate(table.values("case_id")) if case in cases]
+        fields = [table.values(f) for f in model.field_names(table.kind)]
+        group: dict[str, list] = defaultdict(list)
+        for i in keep:
+            row = table.kind(*(column[i] for column in fields))
+            group[row.case_id].append(row)
+        out[name] = group
+    return out
 
 
 def flag_problems(validated: ValidatedWorkbook, flows: Flows) -> list[Problem]:
@@ -166,9 +246,10 @@ def problem_cases(raw: RawWorkbook, validated: ValidatedWorkbook) -> dict[tuple[
     for p in validated.problems:
         sheet, rows = raw.sheets.get(p.sheet), validated.sheets.get(p.sheet)
         at = rows.positions.get("Case ID") if rows is not None else None
-        if sheet is None or at is None or not 0 < p.row <= len(sheet.values):
+        cells = sheet.cells() if sheet is not None else []
+        if at is None or not 0 < p.row <= len(cells):
             continue
-        values = sheet.values[p.row - 1]
+        values = cells[p.row - 1]
         typed = values[at] if at < len(values) else ""
         if isinstance(typed, float) and typed.is_integer():
             typed = int(typed)
@@ -187,80 +268,88 @@ def due_list_rows(ev: Evaluation) -> list[list[object]]:
     shown = list(OPEN_STATUSES) + (
         [Status.MET] if ev.workbook.settings["Due List shows met"] else []
     )
-    clients = ev.workbook.caseload.clients
-    index = ev.workbook.client_index
     ob = ev.obligations
-    never = np.iinfo(np.int64).max
-
-    def row(
-        case: int,
-        rule: Rule,
-        trigger: dt.date | None,
-        due: dt.date | None,
-        status: Status,
-        late: int,
-        text: str,
-    ) -> list[object]:
-        client = clients[case]
-        return [
-            client.case_id,
-            client.client_name,
-            str(client.program),
-            client.branch,
-            client.case_manager,
-            rule.id,
-            rule.title,
-            trigger,
-            due,
-            str(status),
-            late or None,
-            text,
-        ]
-
-    from_rules = (
-        (
-            (int(ob.status[i]), int(ob.due[i]) or never, int(ob.case[i])),
-            i,
+    idx = ob.by_urgency(shown)
+    case = ob.case[idx]
+    identity = [
+        _take(ev.clients.values(name), case)
+        for name in ("case_id", "client_name", "program", "branch", "case_manager")
+    ]
+    rules = [ev.book.rules[r] for r in ob.rule_ids]
+    rule_index = ob.rule[idx].tolist()
+    days = _days(ob.trigger[idx], ob.due[idx])
+    overdue = [d or None for d in ob.days_overdue[idx].tolist()]
+    status = [str(STATUS_ORDER[s]) for s in range(len(STATUS_ORDER))]
+    from_rules = [
+        [*ids, rules[r].id, rules[r].title, trigger, due, status[st], late, text]
+        for *ids, r, trigger, due, st, late, text in zip(
+            *identity,
+            rule_index,
+            *days,
+            ob.status[idx].tolist(),
+            overdue,
+            ev.explanations(idx),
+            strict=True,
         )
-        for i in ob.by_urgency(shown)
+    ]
+    # The flows' clocks join them in the same order: status, due date, case.
+    never = np.iinfo(np.int64).max
+    keys = zip(
+        ob.status[idx].tolist(),
+        np.where(ob.due[idx] > 0, ob.due[idx], never).tolist(),
+        case.tolist(),
+        strict=True,
     )
-    flows = sorted(
+    index = ev.workbook.client_index
+    flow_rows = sorted(
         (
             (STATUS_ORDER.index(o.status), o.due.toordinal() if o.due else never, index[o.case_id]),
-            o,
+            flow_row(ev, o),
         )
         for o in ev.flow_obligations()
         if o.status in shown
     )
-    rules = ev.rules
-    rows = []
-    for key, item in heapq.merge(from_rules, flows, key=lambda pair: pair[0]):
-        if isinstance(item, Obligation):
-            rows.append(
-                row(
-                    key[2],
-                    rules[item.rule_id],
-                    item.trigger,
-                    item.due,
-                    item.status,
-                    item.days_overdue,
-                    ev.explain(item),
-                )
-            )
-        else:
-            i = int(item)
-            rows.append(
-                row(
-                    int(ob.case[i]),
-                    rules[ob.rule_ids[ob.rule[i]]],
-                    _day(ob.trigger[i]),
-                    _day(ob.due[i]),
-                    STATUS_ORDER[ob.status[i]],
-                    int(ob.days_overdue[i]),
-                    ev.explanation(i),
-                )
-            )
-    return rows
+    merged = heapq.merge(zip(keys, from_rules, strict=True), flow_rows, key=lambda pair: pair[0])
+    return [row for _, row in merged]
+
+
+def flow_row(ev: Evaluation, o: Obligation) -> list[object]:
+    """A Due List row for one of the flows' clocks."""
+    client = ev.workbook.domain_rows("Clients")[ev.workbook.client_index[o.case_id]]
+    rule = ev.rules[o.rule_id]
+    return [
+        client.case_id,
+        client.client_name,
+        str(client.program),
+        client.branch,
+        client.case_manager,
+        rule.id,
+        rule.title,
+        o.trigger,
+        o.due,
+        str(o.status),
+        o.days_overdue or None,
+        ev.explain(o),
+    ]
+
+
+def _take(values: Sequence[object], positions: np.ndarray) -> list[str]:
+    """values[p] as text for every position p."""
+    column = np.empty(len(values), dtype=object)
+    column[:] = [str(v) for v in values]
+    return column[positions].tolist()
+
+
+def _days(*ordinal_arrays: np.ndarray) -> list[list[dt.date | None]]:
+    """Ordinal arrays as dates (0 -> None), each distinct day made once."""
+    made: dict[int, dt.date | None] = {}
+    out = []
+    for array in ordinal_arrays:
+        values = array.tolist()
+        for o in set(values) - made.keys():
+            made[o] = _day(o)
+        out.append([made[o] for o in values])
+    return out
 
 
 ClientSummary = tuple[dt.date | None, str | None, int, str, str]
@@ -270,38 +359,41 @@ def client_summaries(ev: Evaluation) -> dict[str, ClientSummary]:
     """Per case: next due date and rule among open obligations (rules and flows), the overdue
     count, the flow state and the next action."""
     ob = ev.obligations
-    n = len(ev.workbook.caseload.clients)
+    n = len(ev.clients)
     open_codes = [STATUS_ORDER.index(s) for s in OPEN_STATUSES]
     is_open = np.isin(ob.status, open_codes) & (ob.due > 0)
     overdue = np.bincount(ob.case[ob.status == 0], minlength=n)
     next_due = np.full(n, np.iinfo(np.int64).max)
     np.minimum.at(next_due, ob.case[is_open], ob.due[is_open])
-    rule_of = {}
-    for i in np.flatnonzero(is_open):
-        c = ob.case[i]
-        if ob.due[i] == next_due[c] and c not in rule_of:
-            rule_of[c] = ob.rule_ids[ob.rule[i]]
+    # The rule of each case's first open obligation (in evaluation order) due on its next date.
+    at_next = np.flatnonzero(is_open & (ob.due == next_due[ob.case]))
+    cases, first = np.unique(ob.case[at_next], return_index=True)
+    rule_of = dict(
+        zip(cases.tolist(), (ob.rule_ids[r] for r in ob.rule[at_next[first]].tolist()), strict=True)
+    )
     index = ev.workbook.client_index
-    for o in ev.flow_obligations():
+    for o in ev.flow_obligations():  # the flows' clocks count too
         if o.status not in OPEN_STATUSES or o.due is None:
             continue
         c = index[o.case_id]
         overdue[c] += o.status == Status.OVERDUE
         if o.due.toordinal() < next_due[c]:
             next_due[c], rule_of[c] = o.due.toordinal(), o.rule_id
-    out = {}
+    has = next_due != np.iinfo(np.int64).max
+    (next_days,) = _days(np.where(has, next_due, 0))
     states = ev.flows.states
-    for c, client in enumerate(ev.workbook.caseload.clients):
-        has = next_due[c] != np.iinfo(np.int64).max
-        state = states[client.case_id]
-        out[client.case_id] = (
-            _day(next_due[c]) if has else None,
+    return {
+        case_id: (
+            next_days[c],
             rule_of.get(c),
-            int(overdue[c]),
-            state.state,
-            state.next_action or None,
+            late,
+            states[case_id].state,
+            states[case_id].next_action or None,
         )
-    return out
+        for c, (case_id, late) in enumerate(
+            zip(ev.clients.values("case_id"), overdue.tolist(), strict=True)
+        )
+    }
 
 
 def error_rows(problems: list[Problem]) -> list[list[object]]:
@@ -312,6 +404,19 @@ def error_rows(problems: list[Problem]) -> list[list[object]]:
 
 def _day(ordinal: int) -> dt.date | None:
     return dt.date.fromordinal(int(ordinal)) if ordinal else None
+
+
+def _row_heights(sheet: schema.Sheet, rows: list[list[object]]) -> list[float | None]:
+    """Each row's height for its wrapped text, worked out once per distinct wrapped text."""
+    wrapped = [i for i, c in enumerate(sheet.columns) if c.wrap]
+    heights: dict[tuple, float | None] = {}
+    out = []
+    for row in rows:
+        key = tuple(row[i] if i < len(row) else None for i in wrapped)
+        if key not in heights:
+            heights[key] = schema.row_height(sheet, row)
+        out.append(heights[key])
+    return out
 
 
 def check_writable(data: bytes) -> None:
@@ -423,8 +528,7 @@ def build_patch(ev: Evaluation, sheets: Collection[str] | None = None) -> Patch:
     tables = {schema.DUE_LIST: due_rows, schema.ERRORS: error_rows(ev.problems)}
     patch = Patch(
         tables={
-            sheet.name: TableRows(rows, [schema.row_height(sheet, r) for r in rows])
-            for sheet, rows in tables.items()
+            sheet.name: TableRows(rows, _row_heights(sheet, rows)) for sheet, rows in tables.items()
         }
     )
     if sheets is None or schema.SUPERVISOR.name in sheets:
@@ -504,12 +608,17 @@ def verify_written(path: Path, due_rows: int, sheets: Collection[str] | None = N
     """Re-open the new file as a reader would, and check what pyxl wrote is there
     (every schema sheet, or every one of `sheets` that the workbook had before)."""
     data = path.read_bytes()
-    book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
+    book = fastexcel.read_excel(data)
     wanted = {s.name for s in schema.ALL_SHEETS}
     missing = (wanted if sheets is None else wanted & set(sheets)) - set(book.sheet_names)
     if missing:
         raise ValueError(f"sheets missing after writing: {', '.join(sorted(missing))}")
-    rows = book.get_sheet_by_name(schema.DUE_LIST.name).to_python(skip_empty_area=False)
-    body = [r for r in rows[schema.HEADER_ROW :] if any(v != "" for v in r)]
-    if len(body) != due_rows:
-        raise ValueError(f"the Due List has {len(body)} rows, expected {due_rows}")
+    due = book.load_sheet(schema.DUE_LIST.name, header_row=None, skip_rows=schema.HEADER_ROW)
+    table = due.to_arrow()
+    filled = np.zeros(table.num_rows, bool)
+    for column in table.columns:
+        filled |= np.asarray(
+            pc.fill_null(pc.is_valid(column), False).to_numpy(zero_copy_only=False)
+        )
+    if int(filled.sum()) != due_rows:
+        raise ValueError(f"the Due List has {int(filled.sum())} rows, expected {due_rows}")

@@ -1,5 +1,6 @@
 """The numpy engine must produce exactly the reference evaluator's obligations: same rows,
-same statuses, dates, counts, periods and reasons, on any caseload, as-of date and settings.
+same statuses, dates, counts, periods and reasons, on any caseload, as-of date and settings,
+whether it is given row objects or columns (the form workbook validation hands it).
 
 Generated caseloads mix every program and branch (the AK, TX and OR calendars plus a branch
 with no calendar), contacts with every method and flag, no-shows with and without a call
@@ -20,6 +21,7 @@ from hypothesis import strategies as st
 from pyxl.adapters import schema
 from pyxl.domain import engine, model, reference
 from pyxl.domain.calendar import BusinessCalendar
+from pyxl.domain.columns import TABLE_TYPES, CaseloadColumns, TableColumns
 from pyxl.domain.model import (
     Appointment,
     Caseload,
@@ -65,9 +67,33 @@ def key(o: Obligation) -> tuple:
     )
 
 
+def as_validated_columns(caseload: Caseload) -> CaseloadColumns:
+    """The caseload as workbook validation hands it to the engine: one list per field,
+    programs as plain text."""
+
+    def table(kind: type, rows: tuple) -> TableColumns:
+        values = {
+            name: [
+                str(v) if isinstance(v, Program) else v for v in (getattr(r, name) for r in rows)
+            ]
+            for name in model.field_names(kind)
+        }
+        return TableColumns(kind, len(rows), values)
+
+    return CaseloadColumns(
+        table(Client, caseload.clients),
+        {t: table(kind, getattr(caseload, t)) for t, kind in TABLE_TYPES.items()},
+    )
+
+
 def assert_same(caseload: Caseload, chosen: Settings, as_of: dt.date, calendars=CALENDARS):
     expected = reference.evaluate(caseload, BOOK, chosen, calendars, as_of)
-    actual = engine.evaluate(caseload, BOOK, chosen, calendars, as_of).records()
+    from_objects = engine.evaluate(caseload, BOOK, chosen, calendars, as_of).records()
+    from_columns = engine.evaluate(
+        as_validated_columns(caseload), BOOK, chosen, calendars, as_of
+    ).records()
+    assert sorted(from_columns, key=key) == sorted(from_objects, key=key)
+    actual = from_objects
     if sorted(expected, key=key) != sorted(actual, key=key):
         only_ref = Counter(expected) - Counter(actual)
         only_eng = Counter(actual) - Counter(expected)

@@ -1,0 +1,45 @@
+"""Zip members read with ISA-L give exactly zipfile's bytes, and a damaged member is refused."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+
+import pytest
+
+from pyxl.adapters.workbook_reader import compressed_member, read_member
+
+TEXT = b"<sheetData>" + b"<row r='1'><c r='A1'><v>1</v></c></row>" * 5000 + b"</sheetData>"
+
+
+def archive(method: int) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", method) as z:
+        z.writestr("xl/worksheets/sheet1.xml", TEXT)
+        z.writestr("empty.xml", b"")
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("method", [zipfile.ZIP_DEFLATED, zipfile.ZIP_STORED])
+def test_a_member_reads_as_zipfile_reads_it(method: int) -> None:
+    z = zipfile.ZipFile(io.BytesIO(archive(method)))
+    for name in z.namelist():
+        assert read_member(z, name) == z.read(name)
+
+
+def test_the_compressed_bytes_are_the_member_as_stored() -> None:
+    z = zipfile.ZipFile(io.BytesIO(archive(zipfile.ZIP_DEFLATED)))
+    info = z.getinfo("xl/worksheets/sheet1.xml")
+    assert len(compressed_member(z, info)) == info.compress_size < len(TEXT)
+
+
+def test_a_member_whose_bytes_do_not_match_its_crc_is_refused() -> None:
+    data = bytearray(archive(zipfile.ZIP_DEFLATED))
+    z = zipfile.ZipFile(io.BytesIO(bytes(data)))
+    info = z.getinfo("xl/worksheets/sheet1.xml")
+    # Rewrite the member's CRC in its central-directory entry (the first one): the content no
+    # longer matches it.
+    at = data.find(b"PK\x01\x02")
+    data[at + 16 : at + 20] = (info.CRC ^ 1).to_bytes(4, "little")
+    with pytest.raises(zipfile.BadZipFile, match="bad CRC-32"):
+        read_member(zipfile.ZipFile(io.BytesIO(bytes(data))), "xl/worksheets/sheet1.xml")
