@@ -992,14 +992,14 @@ def youth_state(ctx: Context, obligations: Mapping[str, Obligation], clock: Flow
 # ---------------------------------------------------------------- the whole caseload
 
 
-RowsOf = Callable[[Caseload, set[str]], dict[str, dict[str, list]]]
+RowsOf = Callable[[Caseload, set[str], Sequence[str]], dict[str, dict[str, list]]]
 
 
-def rows_by_case(caseload: Caseload, cases: set[str]) -> dict[str, dict[str, list]]:
-    """The contacts, appointments and hours of some cases, grouped by case id."""
-    tables: dict[str, dict[str, list]] = {
-        name: defaultdict(list) for name in ("contacts", "appointments", "hours")
-    }
+def rows_by_case(
+    caseload: Caseload, cases: set[str], names: Sequence[str]
+) -> dict[str, dict[str, list]]:
+    """Some tables' rows (contacts, appointments, hours) of some cases, grouped by case id."""
+    tables: dict[str, dict[str, list]] = {name: defaultdict(list) for name in names}
     for name, group in tables.items():
         for row in getattr(caseload, name):
             if row.case_id in cases:
@@ -1095,21 +1095,35 @@ def evaluate_flows(
             for column, message in problems:
                 row_flag(row[1].case_id, Origin("Penalties", row[0], column), message)
 
-    # Only cases with something to walk need their contacts, appointments and hours.
+    # Only cases with something to walk need their contacts, appointments and hours: rows
+    # are objects only for them (the caseload's million other rows may stay columns).
+    rows_of = rows_of or rows_by_case
+    lapsed = {  # youth in the disengaged search (Y-05 overdue) need their contacts
+        case
+        for case, found in (rule_obligations or {}).items()
+        if (o := found.get("Y-05")) is not None and o.status == Status.OVERDUE
+    }
     busy = (
         set(events)
         | set(own)
+        | lapsed
         | {
             c.case_id
             for c in caseload.clients
-            if c.program in (Program.TX_SNAP_ET, Program.TX_WIOA_YOUTH, Program.OR_JOBS)
-            or (
-                c.program in (Program.ATAP_WORK_FIRST, Program.ATAP_FAMILIES_FIRST)
-                and not c.engaged
-            )
+            if c.program == Program.TX_SNAP_ET or (c.program in ALASKA and not c.engaged)
         }
     )
-    tables = (rows_of or rows_by_case)(caseload, busy)
+    oregon = {c.case_id: c for c in caseload.clients if c.program == Program.OR_JOBS}
+    schedule = rows_of(caseload, set(oregon) - busy, ("appointments",))["appointments"]
+    busy |= {  # Oregon cases that missed an activity without calling ahead
+        case
+        for case, rows in schedule.items()
+        if any(
+            a.status == "No-show" and not a.called_ahead and a.date >= oregon[case].referral_date
+            for a in rows
+        )
+    }
+    tables = rows_of(caseload, busy, ("contacts", "appointments", "hours"))
     # What happens after the as-of date has not happened yet (appointments may be scheduled).
     for name in ("contacts", "hours"):
         for rows in tables[name].values():
@@ -1121,7 +1135,7 @@ def evaluate_flows(
     states: dict[str, CaseState] = {}
     for index, client in enumerate(caseload.clients):
         machine = book.machine_for(client.program)
-        if client.case_id not in busy:
+        if client.case_id not in busy and machine.name != "WIOA Youth":
             states[client.case_id] = CaseState(client.case_id, machine.name, machine.start)
             continue
         key = person_key(client)

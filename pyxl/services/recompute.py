@@ -201,7 +201,7 @@ def evaluate_raw(raw: RawWorkbook, as_of: dt.date, progress: Progress | None = N
         calendars,
         as_of,
         obligations.by_case(YOUTH_RULES),
-        rows_of=lambda _, cases: rows_of_cases(validated, cases),
+        rows_of=lambda _, cases, names: rows_of_cases(validated, cases, names),
     )
     validated.problems.extend(flag_problems(validated, flows))
     validated.problems.sort(key=problem_order)
@@ -210,15 +210,14 @@ def evaluate_raw(raw: RawWorkbook, as_of: dt.date, progress: Progress | None = N
     )
 
 
-def rows_of_cases(validated: ValidatedWorkbook, cases: set[str]) -> dict[str, dict[str, list]]:
-    """The contacts, appointments and hours of some cases as objects, straight from the
-    columns (the flows walk a few cases; the other million rows stay columns)."""
+def rows_of_cases(
+    validated: ValidatedWorkbook, cases: set[str], names: Sequence[str]
+) -> dict[str, dict[str, list]]:
+    """Some tables' rows of some cases as objects, straight from the columns (the flows walk
+    a few cases; the other million rows stay columns)."""
     out: dict[str, dict[str, list]] = {}
-    for sheet, name in (
-        ("Contacts", "contacts"),
-        ("Appointments", "appointments"),
-        ("Hours", "hours"),
-    ):
+    for name in names:
+        sheet = name.capitalize()
         table = validated.table(sheet)
         keep = [i for i, case in enumerate(table.values("case_id")) if case in cases]
         fields = [table.values(f) for f in model.field_names(table.kind)]
