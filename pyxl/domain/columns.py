@@ -114,6 +114,10 @@ class TableColumns:
     def __len__(self) -> int:
         return self.length
 
+    @property
+    def fields(self) -> tuple[str, ...]:
+        return model.field_names(self.kind)
+
     def __getitem__(self, name: str) -> np.ndarray:
         if name not in self._arrays:
             self._arrays[name] = as_array(self.values(name), column_kind(self.kind, name))

@@ -219,11 +219,10 @@ def rows_of_cases(
     for name in names:
         sheet = name.capitalize()
         table = validated.table(sheet)
-        keep = [i for i, case in enumerate(table.values("case_id")) if case in cases]
-        fields = [table.values(f) for f in model.field_names(table.kind)]
+        keep = np.flatnonzero(table.isin("case_id", cases)).tolist()
+        picked = [[column[i] for i in keep] for column in map(table.values, table.fields)]
         group: dict[str, list] = defaultdict(list)
-        for i in keep:
-            row = table.kind(*(column[i] for column in fields))
+        for row in map(table.kind, *picked):
             group[row.case_id].append(row)
         out[name] = group
     return out
@@ -436,7 +435,7 @@ def check_writable(data: bytes) -> None:
 def supervisors(ev: Evaluation) -> dict[str, str]:
     """Case manager -> supervisor: the Staff sheet's, else the supervisor of their branch."""
     staff = ev.workbook.sheets[schema.STAFF.name]
-    by_branch = {b.name: b.supervisor for b in ev.workbook.caseload.branches}
+    by_branch = {b.name: b.supervisor for b in ev.workbook.domain_rows("Branches")}
     out = {}
     if staff.rows and "supervisor" in staff.names:
         for manager, branch, supervisor in zip(
@@ -446,7 +445,7 @@ def supervisors(ev: Evaluation) -> dict[str, str]:
             strict=True,
         ):
             out[manager] = supervisor or by_branch.get(branch, "")
-    for client in ev.workbook.caseload.clients:
+    for client in ev.workbook.domain_rows("Clients"):
         if client.case_manager not in out:
             out[client.case_manager] = by_branch.get(client.branch, "")
     return out
@@ -457,7 +456,7 @@ def supervisor_rows(
 ) -> tuple[list[list[object]], list[list[tuple[int, str]]]]:
     """Counts per case manager for the Supervisor sheet, with each row's links: the
     worker's most urgent Due List row and their first row on Clients."""
-    clients = ev.workbook.caseload.clients
+    clients = ev.workbook.domain_rows("Clients")
     ob = ev.obligations
     boss = supervisors(ev)
     manager_of = {c.case_id: c.case_manager for c in clients}
@@ -479,6 +478,12 @@ def supervisor_rows(
     for i in late:
         m = case_managers[ob.case[i]]
         oldest[m] = max(oldest.get(m, 0), int(ob.days_overdue[i]))
+    for o in ev.flow_obligations():  # the flows' clocks are on the Due List too
+        if o.status in OPEN_STATUSES:
+            m = manager_of[o.case_id]
+            counts[(m, STATUS_ORDER.index(o.status))] += 1
+            if o.status == Status.OVERDUE:
+                oldest[m] = max(oldest.get(m, 0), o.days_overdue)
     errors = Counter(
         manager_of.get(ev.problem_cases.get((p.sheet, p.row), ""), "")
         for p in ev.problems
