@@ -138,12 +138,13 @@ class FlowClock:
 class FlowBook:
     machines: Mapping[str, Machine]
     clocks: tuple[FlowClock, ...]
+    reply_by_clock: Mapping[str, str] = field(default_factory=dict)  # letter -> clock id
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> FlowBook:
         machines = {name: Machine.from_dict(name, d) for name, d in data["flow"].items()}
         clocks = tuple(FlowClock.from_dict(d) for d in data.get("clock", ()))
-        book = cls(machines, clocks)
+        book = cls(machines, clocks, dict(data.get("reply_by_clock", {})))
         book._check()
         return book
 
@@ -158,6 +159,10 @@ class FlowBook:
             unknown = c.starts - machine.states
             if machine.moves and unknown:
                 raise PolicyError(f"clock {c.rule.id}: {c.flow} has no state {sorted(unknown)}")
+        known = {c.rule.id for c in self.clocks}
+        for letter, clock in self.reply_by_clock.items():
+            if clock not in known:
+                raise PolicyError(f"reply_by_clock {letter}: unknown clock {clock!r}")
 
     def machine_for(self, program: str) -> Machine:
         return next(m for m in self.machines.values() if program in m.programs)
@@ -420,6 +425,7 @@ class Walk:
         return tuple(out)
 
     def due(self, rule_id: str) -> dt.date | None:
+        """The due date of a running clock (None when it is not running)."""
         trigger = self.running.get(rule_id)
         if trigger is None:
             return None
@@ -1163,6 +1169,10 @@ def evaluate_flows(
         state = walk.state
         if walk.flags:
             action = f"Check: {walk.flags[-1].message}" + (f". Then: {action}" if action else "")
+        reply_by = walk.reply_by if letter is None else None
+        window = walk.due(book.reply_by_clock.get(letter or "", ""))
+        if window is not None and window >= as_of:
+            reply_by = window
         states[client.case_id] = CaseState(
             client.case_id,
             machine.name,
@@ -1170,7 +1180,7 @@ def evaluate_flows(
             walk.since,
             action,
             letter,
-            walk.reply_by if letter is None else None,
+            reply_by,
             walk.obligations(),
             tuple(walk.flags),
             (*walk.runs, *(ClockRun(rid, trigger) for rid, trigger in walk.running.items())),

@@ -139,6 +139,7 @@ def test_o08_two_unsuccessful_attempts_one_written_open_re_engagement():
     s = state(OR, D(2026, 3, 5), appointments=[NO_SHOW], contacts=[WRITTEN, PHONE])
     assert s.state == "Re-engagement"
     assert (s.next_action, s.letter) == ("Hold the conciliation by Mon 2026-03-16", "OR-CONCIL")
+    assert s.reply_by == D(2026, 3, 16)  # the conciliation letter's reply-by is the O-01 date
 
 
 def test_a_successful_contact_before_re_engagement_ends_the_episode():

@@ -31,6 +31,7 @@ def test_t07_missed_activity_asks_for_the_non_compliance_letter_and_starts_the_7
     s = state(TANF, D(2026, 3, 9), events=[MISSED])
     assert s.state == "Non-cooperation"
     assert (s.next_action, s.letter) == ("Send non-compliance letter", "TX-NONCOMP")
+    assert s.reply_by == D(2026, 3, 12)  # the letter asks for an answer inside the 7 days
     c = clock(s, "NC-TX-07")
     # B-801: the 7 days run from the later of the noncompliance and the discovery date.
     assert (c.trigger, c.due, c.status) == (D(2026, 3, 5), D(2026, 3, 12), Status.DUE_SOON)
