@@ -418,6 +418,20 @@ def _find_holder(target: Path) -> _Holder | None:
     return _libreoffice_holder(target) or _excel_holder(target) or _pyxl_holder(target)
 
 
+def refuse_if_open(path: Path, nothing_done: str) -> None:
+    """Raise WorkbookBusy while Excel or LibreOffice has the workbook open: for writers whose
+    work cannot wait until the end (letters printed but not logged would be sent twice)."""
+    holder = who_has_open(path)
+    if holder:
+        raise WorkbookBusy(
+            f"{path.name} is open in {holder}. {nothing_done} Close the workbook in "
+            "Excel/LibreOffice and try again.",
+            path=path,
+            holder=holder,
+            lock_path=None,
+        )
+
+
 def who_has_open(path: str | os.PathLike[str]) -> str | None:
     """Who has the workbook open, read from the lock files beside it, or None.
 

@@ -180,15 +180,8 @@ def import_history(source: Path, target: Path, as_of: dt.date) -> ImportResult:
     source_data, _ = safe_save.read_snapshot(source)
     safe_save.cleanup_stale_temp_files(target)
     with safe_save.writer_lock(target):
-        holder = safe_save.who_has_open(target)
-        if holder:  # refuse before reading: whatever is typed there now would be lost
-            raise safe_save.WorkbookBusy(
-                f"{target.name} is open in {holder}. Nothing was imported. Close the workbook "
-                "in Excel/LibreOffice and try again.",
-                path=target,
-                holder=holder,
-                lock_path=None,
-            )
+        # Refuse before reading: whatever is typed there now would be lost.
+        safe_save.refuse_if_open(target, "Nothing was imported.")
         data, snapshot = safe_save.read_snapshot(target)
         here = _validated(data, as_of)
         for sheet in (schema.NONCOMPLIANCE.name, schema.PENALTIES.name):

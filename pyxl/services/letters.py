@@ -629,15 +629,8 @@ def run_letters(
     out_dir = out_dir or path.parent / "letters" / as_of.isoformat()
     safe_save.cleanup_stale_temp_files(path)
     with safe_save.writer_lock(path):
-        holder = safe_save.who_has_open(path)
-        if holder:  # refuse before printing: letters made but not logged would be sent twice
-            raise safe_save.WorkbookBusy(
-                f"{path.name} is open in {holder}. Nothing was printed or logged. Close the "
-                "workbook in Excel/LibreOffice and try again.",
-                path=path,
-                holder=holder,
-                lock_path=None,
-            )
+        # Refuse before printing: letters made but not logged would be sent twice.
+        safe_save.refuse_if_open(path, "Nothing was printed or logged.")
         data, snapshot = safe_save.read_snapshot(path)
         check_writable(data)
         _check_letter_sheets(data)

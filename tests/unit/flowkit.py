@@ -7,7 +7,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from pyxl.domain import engine
-from pyxl.domain.calendar import BusinessCalendar
 from pyxl.domain.model import (
     Appointment,
     Caseload,
@@ -22,22 +21,10 @@ from pyxl.domain.model import (
 from pyxl.domain.obligations import Obligation
 from pyxl.domain.sanctions import YOUTH_RULES, CaseState, Flows, evaluate_flows
 from pyxl.policy import default_settings, flowbook, rulebook
-from pyxl.policy.calendars import office_holidays
+from tests.unit.rulekit import CALENDARS, HOME_BRANCH
 
 D = dt.date
 CASE = "C1"
-BRANCH_OF = {
-    Program.ATAP_WORK_FIRST: "Anchorage",
-    Program.ATAP_FAMILIES_FIRST: "Anchorage",
-    Program.TX_CHOICES: "Houston",
-    Program.TX_SNAP_ET: "Houston",
-    Program.TX_WIOA_YOUTH: "Houston",
-    Program.OR_JOBS: "Portland",
-}
-CALENDARS = {
-    branch: BusinessCalendar.from_holidays(state, office_holidays(state, range(2024, 2029)))
-    for branch, state in (("Anchorage", "AK"), ("Houston", "TX"), ("Portland", "OR"))
-}
 
 
 def client(program: Program, case_id: str = CASE, **fields: Any) -> Client:
@@ -45,7 +32,7 @@ def client(program: Program, case_id: str = CASE, **fields: Any) -> Client:
         "case_id": case_id,
         "client_name": f"Client {case_id}",
         "program": program,
-        "branch": BRANCH_OF[program],
+        "branch": HOME_BRANCH[program],
         "case_manager": "Case Manager",
         "referral_date": D(2026, 1, 5),
         **fields,
