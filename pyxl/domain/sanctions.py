@@ -236,15 +236,20 @@ class Flows:
 # ---------------------------------------------------------------- a case's history
 
 
-@dataclass(frozen=True, order=True)
-class Happening:
+class Happening(NamedTuple):
+    """One dated thing in a case's history (a NamedTuple: a walk replays many of them)."""
+
     date: dt.date
     rank: int  # same-day order: recorded events, then appointments, contacts, penalties
-    event: str = field(compare=False)
-    origin: Origin | None = field(compare=False, default=None)  # None: derived or automatic
-    reported: dt.date | None = field(compare=False, default=None)
-    reply_by: dt.date | None = field(compare=False, default=None)
-    checked: bool = field(compare=False, default=False)  # a fact staff recorded in this branch
+    event: str
+    origin: Origin | None = None  # None: derived or automatic
+    reported: dt.date | None = None
+    reply_by: dt.date | None = None
+    checked: bool = False  # a fact staff recorded in this branch
+
+
+def _when(h: Happening) -> tuple[dt.date, int]:
+    return h.date, h.rank
 
 
 @dataclass
@@ -263,8 +268,13 @@ class Context:
     as_of: dt.date
 
 
-def _happenings(ctx: Context, events: Iterable[tuple[int, Any]]) -> list[Happening]:
+def _happenings(
+    ctx: Context, events: Iterable[tuple[int, Any]], heeded: frozenset[str]
+) -> list[Happening]:
+    """The case's history in order. Contacts say much: "Contact made" and "Home visit" are
+    derived only for flows that heed them (`heeded`)."""
     here = ctx.client.branch
+    contact_made, home_visit = "Contact made" in heeded, "Home visit" in heeded
 
     def local(row_branch: str | None) -> bool:
         """History imported from another branch is replayed but not checked again here."""
@@ -292,9 +302,9 @@ def _happenings(ctx: Context, events: Iterable[tuple[int, Any]]) -> list[Happeni
     for c in ctx.contacts:
         if c.method in WRITTEN_METHODS and c.purpose in LETTER_EVENTS:
             out.append(Happening(c.date, 2, LETTER_EVENTS[c.purpose], reply_by=c.reply_by))
-        elif c.method == "Home visit":
+        elif home_visit and c.method == "Home visit":
             out.append(Happening(c.date, 2, "Home visit"))
-        if c.successful:
+        if contact_made and c.successful:
             out.append(Happening(c.date, 2, "Contact made"))
     for i, p in ctx.penalties:
         for rank, (name, header, event) in enumerate(PENALTY_EVENTS, start=3):
@@ -306,7 +316,7 @@ def _happenings(ctx: Context, events: Iterable[tuple[int, Any]]) -> list[Happeni
         out.append(Happening(ctx.client.closure_date, 9, "Case closed"))
     # Earlier spells (before this referral) count as history for the next step, not as moves.
     start = ctx.client.referral_date
-    return sorted(h for h in out if start <= h.date <= ctx.as_of)
+    return sorted((h for h in out if start <= h.date <= ctx.as_of), key=_when)  # stable
 
 
 # ---------------------------------------------------------------- walking a case
@@ -1137,6 +1147,12 @@ def evaluate_flows(
     clocks_of = defaultdict(list)
     for c in book.clocks:
         clocks_of[c.flow].append(c)
+    heeded = {  # the events each flow moves on or ends a clock with
+        m.name: frozenset(e for _, e in m.moves).union(
+            *(c.met_by | c.cancelled_by for c in clocks_of[m.name])
+        )
+        for m in book.machines.values()
+    }
 
     states: dict[str, CaseState] = {}
     for index, client in enumerate(caseload.clients):
@@ -1164,7 +1180,8 @@ def evaluate_flows(
         walk = Walk(machine, clocks_of[machine.name], ctx)
         if machine.name == "Alaska ATAP" and not client.engaged:
             walk.state = "Not engaged"  # the Engaged column says so today
-        walk.run(_happenings(ctx, events.get(client.case_id, ())), AUTOMATIC[machine.name])
+        history = _happenings(ctx, events.get(client.case_id, ()), heeded[machine.name])
+        walk.run(history, AUTOMATIC[machine.name])
         action, letter = ADVICE[machine.name](walk)
         state = walk.state
         if walk.flags:
