@@ -107,6 +107,7 @@ class FlowClock:
     met_by: frozenset[str]
     cancelled_by: frozenset[str]
     stops_in: frozenset[str] = frozenset()  # states that end it without meeting it
+    from_penalty_start: bool = False  # counts from the first month of the penalty in force
 
     @property
     def clock(self) -> Clock:
@@ -131,6 +132,7 @@ class FlowClock:
             frozenset(d["met_by"]),
             frozenset(d.get("cancelled_by", ())),
             frozenset(d.get("stops_in", ())),
+            d.get("from") == "penalty start",
         )
 
 
@@ -402,7 +404,7 @@ class Walk:
             self.penalty = None
 
     def _trigger(self, c: FlowClock, h: Happening) -> dt.date:
-        if c.rule.id in ("NC-AK-75", "NC-AK-100") and self.penalty:
+        if c.from_penalty_start and self.penalty:
             return alaska_penalty_start(self.penalty[1])
         return max(h.date, h.reported or h.date)
 

@@ -166,7 +166,7 @@ def pyxl_status(case_ids, as_of, *tables):
 @xw.arg("case_ids", ndim=2)
 @xw.arg("tables", ndim=2)
 def pyxl_next_action(case_ids, as_of, *tables):
-    """Each client's most urgent open obligation (see PYXL.NEXT_ACTION)."""
+    """Each client's next action (see PYXL.NEXT_ACTION)."""
     return _desktop(functions.next_action, case_ids, as_of, *tables)
 
 

@@ -81,7 +81,7 @@ def status(case_ids, as_of, *tables):
 @arg("as_of", ndim=2, doc=_AS_OF)
 @arg("tables", ndim=2, doc=_TABLES)
 def next_action(case_ids, as_of, *tables):
-    """Each client's most urgent open obligation: rule, what to do, due date and status."""
+    """Each client's next action: the non-compliance flow's, else the most urgent obligation."""
     return _call(functions.next_action, case_ids, as_of, *tables)
 
 

@@ -24,6 +24,7 @@ from lxml import etree
 
 from pyxl.adapters import safe_save, schema
 from pyxl.adapters.validation import (
+    CASELOAD_FIELDS,
     Problem,
     ValidatedWorkbook,
     problem_order,
@@ -216,9 +217,9 @@ def rows_of_cases(
     """Some tables' rows of some cases as objects, straight from the columns (the flows walk
     a few cases; the other million rows stay columns)."""
     out: dict[str, dict[str, list]] = {}
+    sheet_of = {field: sheet for sheet, field in CASELOAD_FIELDS.items()}
     for name in names:
-        sheet = name.capitalize()
-        table = validated.table(sheet)
+        table = validated.table(sheet_of[name])
         keep = np.flatnonzero(table.isin("case_id", cases)).tolist()
         picked = [[column[i] for i in keep] for column in map(table.values, table.fields)]
         group: dict[str, list] = defaultdict(list)
