@@ -118,6 +118,14 @@ LINK_COLUMNS = frozenset(
 FILTER_COUNT_COLUMN = 5  # 0-based: the Due List's counts start in F1 (label, count, ...)
 
 
+def due_list_count_cells() -> list[str]:
+    """Where the counts of `due_list_count_formulas` stand (row 1, after each label)."""
+    return [
+        xl_rowcol_to_cell(0, FILTER_COUNT_COLUMN + 1 + 2 * k)
+        for k in range(len(due_list_count_formulas()))
+    ]
+
+
 def due_list_count_formulas() -> list[tuple[str, str]]:
     """(label, formula) for the Due List's filter-aware counts: rows shown, and rows shown
     per status. SUBTOTAL(103, ...) counts only rows a filter leaves visible; the OFFSET

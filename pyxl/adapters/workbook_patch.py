@@ -79,6 +79,21 @@ class ColumnValues:
 class Patch:
     tables: dict[str, TableRows] = field(default_factory=dict)  # sheet name -> rows
     columns: dict[str, ColumnValues] = field(default_factory=dict)  # sheet name -> columns
+    # sheet name -> cell -> number: the cached result of a formula pyxl placed there (shown by
+    # readers that do not recalculate on open; Excel recalculates anyway)
+    results: dict[str, dict[str, float]] = field(default_factory=dict)
+
+
+def _set_results(sheet_xml: bytes, results: Mapping[str, float]) -> bytes:
+    for ref, value in results.items():
+        cached = f"<v>{value:g}</v>".encode()
+        sheet_xml = re.sub(
+            rb'(<c r="' + ref.encode() + rb'"[^>]*>\s*<f>[^<]*</f>)\s*(?:<v>[^<]*</v>)?',
+            lambda m, cached=cached: m.group(1) + cached,
+            sheet_xml,
+            count=1,
+        )
+    return sheet_xml
 
 
 class _Styles:
@@ -529,6 +544,7 @@ def apply_patch(data: bytes, patch: Patch) -> bytes:
             new_sheet, new_table = _replace_table_rows(
                 sheet_xml, table_xml, update.rows, cells, update.heights, update.links
             )
+            new_sheet = _set_results(new_sheet, patch.results.get(name, {}))
             if part in column_parts:
                 pending[part] = new_sheet
             else:

@@ -30,6 +30,7 @@ from pyxl.adapters.validation import (
     problem_order,
     validate_workbook,
 )
+from pyxl.adapters.workbook_builder import due_list_count_cells
 from pyxl.adapters.workbook_patch import ColumnValues, Patch, TableRows, apply_patch
 from pyxl.adapters.workbook_reader import RawWorkbook, WorkbookUnreadable, read_raw, sheet_parts
 from pyxl.domain import model
@@ -536,6 +537,12 @@ def build_patch(ev: Evaluation, sheets: Collection[str] | None = None) -> Patch:
             sheet.name: TableRows(rows, _row_heights(sheet, rows)) for sheet, rows in tables.items()
         }
     )
+    # The Due List's own counts (rows, overdue, due soon), unfiltered, for readers that do
+    # not recalculate on open.
+    status_at = schema.DUE_LIST.headers.index("Status")
+    shown = [r[status_at] for r in due_rows]
+    counts = (len(shown), shown.count(str(Status.OVERDUE)), shown.count(str(Status.DUE_SOON)))
+    patch.results[schema.DUE_LIST.name] = dict(zip(due_list_count_cells(), counts, strict=True))
     if sheets is None or schema.SUPERVISOR.name in sheets:
         rows, links = supervisor_rows(ev, due_rows)
         patch.tables[schema.SUPERVISOR.name] = TableRows(rows, links=links)

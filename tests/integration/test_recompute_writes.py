@@ -542,3 +542,22 @@ def test_due_list_rows_are_tall_enough_for_their_wrapped_explanations(
             assert height and height >= needed, (r, height, text)
             checked += 1
     assert checked > 0
+
+
+def test_the_due_list_counts_carry_their_results_for_readers_that_do_not_recalculate(
+    written: tuple[Path, bytes, RecomputeResult],
+) -> None:
+    from pyxl.adapters.workbook_builder import due_list_count_cells
+
+    path, _, result = written
+    ws = openpyxl.load_workbook(path, data_only=True)["Due List"]
+    statuses = [
+        ws.cell(r, schema.DUE_LIST.headers.index("Status") + 1).value
+        for r in range(FIRST, FIRST + result.due_list_rows)
+    ]
+    shown, overdue, soon = (ws[cell].value for cell in due_list_count_cells())
+    assert (shown, overdue, soon) == (
+        len(statuses),
+        statuses.count("OVERDUE"),
+        statuses.count("DUE SOON"),
+    )
