@@ -352,7 +352,7 @@ DUE_LIST = Sheet(
         C("Program", width=18),
         C("Branch", width=18),
         C("Case Manager", width=18),
-        C("Rule", width=7),
+        C("Rule", width=11),  # fits the flows' ids, e.g. NC-SNAP-10
         C("Obligation", width=30, wrap=True),
         C("Trigger Date", "date", width=15, number_format="ddd yyyy-mm-dd"),
         C("Due Date", "date", width=15, number_format="ddd yyyy-mm-dd"),
