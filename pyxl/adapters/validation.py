@@ -850,9 +850,16 @@ class ValidatedWorkbook:
 
 def validate_workbook(raw: RawWorkbook, defaults: Settings, as_of: dt.date) -> ValidatedWorkbook:
     problems: list[Problem] = []
+    wanted = {s.name: s for s in (*schema.INPUT_SHEETS, *schema.REFERENCE_SHEETS)}
+    # Each sheet is checked as soon as it is read, while the reader reads the others.
+    arrived = {
+        sheet.name: read_sheet(sheet, wanted[sheet.name], problems)
+        for sheet in raw.arrivals()
+        if sheet.name in wanted
+    }
     sheets = {
-        s.name: read_sheet(raw.sheets.get(s.name), s, problems)
-        for s in (*schema.INPUT_SHEETS, *schema.REFERENCE_SHEETS)
+        name: arrived[name] if name in arrived else read_sheet(None, sheet, problems)
+        for name, sheet in wanted.items()
     }
     client_rows = _check_keys(sheets, problems)
     _check_references(sheets, problems, as_of)

@@ -10,16 +10,16 @@ from __future__ import annotations
 
 import io
 import logging
-import multiprocessing
+import os
 import re
 import struct
 import threading
 import zipfile
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
-from multiprocessing.connection import Connection
 from pathlib import PurePosixPath
+from typing import Any, TypeVar
 
 import fastexcel
 import pyarrow as pa
@@ -41,9 +41,7 @@ _ERROR_CELL = re.compile(
 # expected here (blank optional columns), and not for the user's terminal.
 logging.getLogger("fastexcel").setLevel(logging.ERROR)
 
-
-# Below this much compressed sheet XML, a helper process costs more than it saves.
-HELPER_FROM_BYTES = 8_000_000
+T = TypeVar("T")
 
 
 class WorkbookUnreadable(Exception):
@@ -101,11 +99,39 @@ class RawSheet:
                         yield r, c, address
 
 
-@dataclass
 class RawWorkbook:
-    sheets: dict[str, RawSheet]
-    date1904: bool
-    sheet_parts: dict[str, str]  # sheet name -> zip member (xl/worksheets/sheetN.xml)
+    """The sheets read from a workbook. A workbook still being read (by `read_raw`) hands out
+    its sheets as they arrive (`arrivals`), so they can be checked while others are read."""
+
+    def __init__(
+        self,
+        sheets: dict[str, RawSheet],
+        date1904: bool,
+        sheet_parts: dict[str, str],  # sheet name -> zip member (xl/worksheets/sheetN.xml)
+        coming: Iterator[RawSheet] | None = None,
+    ):
+        self.arrived = dict(sheets)
+        self.date1904 = date1904
+        self.sheet_parts = sheet_parts
+        self.coming = coming
+
+    def arrivals(self) -> Iterator[RawSheet]:
+        """Every sheet: those already read, then each of the others as soon as it is read."""
+        yield from list(self.arrived.values())
+        while self.coming is not None:
+            sheet = next(self.coming, None)
+            if sheet is None:
+                self.coming = None
+                return
+            self.arrived[sheet.name] = sheet
+            yield sheet
+
+    @property
+    def sheets(self) -> dict[str, RawSheet]:
+        """Every sheet, once all are read."""
+        for _ in self.arrivals():
+            pass
+        return self.arrived
 
 
 def compressed_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
@@ -146,189 +172,155 @@ def sheet_parts(archive: zipfile.ZipFile) -> tuple[dict[str, str], bool]:
     return parts, date1904
 
 
-def read_raw(
-    data: bytes, names: set[str], columnar: int = 0, helper_from: int = HELPER_FROM_BYTES
-) -> RawWorkbook:
+def read_raw(data: bytes, names: set[str], columnar: int = 0) -> RawWorkbook:
     """Read the named sheets (those present) from workbook bytes.
 
     Sheets whose tables have their headers on 0-based row `columnar` (0: none) are read in
     the columnar form with fastexcel, which is twice as fast as python-calamine and makes no
     Python object per cell; a sheet it cannot type cleanly (mixed kinds in a column) is read
-    by python-calamine as before. A big workbook's sheets are typed by two processes at once
-    (from `helper_from` bytes of compressed sheets).
+    by python-calamine as before. A thread per core reads the sheets, biggest first: fastexcel
+    and inflating run without the GIL, so sheets arrive while the others are still read.
     """
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         parts, date1904 = sheet_parts(archive)
-        typed = fastexcel.read_excel(data) if columnar else None
-        # python-calamine reads what the columnar reading does not take; opening it parses the
-        # shared strings, so a workbook read wholly in columns does not open it at all.
-        book = _Lazy(lambda: python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data)))
-        names_present = typed.sheet_names if typed is not None else book().sheet_names
     except (zipfile.BadZipFile, KeyError, etree.XMLSyntaxError) as exc:
         raise WorkbookUnreadable(f"not a readable .xlsx/.xlsm workbook ({exc})") from exc
-    except Exception as exc:  # calamine and fastexcel raise their own error types
-        raise WorkbookUnreadable(f"not a readable .xlsx/.xlsm workbook ({exc})") from exc
-    present = names & set(names_present)
-    ordered = sorted(present)
-    helped = _split_for_helper(archive, parts, ordered, helper_from) if typed is not None else []
-    helper = _Helper(data, helped, columnar) if helped else None  # forked before any thread
-    # The scan for error cells and merged ranges inflates each sheet's XML again: inflating
-    # runs without the GIL, so it goes in a thread beside the parsing (on its own file object).
-    scan_archive = zipfile.ZipFile(io.BytesIO(data))
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        scans = {
-            name: pool.submit(_scan, scan_archive, parts[name])
-            for name in sorted(present)
-            if name in parts
-        }
-        sheets: dict[str, RawSheet] = {}
+    present = sorted(
+        (n for n in names & set(parts) if parts[n] in archive.NameToInfo),
+        key=lambda n: archive.getinfo(parts[n]).file_size,
+        reverse=True,
+    )
+    reader = _SheetReader(data, columnar)
+    pool = ThreadPoolExecutor(max_workers=max(min(len(present), _cores()), 1))
+    futures = [pool.submit(reader.read, name, parts[name]) for name in present]
+    return RawWorkbook({}, date1904, parts, _arriving(pool, futures))
+
+
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def _arriving(pool: ThreadPoolExecutor, futures: list[Future[RawSheet]]) -> Iterator[RawSheet]:
+    try:
+        for future in as_completed(futures):
+            yield future.result()
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+class _SheetReader:
+    """Reads a sheet per call, in any thread. Each thread keeps its own zip file, fastexcel
+    and python-calamine readers (none of them may be shared between threads); opening a
+    reader parses the shared strings, so each is opened only when first needed."""
+
+    def __init__(self, data: bytes, columnar: int):
+        self.data = data
+        self.columnar = columnar
+        self.local = threading.local()
+
+    def _own(self, kind: str, make: Callable[[], T]) -> T:
+        value = getattr(self.local, kind, None)
+        if value is None:
+            value = make()
+            setattr(self.local, kind, value)
+        return value
+
+    def _calamine(self) -> python_calamine.CalamineWorkbook:
+        return self._own(
+            "calamine",
+            lambda: python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(self.data)),
+        )
+
+    def _cells(self, name: str) -> list[list[object]]:
+        return self._calamine().get_sheet_by_name(name).to_python(skip_empty_area=False)
+
+    def read(self, name: str, part: str) -> RawSheet:
         try:
-            typed_here = {
-                name: _typed_table(typed, name, columnar)
-                for name in ordered
-                if typed is not None and name not in helped
-            }
-        finally:
-            typed_there = helper.results() if helper is not None else {}
-        for name in ordered:
-            if name in helped and name not in typed_there and typed is not None:
-                typed_there[name] = _typed_table(typed, name, columnar)
-            found = typed_here.get(name) or typed_there.get(name)
-            raw = _columnar_sheet(name, found, book, columnar)
-            if raw is None:
-                sheet = book().get_sheet_by_name(name)
-                raw = RawSheet(name, sheet.to_python(skip_empty_area=False))
-                raw.merged = list(sheet.merged_cell_ranges or [])
-            sheets[name] = raw
-        for name, scan in scans.items():
-            sheets[name].errors, merged = scan.result()
-            if sheets[name].table is not None:
-                sheets[name].merged = merged
-    return RawWorkbook(sheets, date1904, parts)
-
-
-class _Lazy:
-    """A value made on first call."""
-
-    def __init__(self, make: Callable[[], python_calamine.CalamineWorkbook]):
-        self.make = make
-        self.value: python_calamine.CalamineWorkbook | None = None
-
-    def __call__(self) -> python_calamine.CalamineWorkbook:
-        if self.value is None:
-            self.value = self.make()
-        return self.value
+            archive = self._own("archive", lambda: zipfile.ZipFile(io.BytesIO(self.data)))
+            xml = read_member(archive, part)
+            errors, merged = _scan(xml)
+            headers = _header_columns(xml, self.columnar + 1) if self.columnar else None
+            del xml
+            if self.columnar:
+                typed = self._own("typed", lambda: fastexcel.read_excel(self.data))
+                found = _typed_table(typed, name, self.columnar, headers)
+                if found is not None:
+                    table, columns = found
+                    return RawSheet(
+                        name,
+                        [],
+                        errors,
+                        merged,
+                        table=table,
+                        header_row=self.columnar,
+                        table_columns=columns,
+                        loader=lambda: self._cells(name),
+                    )
+            sheet = self._calamine().get_sheet_by_name(name)
+            cells = sheet.to_python(skip_empty_area=False)
+            return RawSheet(name, cells, errors, list(sheet.merged_cell_ranges or []))
+        except Exception as exc:  # zipfile, zlib, fastexcel and calamine have their own errors
+            raise WorkbookUnreadable(
+                f"not a readable .xlsx/.xlsm workbook (sheet {name!r}: {exc})"
+            ) from exc
 
 
 def _typed_table(
-    typed: fastexcel.ExcelReader, name: str, header: int
+    typed: fastexcel.ExcelReader, name: str, header: int, header_columns: set[int] | None
 ) -> tuple[pa.Table, list[tuple[str, int]]] | None:
     """A sheet's columns below its header row as fastexcel types them, with each column's
-    header and 0-based position; None when a column mixes kinds."""
+    header and 0-based position; None when a column mixes kinds.
+
+    The eager load is a fifth faster but does not tell where its columns are in the sheet: it
+    is taken when its named columns are exactly the header row's filled cells counted from
+    column A (`header_columns`, from the sheet's XML), the lazy load otherwise."""
+    options: dict[str, Any] = {
+        "header_row": header,
+        "dtype_coercion": "strict",
+        "schema_sample_rows": None,
+    }
     try:
-        sheet = typed.load_sheet(
-            name, header_row=header, dtype_coercion="strict", schema_sample_rows=None
-        )
+        batch = typed.load_sheet_eager(name, **options)
+        named = {i for i, h in enumerate(batch.schema.names) if not h.startswith(_UNNAMED)}
+        if named == header_columns:
+            names = batch.schema.names
+            return pa.Table.from_batches([batch]), list(zip(names, range(len(names)), strict=True))
+        sheet = typed.load_sheet(name, **options)
         table = sheet.to_arrow()
     except Exception:  # a column of mixed kinds, or anything fastexcel cannot type
         return None
     return table, [(c.name, c.absolute_index) for c in sheet.selected_columns]
 
 
-def _columnar_sheet(
-    name: str, typed: tuple[pa.Table, list[tuple[str, int]]] | None, book: _Lazy, header: int
-) -> RawSheet | None:
-    if typed is None:
+_UNNAMED = "__UNNAMED__"  # fastexcel's name for a column with a blank header
+_CELL_CONTENT = re.compile(rb'<c r="([A-Z]+)[0-9]+"[^>]*?(?:/>|>(.*?)</c>)', re.S)
+_FILLED = re.compile(rb"<v>[^<]|<t(?: [^>]*)?>[^<]")
+
+
+def _header_columns(xml: bytes, row: int) -> set[int] | None:
+    """The 0-based columns of the cells with something in them on a row (1-based)."""
+    start = xml.find(b'<row r="%d"' % row)
+    if start < 0:
         return None
-    table, columns = typed
-    return RawSheet(
-        name,
-        [],
-        table=table,
-        header_row=header,
-        table_columns=columns,
-        loader=lambda: book().get_sheet_by_name(name).to_python(skip_empty_area=False),
-    )
-
-
-# ---------------------------------------------------------------- a second process
-
-
-def _split_for_helper(
-    archive: zipfile.ZipFile, parts: dict[str, str], names: list[str], helper_from: int
-) -> list[str]:
-    """The sheets a helper process should type: about half the work, by compressed size;
-    none when the workbook is small, or this platform cannot fork, or other threads run."""
-    if "fork" not in multiprocessing.get_all_start_methods() or threading.active_count() > 1:
-        return []  # no fork here, or forking would copy other threads' locks mid-use
-    sizes = {n: archive.getinfo(parts[n]).compress_size for n in names if n in parts}
-    if sum(sizes.values()) < helper_from:
-        return []
-    mine, theirs, load = [], [], [0, 0]
-    for name in sorted(sizes, key=sizes.__getitem__, reverse=True):
-        side = 0 if load[0] <= load[1] else 1
-        load[side] += sizes[name]
-        (mine if side == 0 else theirs).append(name)
-    return theirs
-
-
-def _helper(data: bytes, names: list[str], header: int, conn: Connection) -> None:
-    """In the helper process: type each sheet, then send them all back as Arrow IPC streams
-    (at the end, in one message: a send blocks until this process's parent reads it, and the
-    parent reads only once its own sheets are typed)."""
-    typed = fastexcel.read_excel(data)
-    results: list[tuple[str, list[tuple[str, int]] | None, bytes]] = []
-    for name in names:
-        result = _typed_table(typed, name, header)
-        if result is None:
-            results.append((name, None, b""))
-            continue
-        table, columns = result
-        sink = pa.BufferOutputStream()
-        with pa.ipc.new_stream(sink, table.schema) as writer:
-            writer.write(table)
-        results.append((name, columns, sink.getvalue().to_pybytes()))
-    conn.send(results)
-    conn.close()
-
-
-class _Helper:
-    """A forked process typing some sheets while this one types the others (fastexcel holds
-    the GIL, so threads would not help); whatever it fails to deliver is typed here."""
-
-    def __init__(self, data: bytes, names: list[str], header: int):
-        self.names = names
-        context = multiprocessing.get_context("fork")
-        self.conn, theirs = context.Pipe(duplex=False)
-        self.process = context.Process(target=_helper, args=(data, names, header, theirs))
-        self.process.start()
-        theirs.close()
-
-    def results(self) -> dict[str, tuple[pa.Table, list[tuple[str, int]]] | None]:
-        out: dict[str, tuple[pa.Table, list[tuple[str, int]]] | None] = {}
-        try:
-            for name, columns, stream in self.conn.recv():
-                if columns is not None:
-                    out[name] = pa.ipc.open_stream(stream).read_all(), columns
-                else:
-                    out[name] = None
-        except (EOFError, OSError):
-            pass  # the helper died: the sheets it did not send are typed here
-        finally:
-            self.conn.close()
-            self.process.join()
-        return out
+    body = xml[start : xml.find(b"</row>", start)]
+    return {
+        column_index(m[1].decode())
+        for m in _CELL_CONTENT.finditer(body)
+        if m[2] and _FILLED.search(m[2])
+    }
 
 
 _MERGE = re.compile(rb'<mergeCell ref="([A-Z]+)([0-9]+)(?::([A-Z]+)([0-9]+))?"')
 
 
 def _scan(
-    archive: zipfile.ZipFile, part: str
+    xml: bytes,
 ) -> tuple[dict[tuple[int, int], str], list[tuple[tuple[int, int], tuple[int, int]]]]:
     """Error cells ((row, column) -> #N/A, #REF!, ...) and merged ranges of a sheet, 0-based."""
-    xml = read_member(archive, part)
     errors = {}
     if b't="e"' in xml:
         errors = {

@@ -137,36 +137,20 @@ def test_a_sheet_with_anything_to_report_is_left_to_the_careful_reading(
     assert_same(fast, careful)
 
 
-def test_sheets_typed_by_a_helper_process_read_the_same(demo_book: Path, tmp_path: Path) -> None:
-    messy = build(tmp_path / "mistakes.xlsx", n_clients=60)
-    for path in (demo_book, messy):
-        data = path.read_bytes()
-        here = read_raw(data, READ_SHEETS, columnar=schema.HEADER_ROW - 1, helper_from=10**12)
-        helped = read_raw(data, READ_SHEETS, columnar=schema.HEADER_ROW - 1, helper_from=0)
-        assert {n: s.table is None for n, s in helped.sheets.items()} == {
-            n: s.table is None for n, s in here.sheets.items()
-        }
-        assert_same(
-            validate_workbook(helped, default_settings(), AS_OF),
-            validate_workbook(here, default_settings(), AS_OF),
-        )
-
-
-def test_no_helper_process_is_forked_while_other_threads_run(demo_book: Path) -> None:
-    import threading
-    import zipfile
-
-    from pyxl.adapters.workbook_reader import _split_for_helper, sheet_parts
-
-    archive = zipfile.ZipFile(demo_book)
-    parts = sheet_parts(archive)[0]
-    names = sorted(READ_SHEETS & set(parts))
-    assert _split_for_helper(archive, parts, names, helper_from=0)
-    stop = threading.Event()
-    other = threading.Thread(target=stop.wait)
-    other.start()
-    try:
-        assert _split_for_helper(archive, parts, names, helper_from=0) == []
-    finally:
-        stop.set()
-        other.join()
+def test_tables_moved_off_column_a_are_read_at_their_real_columns(
+    demo_book: Path, tmp_path: Path
+) -> None:
+    """The columnar reading numbers columns from the first one in use: a sheet whose column A
+    is empty must still report and write at the real columns."""
+    path = tmp_path / "moved.xlsx"
+    book = openpyxl.load_workbook(demo_book)
+    for name in ("Contacts", "Plans"):
+        book[name].insert_cols(1)
+    book["Contacts"]["C5"] = "not a date"
+    book.save(path)
+    fast, careful, raw = both(path)
+    assert raw["Plans"].table is not None
+    assert dict(raw["Plans"].table_columns)["Case ID"] == 1
+    assert fast.sheets["Plans"].positions["Case ID"] == 1
+    assert any(p.sheet == "Contacts" and p.cell.startswith("C5") for p in careful.problems)
+    assert_same(fast, careful)
