@@ -24,7 +24,7 @@ from bench_common import REPO, Result, Target, fmt_rate, fmt_s, median, say, sou
 
 TARGET_SECONDS = 10.0
 TARGET_CLIENTS = 50_000
-STEPS = ("opening", "reading", "validating", "evaluating", "writing")
+STEPS = ("opening", "reading and checking", "evaluating", "writing")
 SHAPING_CODE = (
     "pyxl/services/demo_data.py",
     "pyxl/services/new_workbook.py",

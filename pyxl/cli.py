@@ -34,8 +34,7 @@ class _Steps:
     def __init__(self, total: int) -> None:
         self.bar = None
         if sys.stderr.isatty():
-            # No tqdm monitor thread: reading a big workbook forks a helper process, which it
-            # does only while no other thread runs.
+            # No tqdm monitor thread: the bar moves only between steps.
             tqdm.monitor_interval = 0
             self.bar = tqdm(
                 total=total,
@@ -103,7 +102,7 @@ def cmd_new(args: argparse.Namespace) -> int:
 def cmd_recompute(args: argparse.Namespace) -> int:
     from pyxl.services.recompute import recompute
 
-    steps = _Steps(total=4)
+    steps = _Steps(total=3)
     result = recompute(args.path, args.as_of, steps)
     steps.done()
     print(_summary(result.evaluation))
@@ -143,7 +142,7 @@ def cmd_import_history(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from pyxl.services.demo import run_demo
 
-    steps = _Steps(total=6)
+    steps = _Steps(total=5)
     demo = run_demo(args.dir, as_of=args.as_of, n_clients=args.clients, progress=steps)
     steps.done()
     ev = demo.result.evaluation
@@ -178,7 +177,7 @@ def cmd_letters(args: argparse.Namespace) -> int:
             target = letters.write_queue_csv(queue, args.out / f"queue-{args.as_of}.csv")
             print(f"Queue written to {target}")
         return 0
-    steps = _Steps(total=7)
+    steps = _Steps(total=6)
     result = letters.run_letters(
         args.path,
         args.as_of,

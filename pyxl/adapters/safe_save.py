@@ -42,11 +42,17 @@ import socket
 import stat
 import time
 import zipfile
+import zlib
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+
+from isal import isal_zlib
+
+from pyxl.adapters.workbook_reader import read_member
 
 __all__ = [
     "BACKUP_DIR_NAME",
@@ -630,7 +636,7 @@ def _check_structure(tmp: Path, target: Path) -> None:
         return
     try:
         with zipfile.ZipFile(tmp) as archive:
-            bad = archive.testzip()
+            bad = _damaged_part(archive)
             if bad is not None:
                 raise ValueError(f"the new version is damaged (part {bad})")
             try:
@@ -644,6 +650,29 @@ def _check_structure(tmp: Path, target: Path) -> None:
             f"the new version is not macro-enabled, so Excel would refuse to open it as "
             f"{target.suffix} (was it saved without keep_vba=True?)"
         )
+
+
+def _damaged_part(archive: zipfile.ZipFile) -> str | None:
+    """The first member that does not inflate to its CRC-32, like ZipFile.testzip, but with
+    ISA-L: twice as fast on the hundreds of megabytes of a big workbook's sheets."""
+    for info in archive.infolist():
+        try:
+            read_member(archive, info.filename)
+        except (zipfile.BadZipFile, isal_zlib.error, zlib.error, EOFError):
+            return info.filename
+    return None
+
+
+def _check(tmp: Path, target: Path, verify: Callable[[Path], None] | None) -> None:
+    """The built-in check and the caller's, side by side: the built-in one inflates every
+    part without holding the GIL. Its failure is the one reported when both fail."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        structure = pool.submit(_check_structure, tmp, target)
+        try:
+            if verify is not None:
+                verify(tmp)
+        finally:
+            structure.result()
 
 
 def _temp_path(target: Path) -> Path:
@@ -811,9 +840,7 @@ def atomic_write(
     try:
         # (3) check it
         try:
-            _check_structure(tmp, target)
-            if verify is not None:
-                verify(tmp)
+            _check(tmp, target, verify)
         except Exception as err:
             raise _verify_failed(target, tmp, str(err) or type(err).__name__) from err
         # (4) the workbook must still be the version that was read, and not open

@@ -176,17 +176,16 @@ def evaluate_bytes(data: bytes, as_of: dt.date, progress: Progress | None = None
 
 
 def _evaluate_bytes(data: bytes, as_of: dt.date, progress: Progress | None) -> Evaluation:
-    note = progress or (lambda _: None)
-    note("reading")
     return evaluate_raw(
         read_raw(data, READ_SHEETS, columnar=schema.HEADER_ROW - 1), as_of, progress
     )
 
 
 def evaluate_raw(raw: RawWorkbook, as_of: dt.date, progress: Progress | None = None) -> Evaluation:
-    """Validate and evaluate cells already read (from a file, or sent by Excel)."""
+    """Validate and evaluate cells read (from a file, or sent by Excel). A file's sheets are
+    checked as they are read, so one step covers both."""
     note = progress or (lambda _: None)
-    note("validating")
+    note("reading and checking")
     validated = validate_workbook(raw, default_settings(), as_of)
     note("evaluating")
     calendars = office_calendars(validated)
