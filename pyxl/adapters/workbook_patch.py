@@ -180,22 +180,17 @@ class _CellWriter:
         space = ' xml:space="preserve"' if kept else ""
         return f'{s} t="inlineStr"><is><t{space}>{escape(text)}</t></is></c>'
 
-    def rows(
-        self,
-        first: int,
-        letters: Sequence[str],
-        rows: Sequence[Sequence[Value]],
-        sizes: Sequence[str],
-    ) -> list[str]:
-        """Whole rows of a table, column by column. Every row is cut where its row number
-        goes: `number.join(pieces)` then writes a row in one call, and each piece comes
-        from a per-column lookup ('"' + cell tail + the next cell's start). Every column gets
-        a cell, blank ones as `<c r="K5"/>`, so that the pieces line up."""
-        width = len(letters)
-        columns = list(zip(*rows, strict=True)) if rows else [()] * width
-        pieces: list[list[str]] = []
-        for c, values in enumerate(columns[:width]):
-            after = f'<c r="{letters[c + 1]}' if c + 1 < width else "</row>"
+    def pieces(
+        self, columns: Sequence[int], values: Sequence[Sequence[Value]], end: str
+    ) -> list[list[str]]:
+        """Cells cut where their row numbers go, column by column: for each column (0-based,
+        ascending) and row, the XML from just after the cell's row number to the start of the
+        next cell's (`end` after the last column). Joined by its row number, a row's pieces
+        make its cells in one call; each piece comes from a per-column lookup. Every column
+        gets a cell, blank ones as `<c r="K5"/>`, so that the pieces line up."""
+        out: list[list[str]] = []
+        for k, (c, column) in enumerate(zip(columns, values, strict=True)):
+            after = f'<c r="{column_letter(columns[k + 1])}' if k + 1 < len(columns) else end
             made: dict[tuple[type, Value], str] = {}
 
             def piece(value: Value, c: int = c, after: str = after, made: dict = made) -> str:
@@ -205,8 +200,17 @@ class _CellWriter:
                     text = made[key] = f'"{self.tail(c, value) or "/>"}{after}'
                 return text
 
-            pieces.append(list(map(piece, values)))
-        heads = [f'"{size}><c r="{letters[0]}' for size in sizes]
+            out.append(list(map(piece, column)))
+        return out
+
+    def rows(
+        self, first: int, width: int, rows: Sequence[Sequence[Value]], sizes: Sequence[str]
+    ) -> list[str]:
+        """Whole rows of a table from column A, numbered from `first`, each with its size
+        attributes."""
+        columns = list(zip(*rows, strict=True)) if rows else [()] * width
+        pieces = self.pieces(range(width), columns[:width], "</row>")
+        heads = [f'"{size}><c r="A' for size in sizes]
         numbers = [str(first + k) for k in range(len(rows))]
         return [
             number.join(('<row r="', head, *cells))
@@ -290,10 +294,11 @@ def _split_sheet_data(sheet_xml: bytes) -> tuple[etree._Element, bytes]:
     return shell, rows
 
 
-def _join_sheet_data(shell: etree._Element, rows: bytes) -> bytes:
+def _join_sheet_data(shell: etree._Element, rows: bytes | Sequence[bytes]) -> bytes:
     xml = _xml(shell)
     at = xml.index(_EMPTY)
-    return xml[:at] + b"<sheetData>" + rows + b"</sheetData>" + xml[at + len(_EMPTY) :]
+    pieces = [rows] if isinstance(rows, bytes) else rows
+    return b"".join((xml[:at], b"<sheetData>", *pieces, b"</sheetData>", xml[at + len(_EMPTY) :]))
 
 
 def _replace_table_rows(
@@ -320,7 +325,6 @@ def _replace_table_rows(
         if int(m.group(1)) > header_row:
             break
         kept.append(m.group(0))
-    letters = [column_letter(c) for c in range(width)]
     pieces = [b"".join(kept).decode()]
     size_of: dict[float | None, str] = {None: ""}
     sizes = []
@@ -330,12 +334,12 @@ def _replace_table_rows(
         sizes.append(size_of[height])
     if any(len(row) != width for row in rows):  # a table with more or fewer columns
         rows = [[*row[:width], *[None] * (width - len(row))] for row in rows]
-    pieces += cells.rows(first_data, letters, rows, sizes)
+    pieces += cells.rows(first_data, width, rows, sizes)
     if links is not None:
         _set_hyperlinks(shell, first_data, links)
     dimension = shell.find("m:dimension", NS)
     if dimension is not None:
-        dimension.set("ref", f"A1:{letters[-1]}{last}")
+        dimension.set("ref", f"A1:{column_letter(width - 1)}{last}")
     for cf in shell.findall("m:conditionalFormatting", NS):
         cf.set("sqref", _set_range_end(cf.get("sqref"), last, first_data))
     new_table = None
@@ -402,39 +406,26 @@ def _set_hyperlinks(
 def _set_columns(sheet_xml: bytes, update: ColumnValues, cells: _CellWriter) -> bytes:
     shell, rows = _split_sheet_data(sheet_xml)
     cells.column_styles = _column_styles(shell)
-    wanted = set(update.columns)
-    letters = {c: column_letter(c) for c in update.columns}
-
-    first_wanted = min(wanted)
-    drop = re.compile(
-        rb'<c r="(?:%s)\d+"[^>]*?(?:/>|>.*?</c>)' % b"|".join(letters[c].encode() for c in wanted),
-        re.S,
-    )
-
-    order = sorted(range(len(update.columns)), key=lambda k: update.columns[k])
-    in_order = [(update.columns[k], letters[update.columns[k]], k) for k in order]
-    letter_bytes = [letters[c].encode() for c in sorted(wanted)]
+    wanted = sorted(update.columns)
+    letters = [column_letter(c).encode() for c in wanted]
+    first_wanted = re.compile(rb'<c r="(?:%s)[0-9]' % b"|".join(letters))
+    drop = re.compile(rb'<c r="(?:%s)\d+"[^>]*?(?:/>|>.*?</c>)' % b"|".join(letters), re.S)
+    # The computed columns are usually side by side at the table's right end: a row's old
+    # computed cells are then all its cells from the first of them, and are cut off.
+    side_by_side = wanted == list(range(wanted[0], wanted[-1] + 1))
+    rightmost = (len(letters[-1]), letters[-1])  # letters in column order
+    new = _cells_by_row(update, cells)
 
     def rewrite(number: bytes, attributes: bytes, body: bytes) -> bytes:
-        r = int(number)
-        if any(b'<c r="%s%s"' % (letter, number) in body for letter in letter_bytes):
-            body = drop.sub(b"", body)
-        values = update.values.get(r)
-        new = b""
-        if values is not None:
-            new = "".join(
-                f'<c r="{letter}{r}"{tail}'
-                for col, letter, k in in_order
-                if (tail := cells.tail(col, values[k]))
-            ).encode()
         last = body.rfind(b'<c r="')
-        if (
-            last >= 0
-            and column_index(_LETTERS.match(body, last + 6).group(0).decode()) > first_wanted
-        ):
-            body = _in_column_order(body + new)  # cells to the right: rare, sort them
-        else:
-            body += new
+        letters_there = _LETTERS.match(body, last + 6).group(0) if last >= 0 else b""
+        if side_by_side and (len(letters_there), letters_there) <= rightmost:
+            found = first_wanted.search(body)
+            if found is not None:
+                body = body[: found.start()]
+            body += new.get(int(number), b"")
+        else:  # computed columns apart, or cells to their right: rare, sort them
+            body = _in_column_order(drop.sub(b"", body) + new.get(int(number), b""))
         # The row keeps its height, style and hidden flag; `spans` goes: a stale hint is worse
         # than none.
         if b"spans" in attributes:
@@ -465,7 +456,19 @@ def _set_columns(sheet_xml: bytes, update: ColumnValues, cells: _CellWriter) -> 
             out.append(rows[start:after])
         at = after
     out.append(rows[at:])
-    return _join_sheet_data(shell, b"".join(out))
+    return _join_sheet_data(shell, out)
+
+
+def _cells_by_row(update: ColumnValues, cells: _CellWriter) -> dict[int, bytes]:
+    """Each row's new cells, in column order."""
+    order = sorted(range(len(update.columns)), key=lambda k: update.columns[k])
+    numbers = list(update.values)
+    by_column = list(zip(*update.values.values(), strict=True)) or [()] * len(order)
+    pieces = cells.pieces([update.columns[k] for k in order], [by_column[k] for k in order], end="")
+    start = f'<c r="{column_letter(update.columns[order[0]])}'
+    return {
+        r: str(r).join((start, *row)).encode() for r, *row in zip(numbers, *pieces, strict=True)
+    }
 
 
 _ROW_HEAD = re.compile(rb'<row r="(\d+)"')
