@@ -48,7 +48,8 @@ _MAX_CELL_TEXT = 32_767
 
 def safe_text(text: str) -> str:
     """Text as a cell can hold it: no XML-illegal characters, within Excel's cell limit."""
-    text = _ILLEGAL_XML.sub("?", text)
+    if not (text.isascii() and text.isprintable()):  # printable ASCII is all legal
+        text = _ILLEGAL_XML.sub("?", text)
     if len(text) > _MAX_CELL_TEXT:
         text = text[: _MAX_CELL_TEXT - 1] + "…"
     return text
@@ -79,20 +80,21 @@ class ColumnValues:
 class Patch:
     tables: dict[str, TableRows] = field(default_factory=dict)  # sheet name -> rows
     columns: dict[str, ColumnValues] = field(default_factory=dict)  # sheet name -> columns
-    # sheet name -> cell -> number: the cached result of a formula pyxl placed there (shown by
-    # readers that do not recalculate on open; Excel recalculates anyway)
+    # sheet name -> cell above its table -> number: the cached result of a formula pyxl placed
+    # there (shown by readers that do not recalculate on open; Excel recalculates anyway)
     results: dict[str, dict[str, float]] = field(default_factory=dict)
+
+
+_FORMULA_CELL = re.compile(rb'(<c r="[A-Z]+[0-9]+"[^>]*>\s*<f>[^<]*</f>)\s*(?:<v>[^<]*</v>)?')
 
 
 def _set_results(sheet_xml: bytes, results: Mapping[str, float]) -> bytes:
     for ref, value in results.items():
-        cached = f"<v>{value:g}</v>".encode()
-        sheet_xml = re.sub(
-            rb'(<c r="' + ref.encode() + rb'"[^>]*>\s*<f>[^<]*</f>)\s*(?:<v>[^<]*</v>)?',
-            lambda m, cached=cached: m.group(1) + cached,
-            sheet_xml,
-            count=1,
-        )
+        at = sheet_xml.find(b'<c r="%s"' % ref.encode())
+        found = _FORMULA_CELL.match(sheet_xml, at) if at >= 0 else None
+        if found is not None:
+            cached = f"<v>{value:g}</v>".encode()
+            sheet_xml = b"".join((sheet_xml[:at], found.group(1), cached, sheet_xml[found.end() :]))
     return sheet_xml
 
 
@@ -191,16 +193,16 @@ class _CellWriter:
         out: list[list[str]] = []
         for k, (c, column) in enumerate(zip(columns, values, strict=True)):
             after = f'<c r="{column_letter(columns[k + 1])}' if k + 1 < len(columns) else end
-            made: dict[tuple[type, Value], str] = {}
-
-            def piece(value: Value, c: int = c, after: str = after, made: dict = made) -> str:
-                key = (type(value), value)
-                text = made.get(key)
-                if text is None:
-                    text = made[key] = f'"{self.tail(c, value) or "/>"}{after}'
-                return text
-
-            out.append(list(map(piece, column)))
+            # Looked up by value in C (no Python call per cell); by type too where a column
+            # mixes numbers and flags (True == 1 == 1.0 as dictionary keys).
+            keys: Sequence[object] = column
+            if len(set(map(type, column)) & {bool, int, float}) > 1:
+                keys = list(zip(map(type, column), column, strict=True))
+            made = {
+                key: f'"{self.tail(c, value) or "/>"}{after}'
+                for key, value in dict(zip(keys, column, strict=True)).items()
+            }
+            out.append(list(map(made.__getitem__, keys)))
         return out
 
     def rows(
@@ -308,6 +310,7 @@ def _replace_table_rows(
     cells: _CellWriter,
     heights: Sequence[float | None] | None = None,
     links: Sequence[Sequence[tuple[int, str]]] | None = None,
+    results: Mapping[str, float] | None = None,
 ) -> tuple[bytes, bytes | None]:
     shell, old_rows = _split_sheet_data(sheet_xml)
     cells.column_styles = _column_styles(shell)
@@ -325,7 +328,7 @@ def _replace_table_rows(
         if int(m.group(1)) > header_row:
             break
         kept.append(m.group(0))
-    pieces = [b"".join(kept).decode()]
+    pieces = [_set_results(b"".join(kept), results or {}).decode()]
     size_of: dict[float | None, str] = {None: ""}
     sizes = []
     for height in heights if heights else [None] * len(rows):
@@ -545,9 +548,14 @@ def apply_patch(data: bytes, patch: Patch) -> bytes:
             table_part = _table_part(source, part, _split_sheet_data(sheet_xml)[0])
             table_xml = source.read(table_part) if table_part else None
             new_sheet, new_table = _replace_table_rows(
-                sheet_xml, table_xml, update.rows, cells, update.heights, update.links
+                sheet_xml,
+                table_xml,
+                update.rows,
+                cells,
+                update.heights,
+                update.links,
+                patch.results.get(name),
             )
-            new_sheet = _set_results(new_sheet, patch.results.get(name, {}))
             if part in column_parts:
                 pending[part] = new_sheet
             else:
