@@ -498,7 +498,7 @@ def _typed_column(
     missing = _filled(pc.is_null(col), True)
     default = _blank_default(sheet, column)
     kind = "bool" if column.choices == "YesNo" else column.kind
-    if pa.types.is_null(col.type):
+    if pa.types.is_null(col.type) or col.null_count == len(col):  # typed as text if blank
         if column.required:
             raise _Declined
         filled = [default] * len(col)

@@ -99,6 +99,27 @@ def test_the_messy_workbook_reads_the_same(tmp_path: Path, date1904: bool) -> No
 CONTACT = ["C1", dt.date(2026, 3, 2), "Phone", "Yes", "No", "No", "Monthly review"]
 
 
+def test_optional_date_columns_left_blank_do_not_stop_the_columnar_reading(
+    tmp_path: Path,
+) -> None:
+    """fastexcel types a column with no values as text: blank is blank, whatever the kind."""
+    path = create_workbook(
+        tmp_path / "blank-dates.xlsx",
+        as_of=AS_OF,
+        rows={
+            "Clients": [
+                ["C1", None, "Ann", "Texas Choices", "Houston", "Lee", dt.date(2026, 1, 5)]
+                + [None] * (len(schema.CLIENTS.columns) - 7)
+            ],
+            "Contacts": [CONTACT + [None] * (len(schema.CONTACTS.columns) - len(CONTACT))] * 2,
+        },
+    )
+    fast, careful, raw = both(path)
+    assert raw["Contacts"].table is not None
+    assert read_columnar(raw["Contacts"], schema.CONTACTS) is not None
+    assert_same(fast, careful)
+
+
 @pytest.mark.parametrize(
     ("cell", "value"),
     [
@@ -129,6 +150,8 @@ def test_a_sheet_with_anything_to_report_is_left_to_the_careful_reading(
     )
     book = openpyxl.load_workbook(path)
     book["Contacts"][f"{cell}5"] = value
+    if isinstance(value, int) and not isinstance(value, bool):
+        book["Contacts"][f"{cell}5"].number_format = "General"  # a number, not a date
     book.save(path)
     fast, careful, raw = both(path)
     if raw["Contacts"].table is not None:
