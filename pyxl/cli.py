@@ -12,8 +12,6 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from tqdm import tqdm
-
 from pyxl.adapters.safe_save import SafeSaveError
 from pyxl.adapters.workbook_reader import WorkbookUnreadable
 from pyxl.domain.letters import LetterInputError
@@ -34,6 +32,8 @@ class _Steps:
     def __init__(self, total: int) -> None:
         self.bar = None
         if sys.stderr.isatty():
+            from tqdm import tqdm  # a tenth of a second to import: only for a terminal
+
             # No tqdm monitor thread: the bar moves only between steps.
             tqdm.monitor_interval = 0
             self.bar = tqdm(

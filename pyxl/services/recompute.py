@@ -85,9 +85,16 @@ class Evaluation:
 
     def counts_by_branch(self) -> dict[str, Counter[Status]]:
         branches = self.clients.values("branch")
+        codes, index = self.clients.codes("branch")
+        ob = self.obligations
+        width = len(STATUS_ORDER)
+        table = np.bincount(
+            codes[ob.case] * width + ob.status, minlength=len(index) * width
+        ).reshape(len(index), width)
         out: dict[str, Counter[Status]] = {}
-        for case, status in zip(self.obligations.case, self.obligations.status, strict=True):
-            out.setdefault(branches[case], Counter())[STATUS_ORDER[status]] += 1
+        for branch, row in zip(index, table.tolist(), strict=True):
+            if any(row):
+                out[str(branch)] = Counter({STATUS_ORDER[s]: n for s, n in enumerate(row) if n})
         for o in self.flow_obligations():
             branch = branches[self.workbook.client_index[o.case_id]]
             out.setdefault(branch, Counter())[o.status] += 1
