@@ -255,21 +255,30 @@ def flag_problems(validated: ValidatedWorkbook, flows: Flows) -> list[Problem]:
 
 
 def problem_cases(raw: RawWorkbook, validated: ValidatedWorkbook) -> dict[tuple[str, int], str]:
-    """The Case ID typed on each input-sheet row that has a problem (as typed, cleaned)."""
+    """The Case ID typed on each input-sheet row that has a problem (as typed, cleaned): a
+    valid row's from its checked values, a rejected row's from its cells."""
     out: dict[tuple[str, int], str] = {}
+    valid_rows: dict[str, dict[int, int]] = {}  # sheet -> row number -> index of a valid row
     for p in validated.problems:
-        sheet, rows = raw.sheets.get(p.sheet), validated.sheets.get(p.sheet)
-        at = rows.positions.get("Case ID") if rows is not None else None
-        cells = sheet.cells() if sheet is not None else []
-        if at is None or not 0 < p.row <= len(cells):
+        rows = validated.sheets.get(p.sheet)
+        if rows is None or "Case ID" not in rows.positions or p.row <= 0:
             continue
-        values = cells[p.row - 1]
-        typed = values[at] if at < len(values) else ""
+        if p.sheet not in valid_rows:
+            valid_rows[p.sheet] = {number: i for i, number in enumerate(rows.row_numbers)}
+        i = valid_rows[p.sheet].get(p.row)
+        if i is not None and "case_id" in rows.values:
+            typed: object = rows.values["case_id"][i]
+        else:
+            sheet = raw.sheets.get(p.sheet)
+            cells = sheet.cells() if sheet is not None else []
+            if not p.row <= len(cells):
+                continue
+            values, at = cells[p.row - 1], rows.positions["Case ID"]
+            typed = values[at] if at < len(values) else ""
         if isinstance(typed, float) and typed.is_integer():
             typed = int(typed)
         if typed != "":
             out[(p.sheet, p.row)] = " ".join(str(typed).split())
-
     return out
 
 

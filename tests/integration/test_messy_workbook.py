@@ -392,3 +392,14 @@ def test_1904_recompute_writes_the_same_dates(tmp_path: Path, messy: Path, messy
     g001 = summary[0]
     assert isinstance(g001[0], dt.datetime) and D(2026, 1, 1) <= g001[0].date() <= D(2027, 1, 1)
     assert due_rows and all(isinstance(r[8], dt.datetime) for r in due_rows)
+
+
+def test_each_problem_row_names_the_case_typed_on_it(evaluation: Evaluation) -> None:
+    """Supervisor and report counts of data errors per worker go through these case ids:
+    rejected rows give theirs as typed (cleaned), a number typed as a case id included."""
+    cases = evaluation.problem_cases
+    assert cases[("Contacts", 5)] == "UNKNOWN9"
+    assert cases[("Clients", 14)] == "123"
+    assert cases[("Clients", 12)] == cases[("Clients", 13)] == "G001"  # the duplicate rows
+    rows = {(p.sheet, p.row) for p in evaluation.problems if p.row}
+    assert set(cases) <= rows
