@@ -19,6 +19,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, NamedTuple
 
 from pyxl.domain.calendar import BusinessCalendar, edate, eomonth
@@ -167,7 +168,11 @@ class FlowBook:
                 raise PolicyError(f"reply_by_clock {letter}: unknown clock {clock!r}")
 
     def machine_for(self, program: str) -> Machine:
-        return next(m for m in self.machines.values() if program in m.programs)
+        return self._machine_of[program]
+
+    @cached_property
+    def _machine_of(self) -> dict[str, Machine]:
+        return {p: m for m in self.machines.values() for p in m.programs}
 
     @property
     def rules(self) -> dict[str, Rule]:
