@@ -7,7 +7,10 @@ Exit codes: 0 done; 1 the workbook has data errors (check) or the input is unusa
 from __future__ import annotations
 
 import argparse
+import ctypes
+import ctypes.util
 import datetime as dt
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -355,8 +358,29 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def keep_freed_memory() -> None:
+    """Have glibc keep the memory a command frees for its next allocations instead of
+    handing it back to the system at once: a big recompute takes and frees gigabytes, and
+    every page handed back is a page fault when taken again (half the system time of a
+    50,000-client recompute). For commands that end; not for the server. Elsewhere than
+    glibc (macOS, Windows) nothing changes."""
+    try:
+        mallopt = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").mallopt
+    except (OSError, AttributeError):
+        return
+    most = 2**31 - 1  # mallopt takes an int
+    mallopt(_M_MMAP_THRESHOLD, most)  # big blocks from the heap, reused, not mapped anew
+    mallopt(_M_TRIM_THRESHOLD, most)  # freed heap kept
+    mallopt(_M_ARENA_MAX, max(os.cpu_count() or 1, 2))  # threads share heaps (never trimmed)
+
+
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD, _M_ARENA_MAX = -1, -3, -8  # glibc's malloc.h
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.func is not cmd_serve:
+        keep_freed_memory()
     try:
         return args.func(args)
     except SafeSaveError as exc:
