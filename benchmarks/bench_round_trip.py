@@ -15,7 +15,10 @@ import io
 import json
 import os
 import pstats
+import resource
 import shutil
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -83,6 +86,25 @@ def fresh_copy(source: Path, work: Path) -> Path:
     target = work / "caseload.xlsx"
     shutil.copyfile(source, target)
     return target
+
+
+def command_recompute(path: Path) -> tuple[float, float]:
+    """Wall and CPU (user + system) seconds of `pyxl recompute PATH` as a user runs it: a new
+    process, imports, reading, writing and exit included."""
+    from pyxl.services import demo_data
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-m", "pyxl.cli", "recompute", str(path), "--as-of", str(demo_data.AS_OF)],
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu
 
 
 def one_recompute(source: Path, work: Path) -> tuple[float, float, dict[str, float], object]:
@@ -238,6 +260,18 @@ def run(
                 + ", ".join(f"{s} {steps.get(s, 0):.2f}" for s in STEPS)
                 + ")"
             )
+        # The target is the command itself, in its own process: fresh copies, then once more
+        # on a workbook already recomputed (every Due List row and summary cell replaced).
+        commands, command_cpus = [], []
+        for i in range(max(1, repeats)):
+            path = fresh_copy(source, work / f"command{i}")
+            wall, cpu = command_recompute(path)
+            commands.append(wall)
+            command_cpus.append(cpu)
+            say(f"  pyxl recompute run {i + 1}: {wall:.2f} s, CPU {cpu:.2f} s")
+        again, again_cpu = command_recompute(path)
+        say(f"  pyxl recompute of the recomputed workbook: {again:.2f} s, CPU {again_cpu:.2f} s")
+        command_s = median(commands)
         ev = result.evaluation  # type: ignore[union-attr]
         errors = len(ev.workbook.errors)
         res.check("the demo workbook validates without errors", errors == 0)
@@ -254,7 +288,13 @@ def run(
             f"{obligations:,} obligations, {due_rows:,} Due List rows"
         )
         res.row(
-            f"recompute, {n_clients:,} clients (whole)",
+            f"`pyxl recompute`, {n_clients:,} clients (command)",
+            f"{fmt_s(command_s)} ({fmt_rate(n_clients / command_s)}; "
+            f"CPU {fmt_s(median(command_cpus))})",
+        )
+        res.row("  again, on the recomputed workbook", fmt_s(again))
+        res.row(
+            f"recompute(), {n_clients:,} clients (in process)",
             f"{fmt_s(total_s)} ({fmt_rate(rate)}; CPU {fmt_s(median(cpus))})",
         )
         for s in STEPS:
@@ -309,6 +349,10 @@ def run(
         "recompute_cpu_seconds": cpus,
         "recompute_cpu_median_s": median(cpus),
         "recompute_clients_per_s": rate,
+        "command_seconds": commands,
+        "command_median_s": command_s,
+        "command_cpu_seconds": command_cpus,
+        "command_again_s": again,
         "step_median_s": step_s,
         "step_seconds": per_step,
         "naive_openpyxl": naive,
@@ -318,10 +362,10 @@ def run(
     }
     res.targets.append(
         Target(
-            f"recompute < {TARGET_SECONDS:.0f} s for {TARGET_CLIENTS:,} clients",
+            f"`pyxl recompute` < {TARGET_SECONDS:.0f} s for {TARGET_CLIENTS:,} clients",
             f"< {TARGET_SECONDS:.0f} s",
-            fmt_s(total_s),
-            total_s < TARGET_SECONDS if n_clients >= TARGET_CLIENTS else None,
+            fmt_s(command_s),
+            command_s < TARGET_SECONDS if n_clients >= TARGET_CLIENTS else None,
         )
     )
     return res
