@@ -157,6 +157,17 @@ def read_member(archive: zipfile.ZipFile, name: str) -> bytes:
     return data
 
 
+def check_member(archive: zipfile.ZipFile, name: str) -> None:
+    """Inflate a member a piece at a time and check its CRC-32 (zipfile.BadZipFile if it does
+    not match), like ZipFile.testzip does for one member, with ISA-L."""
+    info = archive.getinfo(name)
+    if info.compress_type != zipfile.ZIP_DEFLATED or info.flag_bits & 0x1:
+        archive.read(name)  # stored, encrypted or another method: zipfile checks it
+        return
+    for _ in _inflated(compressed_member(archive, info), info, name):
+        pass
+
+
 def sheet_parts(archive: zipfile.ZipFile) -> tuple[dict[str, str], bool]:
     """Map sheet names to their XML parts, and tell whether the 1904 date system is used."""
     book = etree.fromstring(archive.read("xl/workbook.xml"))
@@ -241,10 +252,7 @@ class _SheetReader:
     def read(self, name: str, part: str) -> RawSheet:
         try:
             archive = self._own("archive", lambda: zipfile.ZipFile(io.BytesIO(self.data)))
-            xml = read_member(archive, part)
-            errors, merged = _scan(xml)
-            headers = _header_columns(xml, self.columnar + 1) if self.columnar else None
-            del xml
+            errors, merged, headers = _scan(archive, part, self.columnar + 1)
             if self.columnar:
                 typed = self._own("typed", lambda: fastexcel.read_excel(self.data))
                 found = _typed_table(typed, name, self.columnar, headers)
@@ -317,16 +325,64 @@ def _header_columns(xml: bytes, row: int) -> set[int] | None:
 _MERGE = re.compile(rb'<mergeCell ref="([A-Z]+)([0-9]+)(?::([A-Z]+)([0-9]+))?"')
 
 
-def _scan(
-    xml: bytes,
-) -> tuple[dict[tuple[int, int], str], list[tuple[tuple[int, int], tuple[int, int]]]]:
-    """Error cells ((row, column) -> #N/A, #REF!, ...) and merged ranges of a sheet, 0-based."""
-    errors = {}
-    if b't="e"' in xml:
-        errors = {
-            (int(row) - 1, column_index(letters.decode())): text.decode()
-            for letters, row, text in _ERROR_CELL.findall(xml)
-        }
+Scan = tuple[
+    dict[tuple[int, int], str],  # error cells: (row, column) -> #N/A, #REF!, ... (0-based)
+    list[tuple[tuple[int, int], tuple[int, int]]],  # merged ranges, 0-based
+    set[int] | None,  # the filled cells' columns on the header row (None: no such row)
+]
+_SCAN_STEP = 1 << 20  # compressed bytes inflated at a time (some ten megabytes of XML)
+
+
+def _scan(archive: zipfile.ZipFile, part: str, header_row: int) -> Scan:
+    """A sheet's error cells, merged ranges and header cells (`header_row` is 1-based), read
+    from its XML a piece at a time: a big sheet's hundreds of megabytes are never all in
+    memory, and are inflated with ISA-L and CRC-checked like `read_member`."""
+    info = archive.getinfo(part)
+    if info.compress_type != zipfile.ZIP_DEFLATED or info.flag_bits & 0x1:
+        pieces: Iterator[bytes] = iter([archive.read(part)])
+    else:
+        pieces = _inflated(compressed_member(archive, info), info, part)
+    errors: dict[tuple[int, int], str] = {}
+    headers: set[int] | None = None
+    carry = b""
+    for piece in pieces:
+        block = carry + piece
+        end = block.rfind(b"</row>")  # whole rows now, the rest with the next piece
+        cut = end + len(b"</row>") if end >= 0 else 0
+        rows, carry = block[:cut], block[cut:]
+        if b't="e"' in rows:
+            errors.update(_error_cells(rows))
+        if headers is None:
+            headers = _header_columns(rows, header_row)
+    if b't="e"' in carry:
+        errors.update(_error_cells(carry))
+    if headers is None:
+        headers = _header_columns(carry, header_row)
+    return errors, _merged_ranges(carry), headers
+
+
+def _inflated(raw: bytes, info: zipfile.ZipInfo, part: str) -> Iterator[bytes]:
+    inflater = isal_zlib.decompressobj(-15)
+    crc = size = 0
+    for at in range(0, len(raw), _SCAN_STEP):
+        piece = inflater.decompress(raw[at : at + _SCAN_STEP])
+        crc, size = isal_zlib.crc32(piece, crc), size + len(piece)
+        yield piece
+    piece = inflater.flush()
+    crc, size = isal_zlib.crc32(piece, crc), size + len(piece)
+    if crc != info.CRC or size != info.file_size:
+        raise zipfile.BadZipFile(f"bad CRC-32 for file {part!r}")
+    yield piece
+
+
+def _error_cells(xml: bytes) -> dict[tuple[int, int], str]:
+    return {
+        (int(row) - 1, column_index(letters.decode())): text.decode()
+        for letters, row, text in _ERROR_CELL.findall(xml)
+    }
+
+
+def _merged_ranges(xml: bytes) -> list[tuple[tuple[int, int], tuple[int, int]]]:
     merged = []
     at = xml.rfind(b"<mergeCells")
     if at >= 0:
@@ -334,4 +390,4 @@ def _scan(
             first = (int(r1) - 1, column_index(c1.decode()))
             last = (int(r2 or r1) - 1, column_index((c2 or c1).decode()))
             merged.append((first, last))
-    return errors, merged
+    return merged

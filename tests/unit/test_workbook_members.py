@@ -7,6 +7,7 @@ import zipfile
 
 import pytest
 
+from pyxl.adapters import workbook_reader
 from pyxl.adapters.workbook_reader import compressed_member, read_member
 
 TEXT = b"<sheetData>" + b"<row r='1'><c r='A1'><v>1</v></c></row>" * 5000 + b"</sheetData>"
@@ -41,5 +42,38 @@ def test_a_member_whose_bytes_do_not_match_its_crc_is_refused() -> None:
     # longer matches it.
     at = data.find(b"PK\x01\x02")
     data[at + 16 : at + 20] = (info.CRC ^ 1).to_bytes(4, "little")
+    damaged = zipfile.ZipFile(io.BytesIO(bytes(data)))
     with pytest.raises(zipfile.BadZipFile, match="bad CRC-32"):
-        read_member(zipfile.ZipFile(io.BytesIO(bytes(data))), "xl/worksheets/sheet1.xml")
+        read_member(damaged, "xl/worksheets/sheet1.xml")
+    with pytest.raises(zipfile.BadZipFile, match="bad CRC-32"):
+        workbook_reader._scan(damaged, "xl/worksheets/sheet1.xml", 3)
+
+
+SHEET = (
+    b'<worksheet><sheetData><row r="1"><c r="A1" t="s"><v>0</v></c></row>'
+    b'<row r="3"><c r="A3" t="s"><v>1</v></c><c r="B3"/><c r="C3" t="inlineStr"><is><t>Date'
+    b"</t></is></c></row>"
+    + b"".join(
+        b'<row r="%d"><c r="A%d"><v>%d</v></c><c r="B%d" t="e"><f>1/0</f><v>#DIV/0!</v></c></row>'
+        % (r, r, r, r)
+        for r in range(4, 400)
+    )
+    + b'</sheetData><mergeCells count="1"><mergeCell ref="D5:E6"/></mergeCells></worksheet>'
+)
+
+
+@pytest.mark.parametrize("step", [7, 64, 1 << 20])
+def test_a_sheet_scanned_piece_by_piece_finds_everything(
+    step: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Pieces end anywhere (inside a cell, a tag, the merge list): nothing is missed twice."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("sheet.xml", SHEET)
+    monkeypatch.setattr(workbook_reader, "_SCAN_STEP", step)
+    errors, merged, headers = workbook_reader._scan(
+        zipfile.ZipFile(io.BytesIO(out.getvalue())), "sheet.xml", 3
+    )
+    assert errors == {(r - 1, 1): "#DIV/0!" for r in range(4, 400)}
+    assert merged == [((4, 3), (5, 4))]
+    assert headers == {0, 2}
