@@ -6,6 +6,7 @@ it refuse with "nothing was written" and exit code 2. All data is made up.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import getpass
 import io
@@ -464,3 +465,26 @@ def test_snapshot_matches_what_was_evaluated(small: Versions, tmp_path: Path) ->
     assert small.state(path) == "new"
     assert result.due_list_rows == small.result.due_list_rows > 0
     assert result.evaluation.as_of == dt.date.fromisoformat(AS_OF_ARG)
+
+
+def test_a_new_version_missing_due_list_rows_is_discarded(
+    small: Versions, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The new version is read back before it replaces anything: had the writer lost a Due
+    List row, the check says so and the workbook on disk stays as it was."""
+    path = tmp_path / "caseload.xlsx"
+    path.write_bytes(small.old)
+    written = recompute_service.apply_patch
+
+    def losing_a_row(data: bytes, patch: recompute_service.Patch) -> bytes:
+        due = patch.tables[schema.DUE_LIST.name]
+        short = dataclasses.replace(due, rows=due.rows[1:], heights=None)
+        return written(
+            data, dataclasses.replace(patch, tables={**patch.tables, schema.DUE_LIST.name: short})
+        )
+
+    monkeypatch.setattr(recompute_service, "apply_patch", losing_a_row)
+    with pytest.raises(safe_save.VerifyFailed, match=r"the Due List has \d+ rows, expected"):
+        recompute(path, AS_OF)
+    assert path.read_bytes() == small.old
+    assert not list(tmp_path.glob(".caseload.xlsx.*.tmp.xlsx"))
