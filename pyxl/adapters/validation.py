@@ -519,19 +519,19 @@ def _typed_column(
         distinct = np.unique(ordinals)
         days = {int(o): dt.date.fromordinal(int(o)) if o else None for o in distinct}
         _contract(sheet, column, [d for d in days.values() if d is not None], missing.any())
-        return [days[o] for o in ordinals.tolist()], ordinals, None
+        return list(map(days.__getitem__, ordinals.tolist())), ordinals, None
     if kind in {"number", "int"}:
         if not (pa.types.is_floating(col.type) or pa.types.is_integer(col.type)):
             raise _Declined
         numbers = pc.fill_null(col.cast(pa.float64()), 0.0).to_numpy()
-        values = [None if m else v for v, m in zip(numbers.tolist(), missing.tolist(), strict=True)]
+        values = _blanked(numbers.tolist(), missing)
         _contract(
             sheet, column, [] if missing.all() else [float(numbers[~missing][0])], missing.any()
         )
         return values, None, None
     if kind == "bool" and pa.types.is_boolean(col.type):
         flags = _filled(col, False)
-        values = [None if m else v for v, m in zip(flags.tolist(), missing.tolist(), strict=True)]
+        values = _blanked(flags.tolist(), missing)
         _contract(sheet, column, [True, False], missing.any())
         if default is not None:
             values = [default if v is None else v for v in values]
@@ -577,6 +577,13 @@ def _typed_column(
     if kind == "bool":
         return values, np.asarray(values, dtype=bool) if None not in index else None, None
     return values, None, (codes, index)
+
+
+def _blanked(values: list[Any], missing: np.ndarray) -> list[Any]:
+    """The values with None where the cell was blank."""
+    for i in np.flatnonzero(missing).tolist():
+        values[i] = None
+    return values
 
 
 def _contract(sheet: Sheet, column: Column, distinct: list[object], has_blank: bool) -> None:
