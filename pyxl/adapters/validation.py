@@ -516,10 +516,11 @@ def _typed_column(
             present.min() < lo or present.max() > dt.date(LATEST_YEAR, 12, 31).toordinal()
         ):
             raise _Declined
-        distinct = np.unique(ordinals)
-        days = {int(o): dt.date.fromordinal(int(o)) if o else None for o in distinct}
-        _contract(sheet, column, [d for d in days.values() if d is not None], missing.any())
-        return list(map(days.__getitem__, ordinals.tolist())), ordinals, None
+        distinct, positions = np.unique(ordinals, return_inverse=True)
+        days = np.empty(len(distinct), dtype=object)
+        days[:] = [dt.date.fromordinal(int(o)) if o else None for o in distinct]
+        _contract(sheet, column, [d for d in days.tolist() if d is not None], missing.any())
+        return days[positions].tolist(), ordinals, None
     if kind in {"number", "int"}:
         if not (pa.types.is_floating(col.type) or pa.types.is_integer(col.type)):
             raise _Declined
