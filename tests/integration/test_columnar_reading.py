@@ -99,12 +99,10 @@ def test_the_messy_workbook_reads_the_same(tmp_path: Path, date1904: bool) -> No
 CONTACT = ["C1", dt.date(2026, 3, 2), "Phone", "Yes", "No", "No", "Monthly review"]
 
 
-def test_optional_date_columns_left_blank_do_not_stop_the_columnar_reading(
-    tmp_path: Path,
-) -> None:
-    """fastexcel types a column with no values as text: blank is blank, whatever the kind."""
-    path = create_workbook(
-        tmp_path / "blank-dates.xlsx",
+def one_client(path: Path) -> Path:
+    """A workbook with one client and two clean contacts (their optional columns blank)."""
+    return create_workbook(
+        path,
         as_of=AS_OF,
         rows={
             "Clients": [
@@ -114,6 +112,13 @@ def test_optional_date_columns_left_blank_do_not_stop_the_columnar_reading(
             "Contacts": [CONTACT + [None] * (len(schema.CONTACTS.columns) - len(CONTACT))] * 2,
         },
     )
+
+
+def test_optional_date_columns_left_blank_do_not_stop_the_columnar_reading(
+    tmp_path: Path,
+) -> None:
+    """fastexcel types a column with no values as text: blank is blank, whatever the kind."""
+    path = one_client(tmp_path / "blank-dates.xlsx")
     fast, careful, raw = both(path)
     assert raw["Contacts"].table is not None
     assert read_columnar(raw["Contacts"], schema.CONTACTS) is not None
@@ -137,17 +142,7 @@ def test_optional_date_columns_left_blank_do_not_stop_the_columnar_reading(
 def test_a_sheet_with_anything_to_report_is_left_to_the_careful_reading(
     tmp_path: Path, cell: str, value: object
 ) -> None:
-    path = create_workbook(
-        tmp_path / "one.xlsx",
-        as_of=AS_OF,
-        rows={
-            "Clients": [
-                ["C1", None, "Ann", "Texas Choices", "Houston", "Lee", dt.date(2026, 1, 5)]
-                + [None] * (len(schema.CLIENTS.columns) - 7)
-            ],
-            "Contacts": [CONTACT + [None] * (len(schema.CONTACTS.columns) - len(CONTACT))] * 2,
-        },
-    )
+    path = one_client(tmp_path / "one.xlsx")
     book = openpyxl.load_workbook(path)
     book["Contacts"][f"{cell}5"] = value
     if isinstance(value, int) and not isinstance(value, bool):
