@@ -203,9 +203,14 @@ def read_raw(data: bytes, names: set[str], columnar: int = 0) -> RawWorkbook:
         reverse=True,
     )
     reader = _SheetReader(data, columnar)
-    pool = ThreadPoolExecutor(max_workers=max(min(len(present), _cores()), 1))
+    pool = ThreadPoolExecutor(max_workers=max(min(len(present), _cores(), MAX_READERS), 1))
     futures = [pool.submit(reader.read, name, parts[name]) for name in present]
     return RawWorkbook({}, date1904, parts, _arriving(pool, futures))
+
+
+# Each reading thread parses the shared strings for itself; past a few threads the biggest sheet
+# (Contacts: a third to a half of the work) sets the pace, and more threads only cost memory.
+MAX_READERS = 4
 
 
 def _cores() -> int:
