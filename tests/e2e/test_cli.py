@@ -24,6 +24,7 @@ import pytest
 import python_calamine
 
 from pyxl.adapters import libreoffice, schema
+from pyxl.adapters.workbook_reader import sheet_parts
 from pyxl.domain.model import STATUS_ORDER
 from pyxl.services import demo_data
 from pyxl.services.demo import DEMO_FILE
@@ -267,6 +268,27 @@ def test_a_file_that_is_not_a_workbook_gives_exit_1_and_a_message(
     assert "not a readable .xlsx/.xlsm workbook" in done.stderr
     assert path.read_bytes() == content
     assert sorted(p.name for p in tmp_path.iterdir()) == [name]  # no lock, temp or backup
+
+
+@pytest.mark.parametrize("command", ["recompute", "check"])
+def test_a_workbook_with_a_damaged_sheet_gives_exit_1_naming_the_sheet(
+    tmp_path: Path, demo: tuple[Path, subprocess.CompletedProcess], command: str
+) -> None:
+    """A sheet whose compressed bytes were damaged (a bad disk, a broken copy) fails its
+    CRC-32 while the sheets are read: a clear message, and nothing is written."""
+    path = tmp_path / "damaged.xlsx"
+    data = bytearray(demo[0].read_bytes())
+    with zipfile.ZipFile(demo[0]) as z:
+        info = z.getinfo(sheet_parts(z)[0]["Contacts"])
+        middle = info.header_offset + 30 + len(info.filename) + len(info.extra)
+    data[middle + info.compress_size // 2] ^= 0xFF
+    path.write_bytes(data)
+    done = run(command, path, "--as-of", DEMO_AS_OF)
+    assert done.returncode == 1, (done.stdout, done.stderr)
+    no_traceback(done)
+    assert "not a readable .xlsx/.xlsm workbook (sheet 'Contacts'" in done.stderr
+    assert path.read_bytes() == data
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["damaged.xlsx"]
 
 
 def test_a_missing_file_gives_exit_1(tmp_path: Path) -> None:
