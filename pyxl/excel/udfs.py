@@ -24,6 +24,7 @@ _TABLES = (
     "Staff[#All], Holidays[#All], Settings[#All]"
 )
 _AS_OF = "The date to evaluate on, usually TODAY()"
+_CASE_IDS = "Case IDs: a cell or a column, e.g. Clients[Case ID]"
 
 
 def _call(compute: Callable[..., Grid], *args: Any) -> Grid:
@@ -68,7 +69,7 @@ def due_date(rule, trigger, calendar, holidays=None, settings=None):
 
 
 @func
-@arg("case_ids", ndim=2, doc="Case IDs: a cell or a column, e.g. Clients[Case ID]")
+@arg("case_ids", ndim=2, doc=_CASE_IDS)
 @arg("as_of", ndim=2, doc=_AS_OF)
 @arg("tables", ndim=2, doc=_TABLES)
 def status(case_ids, as_of, *tables):
@@ -77,7 +78,7 @@ def status(case_ids, as_of, *tables):
 
 
 @func
-@arg("case_ids", ndim=2, doc="Case IDs: a cell or a column, e.g. Clients[Case ID]")
+@arg("case_ids", ndim=2, doc=_CASE_IDS)
 @arg("as_of", ndim=2, doc=_AS_OF)
 @arg("tables", ndim=2, doc=_TABLES)
 def next_action(case_ids, as_of, *tables):
@@ -86,7 +87,7 @@ def next_action(case_ids, as_of, *tables):
 
 
 @func
-@arg("case_ids", ndim=2, doc="Case IDs: a cell or a column, e.g. Clients[Case ID]")
+@arg("case_ids", ndim=2, doc=_CASE_IDS)
 @arg("as_of", ndim=2, doc=_AS_OF)
 @arg("tables", ndim=2, doc=_TABLES)
 @ret(date_format=DATE_FORMAT)

@@ -24,7 +24,7 @@ import pytest
 import python_calamine
 
 from pyxl.adapters import libreoffice, schema
-from pyxl.adapters.workbook_reader import sheet_parts
+from pyxl.adapters.workbook_reader import compressed_member, sheet_parts
 from pyxl.domain.model import STATUS_ORDER
 from pyxl.services import demo_data
 from pyxl.services.demo import DEMO_FILE
@@ -259,15 +259,21 @@ def test_a_file_that_is_not_a_workbook_gives_exit_1_and_a_message(
             z.writestr("[Content_Types].xml", "<Types/>")
             z.writestr("xl/workbook.xml", "<workbook")
             z.writestr("xl/_rels/workbook.xml.rels", "<Relationships/>")
-        content = path.read_bytes()
     else:
         path.write_bytes(content)
+    refused_untouched(command, path, "not a readable .xlsx/.xlsm workbook")
+
+
+def refused_untouched(command: str, path: Path, message: str) -> None:
+    """The command exits 1 with the message, and leaves the file and its folder as they were
+    (no lock, temp or backup)."""
+    before = path.read_bytes()
     done = run(command, path, "--as-of", DEMO_AS_OF)
     assert done.returncode == 1, (done.stdout, done.stderr)
     no_traceback(done)
-    assert "not a readable .xlsx/.xlsm workbook" in done.stderr
-    assert path.read_bytes() == content
-    assert sorted(p.name for p in tmp_path.iterdir()) == [name]  # no lock, temp or backup
+    assert message in done.stderr
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in path.parent.iterdir()) == [path.name]
 
 
 @pytest.mark.parametrize("command", ["recompute", "check"])
@@ -279,16 +285,10 @@ def test_a_workbook_with_a_damaged_sheet_gives_exit_1_naming_the_sheet(
     path = tmp_path / "damaged.xlsx"
     data = bytearray(demo[0].read_bytes())
     with zipfile.ZipFile(demo[0]) as z:
-        info = z.getinfo(sheet_parts(z)[0]["Contacts"])
-        middle = info.header_offset + 30 + len(info.filename) + len(info.extra)
-    data[middle + info.compress_size // 2] ^= 0xFF
+        stored = compressed_member(z, z.getinfo(sheet_parts(z)[0]["Contacts"]))
+    data[data.find(stored) + len(stored) // 2] ^= 0xFF
     path.write_bytes(data)
-    done = run(command, path, "--as-of", DEMO_AS_OF)
-    assert done.returncode == 1, (done.stdout, done.stderr)
-    no_traceback(done)
-    assert "not a readable .xlsx/.xlsm workbook (sheet 'Contacts'" in done.stderr
-    assert path.read_bytes() == data
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["damaged.xlsx"]
+    refused_untouched(command, path, "not a readable .xlsx/.xlsm workbook (sheet 'Contacts'")
 
 
 def test_a_missing_file_gives_exit_1(tmp_path: Path) -> None:
