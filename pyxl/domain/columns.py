@@ -34,6 +34,7 @@ TABLE_TYPES: dict[str, type] = {
     "hours": model.HoursEntry,
     "services": model.Service,
     "plans": model.Plan,
+    "noncompliance": model.NoncomplianceEvent,
 }
 
 

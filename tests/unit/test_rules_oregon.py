@@ -180,8 +180,9 @@ def test_O07_two_missed_activities_within_30_days_start_a_five_business_day_cloc
     o = one(obs, "O-07")
     assert (o.trigger, o.due, o.status) == (SECOND, D(2026, 4, 2), Status.DUE)
     assert text(o, PORTLAND) == (
-        "O-07 (S4): contact within 5 business days of the pattern of missed activities "
-        "(2 within 30 days, the last on Thu 2026-03-26); due Thu 2026-04-02."
+        "O-07 (S4): contact within 5 business days of the pattern of noncooperation seen on "
+        "Thu 2026-03-26 (2 missed activities within 30 days, or recorded on Noncompliance); "
+        "due Thu 2026-04-02."
     )
 
 
