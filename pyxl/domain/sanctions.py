@@ -476,14 +476,53 @@ def _check_engaged_column(w: Walk, history: Sequence[Happening]) -> None:
     if client.engaged:
         message = (
             f"Engaged says Yes, but the Noncompliance sheet puts the client 'Not engaged'"
-            f"{since}: set Engaged to No (A-07: two contact attempts a month, by two methods)"
+            f"{since}: set Engaged to No (A-07 already asks for two contact attempts a month, "
+            "by two methods)"
         )
     else:
         message = (
             f"Engaged says No, but the client is 'Engaged' again{since}: set Engaged to Yes "
-            "(A-07 asks for two contact attempts a month only of clients not engaged)"
+            "(A-07 no longer asks for contact attempts)"
         )
     w.flags.append(Flag(client.case_id, Origin("Clients", w.ctx.client_index, "Engaged"), message))
+
+
+def engagement_by_flow(
+    caseload: Caseload,
+    book: FlowBook,
+    settings: Settings,
+    calendars: Mapping[str, BusinessCalendar],
+    as_of: dt.date,
+    rows_of: RowsOf | None = None,
+) -> dict[str, bool]:
+    """Alaska cases whose Engaged column the flow contradicts, and what the flow says (engaged
+    or not): the rules read it, so A-07 follows the recorded history while the Engaged cell
+    carries the warning. Only cases with Noncompliance or Penalties rows can disagree."""
+    recorded = {e.case_id for e in caseload.noncompliance} | {p.case_id for p in caseload.penalties}
+    walked = tuple(c for c in caseload.clients if c.program in ALASKA and c.case_id in recorded)
+    if not walked:
+        return {}
+    ids = {c.case_id for c in walked}
+    flows = evaluate_flows(
+        Caseload(
+            clients=walked,
+            noncompliance=tuple(e for e in caseload.noncompliance if e.case_id in ids),
+            penalties=tuple(p for p in caseload.penalties if p.case_id in ids),
+        ),
+        book,
+        settings,
+        calendars,
+        as_of,
+        rows_of=rows_of,
+    )
+    out = {}
+    for c in walked:
+        state = flows.states[c.case_id].state
+        if state in NOT_ENGAGED_STATES | {"Engaged"}:
+            engaged = state not in NOT_ENGAGED_STATES
+            if engaged != c.engaged:
+                out[c.case_id] = engaged
+    return out
 
 
 # ---------------------------------------------------------------- penalties

@@ -1,8 +1,8 @@
 """What the procedures decide, the workbook shows (issue 14), end to end: `pyxl recompute` on a
 real workbook and the PYXL functions on the same tables give the same answers.
 
-  * the Engaged column and the Alaska flow disagreeing: a warning on Errors at the Engaged cell,
-    and the PYXL next action asks to check it;
+  * the Engaged column and the Alaska flow disagreeing: A-07 follows the recorded history, the
+    Engaged cell gets a warning on Errors, and the PYXL next action asks to check it;
   * a month of work verification never entered stays on the Due List beside the next one;
   * a missed activity on both Appointments and Noncompliance starts one O-06 clock; a pattern
     recorded on Noncompliance starts O-07 from its Reported Date;
@@ -142,6 +142,11 @@ def test_engaged_yes_with_a_missed_activity_on_record_is_a_warning_at_the_engage
     (action,) = functions.next_action("AK-1", date_to_serial(AS_OF), *grids(written))[0]
     assert action == clients["AK-1"]["Next Action"]
     assert action.startswith("Check: Engaged says Yes")
+    # Meanwhile A-07 follows the recorded history: two attempts by two methods each month,
+    # February (ended Tue Feb 29, missed) and March.
+    months = {r["Due Date"].date(): r["Status"] for r in due(written, "AK-1", "A-07")}
+    assert months == {D(2028, 2, 29): "OVERDUE", D(2028, 3, 31): "DUE"}
+    assert due(written, "AK-2", "A-07") == []  # engaged, and nothing says otherwise
 
 
 def test_a_month_of_hours_never_entered_stays_overdue_beside_the_next_one(written):
