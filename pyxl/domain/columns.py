@@ -14,6 +14,7 @@ on every row still has the right kind: dates are proleptic ordinals
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import enum
 import operator
@@ -34,6 +35,7 @@ TABLE_TYPES: dict[str, type] = {
     "hours": model.HoursEntry,
     "services": model.Service,
     "plans": model.Plan,
+    "noncompliance": model.NoncomplianceEvent,
 }
 
 
@@ -141,6 +143,18 @@ class TableColumns:
         """Per row: is the field's value one of `allowed`?"""
         codes, index = self.codes(name)
         return member_of(codes, [index[a] for a in allowed if a in index], len(index))
+
+    def replaced(self, name: str, values: Sequence[object]) -> TableColumns:
+        """A copy with one field's values replaced; the other fields are shared."""
+        if len(values) != self.length:
+            raise ValueError(
+                f"{self.kind.__name__}.{name}: {len(values)} values, expected {self.length}"
+            )
+        out = copy.copy(self)
+        out._values = {**self._values, name: values}
+        out._arrays = {k: v for k, v in self._arrays.items() if k != name}
+        out._codes = {k: v for k, v in self._codes.items() if k != name}
+        return out
 
     def load(self) -> TableColumns:
         """Make every field's array (and codes, for text fields) now: for callers that time

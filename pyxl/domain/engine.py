@@ -57,6 +57,16 @@ class _EvidenceRows:
         at = np.searchsorted(self.keys, cases * K + start, "left")
         return self._date_if_same_case(at, cases, start > 0)
 
+    def nth_on_or_after(
+        self, cases: np.ndarray, start: np.ndarray, nth: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Per (case, start): the nth evidence date >= start (else 0), and how many there are."""
+        at = np.searchsorted(self.keys, cases * K + start, "left")
+        end = np.searchsorted(self.keys, (cases + 1) * K, "left")
+        count = np.where(start > 0, end - at, 0)
+        nth_at = at + nth - 1
+        return self._date_if_same_case(nth_at, cases, (start > 0) & (count >= nth)), count
+
     def last(self, cases: np.ndarray) -> np.ndarray:
         at = np.searchsorted(self.keys, (cases + 1) * K, "left") - 1
         return self._date_if_same_case(at, cases, at >= 0)
@@ -217,7 +227,17 @@ class Engine:
 
     @cached_property
     def tables(self) -> dict[str, _Table]:
-        return {t: _Table(self.columns.tables[t], self.columns.case_positions(t)) for t in TABLES}
+        out = {t: _Table(self.columns.tables[t], self.columns.case_positions(t)) for t in TABLES}
+        events = out["noncompliance"]
+        if len(events.case):  # history from another branch started its clocks there
+            branch = events.columns.values("branch")
+            client_branch = self.client_column("branch")
+            elsewhere = [
+                b is not None and (c < 0 or b != client_branch[c])
+                for b, c in zip(branch, events.case.tolist(), strict=True)
+            ]
+            events.case = np.where(elsewhere, -1, events.case)
+        return out
 
     def evidence(self, name: str, include_future: bool = False) -> _EvidenceRows:
         key = (name, include_future)
@@ -387,8 +407,11 @@ class Engine:
         cases, trigger = cases[has], trigger[has]
         due = self.clock(rule.clock, trigger, cases)
         since = eomonth_array(trigger, -1) + 1 if rule.evidence_from_month_start else trigger
-        met_on = np.zeros(len(cases), I64)
-        if rule.any_of:
+        met_on = found = np.zeros(len(cases), I64)
+        if rule.count:  # the Nth piece of evidence meets it
+            need = max(1, int(self.settings.resolve(rule.count.minimum)))
+            met_on, found = self.evidence(rule.count.evidence).nth_on_or_after(cases, since, need)
+        elif rule.any_of:
             firsts = [self.evidence(n).first_on_or_after(cases, since) for n in rule.any_of]
             stacked = np.where(np.array(firsts) > 0, np.array(firsts), np.iinfo(I64).max)
             best = stacked.min(axis=0)
@@ -410,6 +433,7 @@ class Engine:
             met_on=met_on,
             status=status,
             days_overdue=overdue,
+            found=found,
         )
 
     def _present(self, field_name: str) -> np.ndarray:
@@ -429,12 +453,13 @@ class Engine:
         met = np.zeros(len(cases), bool)
         if rule.met_when_field:
             met = self._present(rule.met_when_field)[cases]
-        if rule.suspended_by_planned_gap:
+        if self.settings.resolve(rule.suspended_by_planned_gap):
             gap = self._valid_planned_gap()[cases] & ~met
             out.add(
                 index, cases[gap], trigger=last[gap], reason="a valid planned gap is open (Y-07)"
             )
             cases, last, met = cases[~gap], last[~gap], met[~gap]
+        if rule.suspended_by_future_service:
             scheduled = self.evidence(rule.last[0], include_future=True)
             future = (scheduled.last(cases) > self.asof) & ~met
             out.add(
@@ -529,29 +554,12 @@ class Engine:
         return result
 
     def _per_event(self, index: int, rule: Rule, cases: np.ndarray, out: _Builder) -> None:
-        assert rule.each and rule.clock
-        events = self.evidence(rule.each)
-        lookback = self.asof - int(self.settings["Per-event lookback days"])
-        in_scope = member_of(events.case, cases, self.n)
-        if rule.pattern_count is not None:
-            window = int(self.settings.resolve(rule.pattern_window))
-            need = int(self.settings.resolve(rule.pattern_count))
-            upto = np.searchsorted(events.keys, events.keys, "right")
-            since = np.searchsorted(events.keys, events.keys - window, "right")
-            in_scope &= (upto - since) >= need
-        ev_case, ev_date, ev_row = (
-            events.case[in_scope],
-            events.date[in_scope],
-            events.row[in_scope],
-        )
-        due = self.clock(rule.clock, ev_date, ev_case)
-        if rule.due_field:
-            given = self.tables[self.book.evidence[rule.each].table].column(rule.due_field)[ev_row]
-            due = np.where(given > 0, given, due)
+        ev_case, ev_date, due = self._event_starts(rule, cases)
         firsts = [self.evidence(n).first_on_or_after(ev_case, ev_date) for n in rule.any_of]
         stacked = np.where(np.array(firsts) > 0, np.array(firsts), np.iinfo(I64).max)
         best = stacked.min(axis=0) if len(firsts) else np.zeros(0, I64)
         met_on = np.where(best == np.iinfo(I64).max, 0, best)
+        lookback = self.asof - int(self.settings["Per-event lookback days"])
         current = ~((met_on > 0) & (ev_date < lookback))  # settled long ago: history, not work
         ev_case, ev_date, due, met_on = (
             ev_case[current],
@@ -569,6 +577,63 @@ class Engine:
             status=status,
             days_overdue=overdue,
         )
+
+    def _event_records(
+        self, rule: Rule, names: Sequence[str], cases: np.ndarray
+    ) -> tuple[np.ndarray, ...]:
+        """(case, event date, trigger, due) of every record of some evidences, in scope."""
+        assert rule.clock
+        parts = []
+        for name in names:
+            events = self.evidence(name)
+            keep = member_of(events.case, cases, self.n)
+            case, trigger = events.case[keep], events.date[keep]
+            due = self.clock(rule.clock, trigger, case)
+            if rule.due_field:
+                table = self.tables[self.book.evidence[name].table]
+                given = table.column(rule.due_field)[events.row[keep]]
+                due = np.where(given > 0, given, due)
+            parts.append((case, events.period[keep], trigger, due))
+        if not parts:
+            return tuple(np.zeros(0, I64) for _ in range(4))
+        return tuple(np.concatenate(column) for column in zip(*parts, strict=True))
+
+    @staticmethod
+    def _first_per_date(*columns: np.ndarray) -> tuple[np.ndarray, ...]:
+        """The first record (earliest trigger, then due) of each (case, event date), sorted by
+        case and event date."""
+        case, event, trigger, due = columns
+        order = np.lexsort((due, trigger, event, case))
+        case, event, trigger, due = case[order], event[order], trigger[order], due[order]
+        first = np.ones(len(case), bool)
+        first[1:] = (case[1:] != case[:-1]) | (event[1:] != event[:-1])
+        return case[first], event[first], trigger[first], due[first]
+
+    def _event_starts(self, rule: Rule, cases: np.ndarray) -> tuple[np.ndarray, ...]:
+        """(case, trigger, due) of each deadline a per-event rule starts (reference.event_starts):
+        one per case and event date, from the earliest record."""
+        case, event, trigger, due = self._first_per_date(
+            *self._event_records(rule, rule.each, cases)
+        )
+        if rule.pattern_count is not None:  # a pattern: enough events within the window
+            window = int(self.settings.resolve(rule.pattern_window))
+            need = int(self.settings.resolve(rule.pattern_count))
+            keys = case * K + event  # sorted
+            upto = np.searchsorted(keys, keys, "right")
+            since = np.searchsorted(keys, keys - window, "right")
+            reached = (upto - since) >= need
+            case, event, trigger, due = (
+                case[reached],
+                event[reached],
+                trigger[reached],
+                due[reached],
+            )
+        also = self._event_records(rule, rule.also_each, cases)
+        merged = (
+            np.concatenate(pair) for pair in zip((case, event, trigger, due), also, strict=True)
+        )
+        case, _, trigger, due = self._first_per_date(*merged)
+        return case, trigger, due
 
 
 def evaluate(

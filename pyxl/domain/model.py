@@ -257,6 +257,7 @@ class NoncomplianceEvent(NamedTuple):
     decided_by: str | None = None
     branch: str | None = None  # where it happened (history follows the person)
     case_manager: str | None = None
+    called_ahead: bool = False  # a missed activity the client called about in advance (O-06)
 
 
 class Penalty(NamedTuple):

@@ -113,7 +113,7 @@ def explain(
         if o.met_on and o.due and o.met_on > o.due:
             return f"{text} Met late on {fmt(o.met_on)} ({days((o.met_on - o.due).days)} late)."
         return f"{text} Met{f' on {fmt(o.met_on)}' if o.met_on else ''}."
-    if rule.kind == "monthly" and count:
+    if count:  # a monthly count, or a deadline met by the Nth piece of evidence
         needed = f"{o.found} found"
         if settings.resolve(count.methods):
             needed += f", {o.methods_found} method{'s' if o.methods_found != 1 else ''}"

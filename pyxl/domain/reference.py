@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pyxl.domain.calendar import BusinessCalendar, edate, eomonth
 from pyxl.domain.model import PLANNED_GAP_REASONS, Caseload, Client, Status
 from pyxl.domain.obligations import Obligation, classify, nothing_yet
-from pyxl.domain.rules import Clock, Evidence, Rule, RuleBook, Settings
+from pyxl.domain.rules import TABLES, Clock, Evidence, Rule, RuleBook, Settings
 
 WEEKENDS_ONLY = BusinessCalendar("weekends only", {})
 
@@ -72,12 +72,18 @@ def rolling_due(
 
 
 def periods(rule: Rule, as_of: dt.date, settings: Settings) -> list[tuple[dt.date, dt.date]]:
-    """The periods a monthly rule is checked for: this month and the missed months before it."""
+    """The periods a periodic rule is checked for: the latest one and the missed ones before
+    it, back to the office's horizon, so a period that ended unmet stays OVERDUE until met."""
     assert rule.period
-    if rule.period != "month":
-        return [period_bounds(rule.period, as_of)]
+    if rule.period == "previous_week":
+        start, end = period_bounds("previous_week", as_of)
+        weeks = range(int(settings["Missed weeks shown"]) + 1)
+        return [(start - dt.timedelta(weeks=k), end - dt.timedelta(weeks=k)) for k in weeks]
+    latest = as_of.replace(day=1)
+    if rule.period == "previous_month":
+        latest = edate(latest, -1)
     back = int(settings["Missed months shown"])
-    return [period_bounds("month", edate(as_of.replace(day=1), -k)) for k in range(back + 1)]
+    return [period_bounds("month", edate(latest, -k)) for k in range(back + 1)]
 
 
 def period_bounds(period: str, as_of: dt.date) -> tuple[dt.date, dt.date]:
@@ -104,8 +110,11 @@ class CaseRows:
 
 def group_by_case(caseload: Caseload) -> dict[str, CaseRows]:
     groups: dict[str, CaseRows] = defaultdict(CaseRows)
-    for table in ("contacts", "appointments", "hours", "services", "plans"):
+    branch_of = {c.case_id: c.branch for c in caseload.clients}
+    for table in TABLES:
         for row in getattr(caseload, table):
+            if table == "noncompliance" and row.branch not in (None, branch_of.get(row.case_id)):
+                continue  # history from another branch: it started its clocks there
             groups[row.case_id].rows[table].append(row)
     return groups
 
@@ -196,8 +205,12 @@ def evaluate_case(
                 continue
             due = apply_clock(rule.clock, trigger, calendar, settings)
             since = trigger.replace(day=1) if rule.evidence_from_month_start else trigger
-            met_on = None
-            if rule.any_of:
+            met_on, found = None, 0
+            if rule.count:  # the Nth piece of evidence meets it
+                after = [d for d in dates_of(rule.count.evidence) if d >= since]
+                need = max(1, int(settings.resolve(rule.count.minimum)))
+                met_on, found = (after[need - 1] if len(after) >= need else None), len(after)
+            elif rule.any_of:
                 firsts = [first_on_or_after(dates_of(n), since) for n in rule.any_of]
                 met_on = min((d for d in firsts if d), default=None)
             elif rule.all_of:
@@ -207,7 +220,9 @@ def evaluate_case(
                 rule.met_when_field is not None and bool(getattr(client, rule.met_when_field))
             )
             status, late = classify(due, met_on, met, as_of, soon)
-            out.append(Obligation(client.case_id, rule.id, trigger, due, status, late, met_on))
+            out.append(
+                Obligation(client.case_id, rule.id, trigger, due, status, late, met_on, found)
+            )
 
         elif rule.kind == "rolling":
             lasts = [d for name in rule.last for d in dates_of(name)]
@@ -218,13 +233,14 @@ def evaluate_case(
                 out.append(na(rule, nothing_yet(book.evidence[rule.last[0]].label)))
                 continue
             met = rule.met_when_field is not None and bool(getattr(client, rule.met_when_field))
-            if not met and rule.suspended_by_planned_gap:
-                if _valid_planned_gap(rows, as_of):
-                    out.append(na(rule, "a valid planned gap is open (Y-07)", last))
-                    continue
-                if any(d > as_of for d in _all_dates(book, rule.last[0], rows)):
-                    out.append(na(rule, "a future service is scheduled", last))
-                    continue
+            gap_pauses = settings.resolve(rule.suspended_by_planned_gap)
+            if not met and gap_pauses and _valid_planned_gap(rows, as_of):
+                out.append(na(rule, "a valid planned gap is open (Y-07)", last))
+                continue
+            scheduled = _all_dates(book, rule.last[0], rows)
+            if not met and rule.suspended_by_future_service and any(d > as_of for d in scheduled):
+                out.append(na(rule, "a future service is scheduled", last))
+                continue
             due = rolling_due(rule, last, calendar, settings)
             status, late = classify(due, None, met, as_of, soon)
             out.append(Obligation(client.case_id, rule.id, last, due, status, late))
@@ -239,28 +255,57 @@ def evaluate_case(
                 )
 
         elif rule.kind == "per_event":
-            assert rule.each
             lookback = as_of - dt.timedelta(days=settings["Per-event lookback days"])
-            events = evidence_dates(book.evidence[rule.each], rows, as_of)
-            all_event_days = [d for d, _ in events]
             answers = [d for name in rule.any_of for d in dates_of(name)]
-            for day, row in events:
-                if rule.pattern_count is not None:
-                    window = int(settings.resolve(rule.pattern_window))
-                    recent = [
-                        d for d in all_event_days if day - dt.timedelta(days=window) < d <= day
-                    ]
-                    if len(recent) < int(settings.resolve(rule.pattern_count)):
-                        continue
-                due = getattr(row, rule.due_field) if rule.due_field else None
-                if due is None:
-                    due = apply_clock(rule.clock, day, calendar, settings)
+            for day, due in event_starts(rule, rows, book, settings, calendar, as_of):
                 met_on = first_on_or_after(answers, day)
                 if met_on is not None and day < lookback:
                     continue  # settled long ago: history, not work
                 status, late = classify(due, met_on, met_on is not None, as_of, soon)
                 out.append(Obligation(client.case_id, rule.id, day, due, status, late, met_on))
     return out
+
+
+def event_starts(
+    rule: Rule,
+    rows: CaseRows,
+    book: RuleBook,
+    settings: Settings,
+    calendar: BusinessCalendar,
+    as_of: dt.date,
+) -> list[tuple[dt.date, dt.date]]:
+    """(trigger, due) of each deadline a per-event rule starts: one per event date however
+    many records of it there are (a no-show on Appointments and the same missed activity on
+    Noncompliance start it once), from the earliest record's date (its reported date)."""
+    assert rule.clock
+
+    def records(names: Sequence[str]) -> list[tuple[dt.date, dt.date, dt.date]]:
+        out = []
+        for name in names:
+            ev = book.evidence[name]
+            for day, row in evidence_dates(ev, rows, as_of):
+                given = getattr(row, rule.due_field) if rule.due_field else None
+                due = given or apply_clock(rule.clock, day, calendar, settings)
+                out.append((getattr(row, ev.period_field), day, due))
+        return out
+
+    events = _first_per_date(records(rule.each))
+    if rule.pattern_count is not None:  # a pattern: enough events within the window
+        window = dt.timedelta(days=int(settings.resolve(rule.pattern_window)))
+        need = int(settings.resolve(rule.pattern_count))
+        dates = [event for event, _, _ in events]
+        events = [e for e in events if sum(e[0] - window < d <= e[0] for d in dates) >= need]
+    return [(day, due) for _, day, due in _first_per_date(events + records(rule.also_each))]
+
+
+def _first_per_date(
+    records: list[tuple[dt.date, dt.date, dt.date]],
+) -> list[tuple[dt.date, dt.date, dt.date]]:
+    """The first record (earliest trigger, then due) of each event date, by event date."""
+    first: dict[dt.date, tuple[dt.date, dt.date, dt.date]] = {}
+    for record in sorted(records):
+        first.setdefault(record[0], record)
+    return sorted(first.values())
 
 
 def _monthly(

@@ -24,7 +24,7 @@ ClockUnit = Literal[
 ]
 Period = Literal["month", "previous_month", "previous_week"]
 
-TABLES = ("contacts", "appointments", "hours", "services", "plans")
+TABLES = ("contacts", "appointments", "hours", "services", "plans", "noncompliance")
 # The fields a rule may name, so that a typo in the policy data fails when it loads.
 CLIENT_FIELDS = frozenset(model.field_names(model.Client))
 TABLE_FIELDS = {
@@ -33,6 +33,7 @@ TABLE_FIELDS = {
     "hours": frozenset(model.field_names(model.HoursEntry)),
     "services": frozenset(model.field_names(model.Service)),
     "plans": frozenset(model.field_names(model.Plan)),
+    "noncompliance": frozenset(model.field_names(model.NoncomplianceEvent)),
 }
 DEFAULT_DATE_FIELD = {
     "contacts": "date",
@@ -40,6 +41,7 @@ DEFAULT_DATE_FIELD = {
     "hours": "week_start",
     "services": "start_date",
     "plans": "plan_date",
+    "noncompliance": "date",
 }
 
 
@@ -239,12 +241,16 @@ class Rule:
     last: tuple[str, ...] = ()
     fallback: str | None = None
     mode_setting: str | None = None
-    suspended_by_planned_gap: bool = False
+    suspended_by_planned_gap: Any = False  # bool or "@Setting"
+    suspended_by_future_service: bool = False
     # monthly
     period: Period | None = None
     count: Count | None = None
-    # per_event
-    each: str | None = None
+    # per_event: each row of `each` starts a deadline (with `pattern`: once the pattern is
+    # reached); each row of `also_each` starts one without a pattern. One start per case and
+    # event date (the evidence's period date), however many records of it there are.
+    each: tuple[str, ...] = ()
+    also_each: tuple[str, ...] = ()
     due_field: str | None = None
     pattern_count: Any = None
     pattern_window: Any = None
@@ -255,7 +261,7 @@ class Rule:
     @property
     def evidence_names(self) -> tuple[str, ...]:
         names = [*self.any_of, *self.all_of, *self.last]
-        names += [n for n in (self.trigger_first, self.each) if n]
+        names += [n for n in (self.trigger_first,) if n] + [*self.each, *self.also_each]
         if self.count:
             names.append(self.count.evidence)
         return tuple(dict.fromkeys(names))
@@ -299,9 +305,11 @@ class Rule:
             fallback=d.get("fallback"),
             mode_setting=d.get("mode_setting"),
             suspended_by_planned_gap=d.get("suspended_by_planned_gap", False),
+            suspended_by_future_service=d.get("suspended_by_future_service", False),
             period=d.get("period"),
             count=count,
-            each=d.get("each"),
+            each=_names(d.get("each", ())),
+            also_each=_names(d.get("also_each", ())),
             due_field=d.get("due_field"),
             pattern_count=pattern.get("count"),
             pattern_window=pattern.get("window_days"),
@@ -327,8 +335,10 @@ class Rule:
             self.trigger_fields or self.trigger_first or self.trigger_birthday
         ):
             problems.append("a deadline needs a trigger")
-        if self.kind == "deadline" and not (self.any_of or self.all_of or self.met_when_field):
-            problems.append("a deadline needs evidence (any_of, all_of or met_when_field)")
+        if self.kind == "deadline" and not (
+            self.any_of or self.all_of or self.met_when_field or self.count
+        ):
+            problems.append("a deadline needs evidence (any_of, all_of, count or met_when_field)")
         if self.kind == "rolling" and not self.last:
             problems.append("a rolling rule needs `last`")
         if self.kind == "monthly" and not (self.period and self.count):
@@ -337,6 +347,10 @@ class Rule:
             problems.append("a per_event rule needs `each` and `any_of`")
         if problems:
             raise PolicyError(f"rule {self.id}: {'; '.join(problems)}")
+
+
+def _names(value: str | list[str] | tuple[str, ...]) -> tuple[str, ...]:
+    return (value,) if isinstance(value, str) else tuple(value)
 
 
 @dataclass(frozen=True)

@@ -453,6 +453,78 @@ class Walk:
         return day is not None and self.last.get(event, dt.date.min) >= day
 
 
+# ---------------------------------------------------------------- Alaska: one fact, two records
+
+# "Clients who are not engaged" (A-07) is one fact: the Engaged column and the flow's state.
+NOT_ENGAGED_STATES = frozenset({"Not engaged", "Penalty due"})
+
+
+def _disengaging(machine: Machine, history: Sequence[Happening]) -> bool:
+    """Does the history record why the client stopped engaging (a missed activity, ...)?"""
+    return any(machine.moves.get(("Engaged", h.event)) == "Not engaged" for h in history)
+
+
+def _check_engaged_column(w: Walk, history: Sequence[Happening]) -> None:
+    """Flag the Engaged cell when the flow and the column disagree about the same client."""
+    client = w.ctx.client
+    if client.engaged == (w.state not in NOT_ENGAGED_STATES) or w.state not in (
+        NOT_ENGAGED_STATES | {"Engaged"}
+    ):
+        return
+    why = next((h for h in reversed(history) if h.date == w.since), None)
+    since = f" since {fmt(w.since)}" + (f" ({why.event})" if why else "") if w.since else ""
+    if client.engaged:
+        message = (
+            f"Engaged says Yes, but the Noncompliance sheet puts the client 'Not engaged'"
+            f"{since}: set Engaged to No (A-07 already asks for two contact attempts a month, "
+            "by two methods)"
+        )
+    else:
+        message = (
+            f"Engaged says No, but the client is 'Engaged' again{since}: set Engaged to Yes "
+            "(A-07 no longer asks for contact attempts)"
+        )
+    w.flags.append(Flag(client.case_id, Origin("Clients", w.ctx.client_index, "Engaged"), message))
+
+
+def engagement_by_flow(
+    caseload: Caseload,
+    book: FlowBook,
+    settings: Settings,
+    calendars: Mapping[str, BusinessCalendar],
+    as_of: dt.date,
+    rows_of: RowsOf | None = None,
+) -> dict[str, bool]:
+    """Alaska cases whose Engaged column the flow contradicts, and what the flow says (engaged
+    or not): the rules read it, so A-07 follows the recorded history while the Engaged cell
+    carries the warning. Only cases with Noncompliance or Penalties rows can disagree."""
+    recorded = {e.case_id for e in caseload.noncompliance} | {p.case_id for p in caseload.penalties}
+    walked = tuple(c for c in caseload.clients if c.program in ALASKA and c.case_id in recorded)
+    if not walked:
+        return {}
+    ids = {c.case_id for c in walked}
+    flows = evaluate_flows(
+        Caseload(
+            clients=walked,
+            noncompliance=tuple(e for e in caseload.noncompliance if e.case_id in ids),
+            penalties=tuple(p for p in caseload.penalties if p.case_id in ids),
+        ),
+        book,
+        settings,
+        calendars,
+        as_of,
+        rows_of=rows_of,
+    )
+    out = {}
+    for c in walked:
+        state = flows.states[c.case_id].state
+        if state in NOT_ENGAGED_STATES | {"Engaged"}:
+            engaged = state not in NOT_ENGAGED_STATES
+            if engaged != c.engaged:
+                out[c.case_id] = engaged
+    return out
+
+
 # ---------------------------------------------------------------- penalties
 
 
@@ -1185,10 +1257,13 @@ def evaluate_flows(
             states[client.case_id] = youth_state(ctx, found, book.clock("NC-Y-06"))
             continue
         walk = Walk(machine, clocks_of[machine.name], ctx)
-        if machine.name == "Alaska ATAP" and not client.engaged:
-            walk.state = "Not engaged"  # the Engaged column says so today
         history = _happenings(ctx, events.get(client.case_id, ()), heeded[machine.name])
+        alaska = machine.name == "Alaska ATAP"
+        if alaska and not client.engaged and not _disengaging(machine, history):
+            walk.state = "Not engaged"  # the Engaged column says so, and no event says why
         walk.run(history, AUTOMATIC[machine.name])
+        if alaska:
+            _check_engaged_column(walk, history)
         action, letter = ADVICE[machine.name](walk)
         state = walk.state
         if walk.flags:

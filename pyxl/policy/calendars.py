@@ -4,20 +4,28 @@ The package lists *public* holidays; a welfare-to-work office needs the days
 the *office is closed*. domain.md 6.7 gives the corrections, each cited in
 the `source` of the row it produces:
 
-* TX (Tex. Gov't Code ch. 662): no substitute day for a weekend holiday; state
+* TX (Tex. Gov't Code ch. 662): no substitute day for a weekend holiday
+  (§662.005(a)(1): no paid day off for a holiday on a Saturday or Sunday); state
   and optional holidays keep offices open with a skeleton crew (§662.004),
   except the Friday after Thanksgiving, Dec 24 and Dec 26. Open days are kept
   as rows with closed=False so supervisors see them and can flip them (local
   boards run their own offices). Rosh Hashanah and Yom Kippur, optional
   holidays the package lacks, come from `holidays.IL`.
 * AK (AS 44.12.010/.020): Indigenous Peoples' Day and Columbus Day are not
-  state holidays; Sunday -> following Monday; Saturday -> preceding Friday by
-  bargaining-agreement practice only (flagged "confirm"); Juneteenth from 2025.
-* OR (ORS 187.010): Saturday -> Friday, Sunday -> Monday; Juneteenth from 2022;
-  plus the day after Thanksgiving (State HR Policy 60.010.01).
+  state holidays; a Sunday holiday makes the following Monday a holiday too
+  (AS 44.12.020). The statute moves no Saturday holiday, but the state
+  employees' bargaining agreements observe it on the Friday before and state
+  offices close (domain.md 6.7): closed by default, its source saying so, for
+  an office that opens to flip; Juneteenth from 2025.
+* OR (ORS 187.010(2)): Saturday -> preceding Friday, Sunday -> following Monday;
+  Juneteenth from 2022; plus the day after Thanksgiving (State HR Policy
+  60.010.01); days the Governor appoints (ORS 187.020) are added by hand.
 
-Weekend dates are left out: they are never business days, so a row for them
-would change nothing and only clutter the Holidays sheet. Rows are sorted by
+Each weekend holiday of a closing kind gets a row on the weekday it could move to
+(the Friday before a Saturday, the Monday after a Sunday), closed or open by the
+state's rule, with the rule in its source: the sheet says which days it lists and
+why, and a supervisor whose office does otherwise flips Closed. The weekend dates
+themselves are left out: they are never business days. Rows are sorted by
 date with one row per date (names merged with "; "); an unknown name from a
 newer `holidays` release raises rather than silently choosing open or closed.
 """
@@ -123,8 +131,9 @@ _AK_JUNETEENTH_BEFORE_SB22 = _Rule(
 )
 _AK_SUNDAY = "AS 44.12.020 ({name} falls on Sunday: the following Monday is a legal holiday)"
 _AK_SATURDAY = (
-    "{name} falls on Saturday: preceding Friday observed under bargaining-agreement "
-    "practice, not AS 44.12.020; confirm with DPA"
+    "{name} falls on Saturday: AS 44.12.020 moves only a Sunday holiday; state offices "
+    "observe the Friday before under the state employees' bargaining agreements (set Closed "
+    "to No if this office opens)"
 )
 
 # -- Oregon -----------------------------------------------------------------
@@ -152,8 +161,12 @@ _OR_JUNETEENTH_BEFORE_2022 = _Rule(
 _OR_DAY_AFTER_THANKSGIVING = _Rule(
     True, "State HR Policy 60.010.01 (under ORS 240.551); state offices closed"
 )
-_OR_SATURDAY = "ORS 187.010 ({name} falls on Saturday: the preceding Friday is the holiday)"
-_OR_SUNDAY = "ORS 187.010 ({name} falls on Sunday: the following Monday is the holiday)"
+_OR_SATURDAY = "ORS 187.010(2) ({name} falls on Saturday: the preceding Friday is the holiday)"
+_OR_SUNDAY = "ORS 187.010(2) ({name} falls on Sunday: the following Monday is the holiday)"
+_TX_WEEKEND = (
+    "{name} falls on a {weekday}: Tex. Gov't Code §662.005(a)(1) gives no day off for a "
+    "weekend holiday, so this day stays a working day"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,7 +227,11 @@ def _texas(years: range) -> list[_Row]:
         if name in _TX_JEWISH_OPTIONAL:
             rule = TX_RULES[name]
             rows.append(_Row(day, name, rule.closed, f"{rule.source}; date from holidays.IL"))
-    # §662.004 and the SAO schedules: a weekend holiday gets no weekday substitute.
+    # §662.005(a)(1) and the SAO schedules: a weekend holiday gets no weekday substitute;
+    # the day it would move to is listed open, so the sheet shows the rule.
+    for day, name in _public_holidays("TX", years):
+        if TX_RULES[name].closed:
+            rows.extend(_observed(day, name, saturday=_TX_WEEKEND, sunday=_TX_WEEKEND, moves=()))
     return rows
 
 
@@ -247,17 +264,28 @@ def _oregon(years: range) -> list[_Row]:
     return rows
 
 
-def _observed(day: dt.date, name: str, *, saturday: str, sunday: str) -> list[_Row]:
-    """The weekday on which a weekend holiday is observed, if the state moves it."""
-    if day.weekday() == _SATURDAY:
-        return [
-            _Row(day - dt.timedelta(days=1), f"{name} (observed)", True, saturday.format(name=name))
-        ]
-    if day.weekday() == _SUNDAY:
-        return [
-            _Row(day + dt.timedelta(days=1), f"{name} (observed)", True, sunday.format(name=name))
-        ]
-    return []
+def _observed(
+    day: dt.date,
+    name: str,
+    *,
+    saturday: str,
+    sunday: str,
+    moves: tuple[int, ...] = (_SATURDAY, _SUNDAY),
+) -> list[_Row]:
+    """The weekday a weekend holiday could move to (Friday before a Saturday, Monday after a
+    Sunday): closed when the state moves it (`moves`: the weekdays it moves from), else
+    listed open, so the sheet says why the office works that day."""
+    weekday = day.weekday()
+    if weekday not in (_SATURDAY, _SUNDAY):
+        return []
+    to = day + dt.timedelta(days=-1 if weekday == _SATURDAY else 1)
+    source = (saturday if weekday == _SATURDAY else sunday).format(
+        name=name, weekday="Saturday" if weekday == _SATURDAY else "Sunday"
+    )
+    if weekday in moves:
+        return [_Row(to, f"{name} (observed)", True, source)]
+    when = "Saturday" if weekday == _SATURDAY else "Sunday"
+    return [_Row(to, f"{name} on {when}: not moved", False, source)]
 
 
 def _merge(calendar: str, rows: list[_Row]) -> list[Holiday]:

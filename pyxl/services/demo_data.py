@@ -1912,6 +1912,7 @@ class _Story:
                 by,
                 c.office.branch,
                 c.case_manager,
+                None,  # Called Ahead
                 None,
             ]
         )

@@ -129,6 +129,7 @@ def plan_import(source: ValidatedWorkbook, target: ValidatedWorkbook) -> ImportR
                 "Decided By": e.decided_by,
                 "Branch": branch,
                 "Case Manager": manager,
+                "Called Ahead": e.called_ahead,
                 "Notes": f"imported from case {e.case_id}",
             }
         )

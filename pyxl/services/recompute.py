@@ -7,6 +7,7 @@ a file.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import gc
 import heapq
@@ -41,7 +42,7 @@ from pyxl.domain.model import STATUS_ORDER, Status
 from pyxl.domain.obligations import OPEN_STATUSES, Obligation, explain
 from pyxl.domain.reference import WEEKENDS_ONLY
 from pyxl.domain.rules import Rule, RuleBook
-from pyxl.domain.sanctions import YOUTH_RULES, Flows, evaluate_flows
+from pyxl.domain.sanctions import YOUTH_RULES, Flows, engagement_by_flow, evaluate_flows
 from pyxl.policy import default_settings, flowbook, rulebook
 
 Progress = Callable[[str], None]
@@ -204,19 +205,35 @@ def evaluate_raw(raw: RawWorkbook, as_of: dt.date, progress: Progress | None = N
     note("evaluating")
     calendars = office_calendars(validated)
     book = rulebook()
-    obligations = evaluate(validated.columns, book, validated.settings, calendars, as_of)
+    history = model.Caseload(
+        clients=validated.domain_rows("Clients"),
+        noncompliance=validated.domain_rows("Noncompliance"),
+        penalties=validated.domain_rows("Penalties"),
+    )
+
+    def rows_of(_: model.Caseload, cases: set[str], names: Sequence[str]) -> dict:
+        return rows_of_cases(validated, cases, names)
+
+    columns = validated.columns
+    # "Not engaged" is one fact: where the Alaska flow contradicts the Engaged column, the
+    # rules follow the flow and the Engaged cell gets the warning (flag_problems).
+    engaged = engagement_by_flow(history, flowbook(), validated.settings, calendars, as_of, rows_of)
+    if engaged:
+        clients = columns.clients
+        column = [
+            engaged.get(c, e)
+            for c, e in zip(clients.values("case_id"), clients.values("engaged"), strict=True)
+        ]
+        columns = dataclasses.replace(columns, clients=clients.replaced("engaged", column))
+    obligations = evaluate(columns, book, validated.settings, calendars, as_of)
     flows = evaluate_flows(
-        model.Caseload(
-            clients=validated.domain_rows("Clients"),
-            noncompliance=validated.domain_rows("Noncompliance"),
-            penalties=validated.domain_rows("Penalties"),
-        ),
+        history,
         flowbook(),
         validated.settings,
         calendars,
         as_of,
         obligations.by_case(YOUTH_RULES),
-        rows_of=lambda _, cases, names: rows_of_cases(validated, cases, names),
+        rows_of=rows_of,
     )
     validated.problems.extend(flag_problems(validated, flows))
     validated.problems.sort(key=problem_order)

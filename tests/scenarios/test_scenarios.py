@@ -7,7 +7,7 @@ File layout (see any *.toml here):
     description = "what the scenario shows, in words"
     [settings]                    # optional overrides, e.g. "A-23 roll" = "next"
     [[clients]]                   # Client fields; program by name, branch by name
-    [[contacts]] [[appointments]] [[hours]] [[services]] [[plans]]
+    [[contacts]] [[appointments]] [[hours]] [[services]] [[plans]] [[noncompliance]]
                                   # rows; case_id may be left out when there is one client
     [[check]]
     as_of = 2026-10-16
@@ -45,6 +45,7 @@ from pyxl.domain.model import (
     Client,
     Contact,
     HoursEntry,
+    NoncomplianceEvent,
     Plan,
     Program,
     Service,
@@ -68,6 +69,7 @@ ROW_TABLES = {
     "hours": HoursEntry,
     "services": Service,
     "plans": Plan,
+    "noncompliance": NoncomplianceEvent,
 }
 ENTRY_KEYS = {
     "case_id",

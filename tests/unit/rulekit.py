@@ -151,6 +151,14 @@ def for_month(obligations: Iterable[Obligation], rule_id: str, first_day: dt.dat
     return found[0]
 
 
+def latest(obligations: Iterable[Obligation], rule_id: str) -> Obligation:
+    """The latest period's obligation of a periodic rule (the missed periods before it stay
+    listed until met: "Missed months shown", "Missed weeks shown")."""
+    found = of_rule(obligations, rule_id)
+    assert found, f"no {rule_id} obligation"
+    return max(found, key=lambda o: o.period_start or D.min)
+
+
 def periods_of(obligations: Iterable[Obligation], rule_id: str) -> list[dt.date]:
     """The period starts listed for a rule, oldest first."""
     return sorted(o.period_start for o in of_rule(obligations, rule_id) if o.period_start)
@@ -198,6 +206,7 @@ __all__ = [
     "for_month",
     "fssp",
     "hours",
+    "latest",
     "no_show",
     "of_rule",
     "one",

@@ -123,11 +123,14 @@ SETTING_VALUES = {
     "Y-02 days": st.integers(0, 45),
     "Y-03 mode": st.sampled_from(["rolling", "calendar quarter"]),
     "Y-05 days": st.integers(1, 45),
+    "Y-05 stops in a planned gap": st.booleans(),
+    "Y-09 follow-ups": st.integers(1, 5),
     "Y-08 days": st.integers(30, 120),
     "O-07 missed count": st.integers(0, 4),
     "O-07 window days": st.integers(0, 60),
     "Per-event lookback days": st.integers(0, 120),
     "Missed months shown": st.integers(0, 3),
+    "Missed weeks shown": st.integers(0, 6),
     "Due List shows met": st.booleans(),
 }
 
@@ -215,6 +218,21 @@ def caseloads(draw, as_of: dt.date) -> Caseload:
         )
         for _ in range(draw(st.integers(0, 8)))
     ]
+    # Non-compliance records, often the same missed day as a no-show (one event, two records).
+    noncompliance = []
+    for _ in range(draw(st.integers(0, 5))):
+        same_day = [a.date for a in appointments]
+        happened = draw(st.sampled_from(same_day)) if same_day and draw(st.booleans()) else day()
+        reported = draw(st.sampled_from([None, happened, happened + dt.timedelta(days=3)]))
+        noncompliance.append(
+            model.NoncomplianceEvent(
+                case_id=draw(case),
+                date=happened,
+                event=draw(st.sampled_from(model.NONCOMPLIANCE_EVENTS[2:5])),
+                reported_date=reported,
+                called_ahead=draw(st.booleans()),
+            )
+        )
     hours = []
     for _ in range(draw(st.integers(0, 10))):
         start = day(-70, 10)
@@ -268,6 +286,7 @@ def caseloads(draw, as_of: dt.date) -> Caseload:
         hours=tuple(hours),
         services=tuple(services),
         plans=tuple(plans),
+        noncompliance=tuple(noncompliance),
     )
 
 
@@ -297,7 +316,7 @@ def test_each_case_evaluated_alone_gives_its_share_of_the_whole_caseload(situati
             clients=(client,),
             **{
                 t: tuple(r for r in getattr(caseload, t) if r.case_id == client.case_id)
-                for t in ("contacts", "appointments", "hours", "services", "plans")
+                for t in TABLE_TYPES
             },
         )
         assert Counter(assert_same(alone, chosen, as_of)) == Counter(

@@ -84,6 +84,7 @@ def test_texas_skeleton_crew_and_optional_days_are_open_rows_supervisors_can_fli
         D(2026, 4, 3),  # Good Friday, optional
         D(2026, 4, 21),  # San Jacinto Day, skeleton crew
         D(2026, 6, 19),  # Emancipation Day, skeleton crew
+        D(2026, 7, 3),  # Independence Day is on Saturday: no substitute (§662.005(a)(1))
         D(2026, 8, 27),  # LBJ Day, skeleton crew
         D(2026, 9, 21),  # Yom Kippur, optional (Rosh Hashanah is on Sat/Sun in 2026)
     ]
@@ -94,13 +95,37 @@ def test_texas_skeleton_crew_and_optional_days_are_open_rows_supervisors_can_fli
     assert open_days[D(2026, 9, 21)].name == "Yom Kippur"
 
 
-def test_texas_gives_no_weekday_substitute_for_a_weekend_holiday():
-    # Sat 2026-07-04 and Sat 2026-12-26: Fri Jul 3 is a working day; in 2027 the
-    # package's "observed" Dec 23 and Dec 31 are working days too.
-    assert D(2026, 7, 3) not in rows_by_date("TX", 2026)
+def test_texas_gives_no_weekday_substitute_for_a_weekend_holiday_and_says_so_on_the_sheet():
+    # Sat 2026-07-04: Fri Jul 3 is a working day, listed open with the statute. In 2027 the
+    # package's "observed" Dec 23 is no row at all; Fri Dec 24 is Christmas Eve (closed) even
+    # though Christmas (Sat) does not move there; Mon Dec 27 (Day After Christmas on Sunday)
+    # and Fri Dec 31 (New Year's Day 2028 on Saturday) are open rows.
+    july_3 = rows_by_date("TX", 2026)[D(2026, 7, 3)]
+    assert (july_3.name, july_3.closed) == ("Independence Day on Saturday: not moved", False)
+    assert "§662.005(a)(1)" in july_3.source
     tx_2027 = rows_by_date("TX", 2027)
     assert D(2027, 12, 23) not in tx_2027
-    assert D(2027, 12, 31) not in tx_2027
+    assert tx_2027[D(2027, 12, 24)].closed
+    assert not tx_2027[D(2027, 12, 27)].closed
+    assert not tx_2027[D(2027, 12, 31)].closed
+    assert tx_2027[D(2027, 12, 31)].name == "New Year's Day on Saturday: not moved"
+
+
+def test_new_year_2028_on_a_saturday_closes_friday_only_where_the_state_moves_it():
+    # ORS 187.010(2): the Friday before is the holiday. Alaska: AS 44.12.020 moves only a
+    # Sunday, but the state's bargaining agreements observe the Friday (closed, its source
+    # says so). Texas: §662.005(a)(1), no substitute: open, listed so the sheet says why.
+    friday = D(2027, 12, 31)
+    rows = {state: rows_by_date(state, 2027)[friday] for state in ("AK", "OR", "TX")}
+    assert {state: row.closed for state, row in rows.items()} == {
+        "AK": True,
+        "OR": True,
+        "TX": False,
+    }
+    assert "ORS 187.010(2)" in rows["OR"].source
+    assert "AS 44.12.020" in rows["AK"].source and "bargaining" in rows["AK"].source
+    assert "§662.005(a)(1)" in rows["TX"].source
+    assert all(D(2028, 1, 1) not in rows_by_date(state, 2028) for state in rows)  # a Saturday
 
 
 def test_texas_mlk_day_on_confederate_heroes_day_is_one_closed_row_naming_both():
@@ -135,10 +160,11 @@ def test_alaska_sunday_holiday_closes_the_following_monday_under_as_44_12_020():
     assert "AS 44.12.020" in row.source
 
 
-def test_alaska_saturday_july_4_closes_friday_july_3_with_a_note_to_confirm():
+def test_alaska_saturday_july_4_closes_friday_july_3_by_bargaining_agreement_not_statute():
     row = rows_by_date("AK", 2026)[D(2026, 7, 3)]
     assert (row.name, row.closed) == ("Independence Day (observed)", True)
-    assert "confirm" in row.source
+    assert "moves only a Sunday holiday" in row.source
+    assert "set Closed to No if this office opens" in row.source
 
 
 def test_alaska_juneteenth_is_closed_from_2025_when_sb_22_took_effect():

@@ -20,6 +20,7 @@ from rulekit import (
     for_month,
     fssp,
     hours,
+    latest,
     of_rule,
     one,
     periods_of,
@@ -688,7 +689,7 @@ def test_A15_not_applicable_when_the_case_is_closed():
 
 def test_A23_hours_for_last_month_entered_by_the_20th():
     obs = evaluate(client(WF, OLD), hours(D(2026, 10, 5), D(2026, 10, 9)), as_of=D(2026, 11, 10))
-    o = one(obs, "A-23")
+    o = latest(obs, "A-23")
     assert (o.status, o.met_on, o.due) == (Status.MET, D(2026, 10, 9), D(2026, 11, 20))
     assert (o.period_start, o.period_end) == (D(2026, 10, 1), D(2026, 10, 31))
     assert text(o, ANCHORAGE).startswith(
@@ -699,7 +700,7 @@ def test_A23_hours_for_last_month_entered_by_the_20th():
 
 def test_A23_met_late_when_entered_after_the_20th():
     obs = evaluate(client(WF, OLD), hours(D(2026, 10, 26), D(2026, 11, 23)), as_of=D(2026, 11, 25))
-    o = one(obs, "A-23")
+    o = latest(obs, "A-23")
     assert (o.status, o.met_on) == (Status.MET, D(2026, 11, 23))
     assert text(o, ANCHORAGE).endswith("Met late on Mon 2026-11-23 (3 days late).")
 
@@ -712,26 +713,28 @@ def test_A23_overdue_when_no_hours_for_last_month_and_other_months_do_not_count(
         hours(D(2026, 10, 19), D(2026, 11, 30)),  # entered after as-of
         as_of=D(2026, 11, 24),
     )
-    o = one(obs, "A-23")
+    o = latest(obs, "A-23")
     assert (o.status, o.days_overdue, o.found) == (Status.OVERDUE, 4, 0)
     assert text(o, ANCHORAGE).endswith("So far: 0 found. Not done: 4 days overdue.")
 
 
 def test_A23_a_week_is_placed_in_the_month_it_starts_in_even_if_entered_later():
     obs = evaluate(client(WF, OLD), hours(D(2026, 10, 26), D(2026, 11, 2)), as_of=D(2026, 11, 10))
-    o = one(obs, "A-23")
+    o = latest(obs, "A-23")
     assert (o.status, o.met_on) == (Status.MET, D(2026, 11, 2))
 
 
 def test_A23_hours_without_an_entered_date_count_from_their_week_start():
     obs = evaluate(client(WF, OLD), hours(D(2026, 10, 12), None), as_of=D(2026, 11, 10))
-    o = one(obs, "A-23")
+    o = latest(obs, "A-23")
     assert (o.status, o.met_on) == (Status.MET, D(2026, 10, 12))
 
 
 def test_A23_due_six_days_ahead_is_DUE_and_five_days_ahead_is_DUE_SOON():
-    assert one(evaluate(client(WF, OLD), as_of=D(2026, 11, 14)), "A-23").status == Status.DUE
-    assert one(evaluate(client(WF, OLD), as_of=D(2026, 11, 15)), "A-23").status == Status.DUE_SOON
+    assert latest(evaluate(client(WF, OLD), as_of=D(2026, 11, 14)), "A-23").status == Status.DUE
+    assert (
+        latest(evaluate(client(WF, OLD), as_of=D(2026, 11, 15)), "A-23").status == Status.DUE_SOON
+    )
 
 
 @pytest.mark.parametrize(
@@ -740,7 +743,7 @@ def test_A23_due_six_days_ahead_is_DUE_and_five_days_ahead_is_DUE_SOON():
 )
 def test_A23_day_20_on_a_sunday_rolls_per_the_A23_roll_setting(roll, due):
     settings = {"A-23 roll": roll}
-    o = one(evaluate(client(WF, OLD), as_of=D(2026, 9, 10), settings=settings), "A-23")
+    o = latest(evaluate(client(WF, OLD), as_of=D(2026, 9, 10), settings=settings), "A-23")
     assert (o.period_start, o.due) == (D(2026, 8, 1), due)
 
 
@@ -750,14 +753,14 @@ def test_A23_day_20_on_a_sunday_rolls_per_the_A23_roll_setting(roll, due):
 )
 def test_A23_day_20_on_martin_luther_king_day_2025_rolls_per_the_A23_roll_setting(roll, due):
     settings = {"A-23 roll": roll}
-    o = one(evaluate(client(WF, D(2024, 6, 3)), as_of=D(2025, 1, 10), settings=settings), "A-23")
+    o = latest(evaluate(client(WF, D(2024, 6, 3)), as_of=D(2025, 1, 10), settings=settings), "A-23")
     assert (o.period_start, o.due) == (D(2024, 12, 1), due)
 
 
 def test_A23_explanation_names_the_holiday_the_deadline_was_rolled_off_and_no_other():
     # Mon 2025-01-20 (the 20th) is MLK Day in Alaska, so the default roll moves the deadline
     # to Fri 2025-01-17. The explanation should say why; New Year's Day moved nothing.
-    o = one(evaluate(client(WF, D(2024, 6, 3)), as_of=D(2025, 1, 10)), "A-23")
+    o = latest(evaluate(client(WF, D(2024, 6, 3)), as_of=D(2025, 1, 10)), "A-23")
     explanation = text(o, ANCHORAGE)
     assert "Mon 2025-01-20 is Martin Luther King Jr.'s Birthday" in explanation
     assert "New Year" not in explanation
@@ -766,7 +769,7 @@ def test_A23_explanation_names_the_holiday_the_deadline_was_rolled_off_and_no_ot
 
 def test_A23_day_setting_moves_the_deadline_and_the_explanation():
     settings = {"A-23 day": 15}
-    o = one(evaluate(client(WF, OLD), as_of=D(2026, 11, 3), settings=settings), "A-23")
+    o = latest(evaluate(client(WF, OLD), as_of=D(2026, 11, 3), settings=settings), "A-23")
     assert o.due == D(2026, 11, 13)  # Sun 15th -> Fri 13th
     assert "entered by the 15th" in text(o, ANCHORAGE, settings)
 
@@ -774,11 +777,13 @@ def test_A23_day_setting_moves_the_deadline_and_the_explanation():
 def test_A23_is_not_listed_while_the_referral_month_is_the_month_reported_on():
     assert absent(evaluate(client(WF, D(2026, 10, 20)), as_of=D(2026, 11, 10)), "A-23")
     assert absent(evaluate(client(WF, D(2026, 11, 2)), as_of=D(2026, 11, 10)), "A-23")
-    assert one(evaluate(client(WF, D(2026, 9, 30)), as_of=D(2026, 11, 10)), "A-23")
+    assert latest(evaluate(client(WF, D(2026, 9, 30)), as_of=D(2026, 11, 10)), "A-23")
 
 
 def test_A23_not_applicable_when_the_case_is_closed():
-    o = one(evaluate(client(WF, OLD, closure_date=D(2026, 10, 30)), as_of=D(2026, 11, 10)), "A-23")
+    o = latest(
+        evaluate(client(WF, OLD, closure_date=D(2026, 10, 30)), as_of=D(2026, 11, 10)), "A-23"
+    )
     assert (o.status, o.reason) == (Status.NA, "case closed on 2026-10-30")
 
 
@@ -968,9 +973,13 @@ def test_A38_and_the_other_alaska_monthly_rules_show_one_missed_month_by_default
     assert periods_of(evaluate(ff, as_of=D(2026, 3, 10)), rule_id) == [FEB, MAR]
     current_only = evaluate(ff, as_of=D(2026, 3, 10), settings={"Missed months shown": 0})
     assert periods_of(current_only, rule_id) == [MAR]
-    # A-23 reports on last month by nature: the setting does not add months to it.
+    # A-23 reports on last month, and keeps the missed months before it the same way
+    # (January, the referral month, is never listed).
     assert periods_of(current_only, "A-23") == [FEB]
     assert periods_of(evaluate(ff, as_of=D(2026, 3, 10)), "A-23") == [FEB]
+    later = evaluate(ff, as_of=D(2026, 5, 10), settings={"Missed months shown": 2})
+    assert periods_of(later, "A-23") == [FEB, MAR, D(2026, 4, 1)]
+    assert [o.status for o in of_rule(later, "A-23")] == [Status.OVERDUE] * 2 + [Status.DUE]
 
 
 def test_A38_due_soon_edge_and_not_in_the_referral_month():

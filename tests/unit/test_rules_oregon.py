@@ -39,7 +39,7 @@ def test_O06_engagement_contact_within_one_business_day_of_a_missed_activity():
     assert (o.trigger, o.due, o.status) == (MISSED, D(2026, 3, 4), Status.DUE_SOON)
     assert text(o, PORTLAND) == (
         "O-06 (Oregon SSP Transmittal: TANF Engagement and Re-engagement): engagement contact "
-        "within 1 business day of the missed activity on "
+        "within 1 business day of learning of the missed activity on "
         "Tue 2026-03-03; due Wed 2026-03-04."
     )
 
@@ -49,7 +49,7 @@ def test_O06_skips_thanksgiving_and_the_day_after_in_oregon_and_names_them():
     assert (o.due, o.status) == (D(2026, 11, 30), Status.DUE_SOON)
     assert text(o, PORTLAND) == (
         "O-06 (Oregon SSP Transmittal: TANF Engagement and Re-engagement): engagement contact "
-        "within 1 business day of the missed activity on "
+        "within 1 business day of learning of the missed activity on "
         "Wed 2026-11-25; Thu 2026-11-26 is Thanksgiving Day; Fri 2026-11-27 is Day after "
         "Thanksgiving; due Mon 2026-11-30."
     )
@@ -183,8 +183,8 @@ def test_O07_two_missed_activities_within_30_days_start_a_five_business_day_cloc
     assert (o.trigger, o.due, o.status) == (SECOND, D(2026, 4, 2), Status.DUE)
     assert text(o, PORTLAND) == (
         "O-07 (Oregon SSP Transmittal: TANF Engagement and Re-engagement): contact within 5 "
-        "business days of the pattern of missed activities "
-        "(2 within 30 days, the last on Thu 2026-03-26); due Thu 2026-04-02."
+        "business days of the pattern of noncooperation seen on Thu 2026-03-26 (2 missed "
+        "activities within 30 days, or recorded on Noncompliance); due Thu 2026-04-02."
     )
 
 

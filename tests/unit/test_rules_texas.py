@@ -17,6 +17,7 @@ from rulekit import (
     evaluate,
     for_month,
     hours,
+    latest,
     one,
     periods_of,
     service,
@@ -210,7 +211,12 @@ def test_T04_missed_months_shown_zero_lists_only_the_current_month_and_weeks_are
     settings = {"Missed months shown": 0}
     obs = evaluate(client(CHOICES, TX_OLD), as_of=D(2026, 1, 9), settings=settings)
     assert periods_of(obs, "T-04") == [JAN]
-    assert periods_of(obs, "T-05") == [D(2025, 12, 29)]  # last week only, whatever the setting
+    # Weeks have their own horizon ("Missed weeks shown", 4): last week and the four before.
+    assert periods_of(obs, "T-05") == [D(2025, 12, d) for d in (1, 8, 15, 22, 29)]
+    weeks = evaluate(
+        client(CHOICES, TX_OLD), as_of=D(2026, 1, 9), settings={"Missed weeks shown": 0}
+    )
+    assert periods_of(weeks, "T-05") == [D(2025, 12, 29)]
     two = {"Missed months shown": 2}
     obs = evaluate(client(CHOICES, D(2025, 10, 1)), as_of=D(2026, 1, 9), settings=two)
     assert periods_of(obs, "T-04") == [D(2025, 11, 1), DEC, JAN]
@@ -234,7 +240,7 @@ WED = D(2026, 11, 18)
 
 
 def test_T05_last_weeks_hours_entered_by_the_first_business_day_after_the_week():
-    o = one(evaluate(client(CHOICES, TX_OLD), hours(WEEK, D(2026, 11, 16)), as_of=WED), "T-05")
+    o = latest(evaluate(client(CHOICES, TX_OLD), hours(WEEK, D(2026, 11, 16)), as_of=WED), "T-05")
     assert (o.status, o.met_on, o.due) == (Status.MET, D(2026, 11, 16), D(2026, 11, 16))
     assert (o.period_start, o.period_end) == (WEEK, D(2026, 11, 15))
     assert text(o, HOUSTON) == (
@@ -245,10 +251,12 @@ def test_T05_last_weeks_hours_entered_by_the_first_business_day_after_the_week()
 
 
 def test_T05_met_late_overdue_and_other_weeks_do_not_count():
-    late = one(evaluate(client(CHOICES, TX_OLD), hours(WEEK, D(2026, 11, 17)), as_of=WED), "T-05")
+    late = latest(
+        evaluate(client(CHOICES, TX_OLD), hours(WEEK, D(2026, 11, 17)), as_of=WED), "T-05"
+    )
     assert (late.status, late.met_on) == (Status.MET, D(2026, 11, 17))
     assert text(late, HOUSTON).endswith("Met late on Tue 2026-11-17 (1 day late).")
-    missing = one(
+    missing = latest(
         evaluate(
             client(CHOICES, TX_OLD),
             hours(D(2026, 11, 2), D(2026, 11, 9)),
@@ -263,7 +271,7 @@ def test_T05_met_late_overdue_and_other_weeks_do_not_count():
 
 
 def test_T05_a_monday_holiday_moves_the_deadline_to_tuesday_and_is_named():
-    o = one(evaluate(client(CHOICES, TX_OLD), as_of=D(2026, 1, 20)), "T-05")
+    o = latest(evaluate(client(CHOICES, TX_OLD), as_of=D(2026, 1, 20)), "T-05")
     assert (o.period_start, o.due, o.status) == (D(2026, 1, 12), D(2026, 1, 20), Status.DUE_SOON)
     explanation = text(o, HOUSTON)
     assert "Mon 2026-01-19 is Martin Luther King Jr. Day; Confederate Memorial Day" in explanation
@@ -271,24 +279,24 @@ def test_T05_a_monday_holiday_moves_the_deadline_to_tuesday_and_is_named():
 
 
 def test_T05_due_soon_on_the_monday_itself():
-    o = one(evaluate(client(CHOICES, TX_OLD), as_of=D(2026, 11, 16)), "T-05")
+    o = latest(evaluate(client(CHOICES, TX_OLD), as_of=D(2026, 11, 16)), "T-05")
     assert (o.status, o.due, o.period_start) == (Status.DUE_SOON, D(2026, 11, 16), WEEK)
 
 
 def test_T05_hours_without_an_entered_date_count_from_their_week_start():
-    o = one(evaluate(client(SNAP, TX_OLD), hours(WEEK, None), as_of=WED), "T-05")
+    o = latest(evaluate(client(SNAP, TX_OLD), hours(WEEK, None), as_of=WED), "T-05")
     assert (o.status, o.met_on) == (Status.MET, WEEK)
 
 
 def test_T05_not_listed_when_referred_during_or_after_the_week_reported_on():
     assert absent(evaluate(client(CHOICES, D(2026, 11, 10)), as_of=WED), "T-05")
     assert absent(evaluate(client(CHOICES, WEEK), as_of=WED), "T-05")
-    assert one(evaluate(client(CHOICES, D(2026, 11, 8)), as_of=WED), "T-05")
+    assert latest(evaluate(client(CHOICES, D(2026, 11, 8)), as_of=WED), "T-05")
     assert absent(evaluate(client(YOUTH, TX_OLD), as_of=WED), "T-05")
 
 
 def test_T05_not_applicable_when_the_case_is_closed():
-    o = one(evaluate(client(SNAP, TX_OLD, closure_date=D(2026, 11, 13)), as_of=WED), "T-05")
+    o = latest(evaluate(client(SNAP, TX_OLD, closure_date=D(2026, 11, 13)), as_of=WED), "T-05")
     assert (o.status, o.reason) == (Status.NA, "case closed on 2026-11-13")
 
 

@@ -342,6 +342,21 @@ def test_Y08_exit_due_ninety_days_after_the_last_qualifying_service():
     )
 
 
+def test_Y05_the_disengaged_search_waits_during_a_valid_planned_gap_by_default():
+    # Last contact Mon 2026-03-02; a 120-day gap for an allowed reason from Tue Mar 3.
+    rows = (contact(D(2026, 3, 2), "Phone"), gap(D(2026, 3, 3), 120))
+    held = one(evaluate(youth(), *rows, as_of=AS_OF), "Y-05")
+    assert (held.status, held.reason) == (Status.NA, "a valid planned gap is open (Y-07)")
+    searching = one(
+        evaluate(youth(), *rows, as_of=AS_OF, settings={"Y-05 stops in a planned gap": False}),
+        "Y-05",
+    )
+    assert (searching.status, searching.due) == (Status.OVERDUE, D(2026, 4, 1))
+    # An invalid gap (180 days) holds nothing, whatever the setting.
+    too_long = (contact(D(2026, 3, 2), "Phone"), gap(D(2026, 3, 3), 180))
+    assert one(evaluate(youth(), *too_long, as_of=AS_OF), "Y-05").status == Status.OVERDUE
+
+
 def test_Y08_not_applicable_while_a_valid_planned_gap_is_open():
     o = one(evaluate(youth(), last_service(), gap(D(2026, 3, 3), 120), as_of=AS_OF), "Y-08")
     assert (o.status, o.trigger, o.due) == (Status.NA, LAST_SERVICE, None)
@@ -442,6 +457,7 @@ def test_Y08_not_applicable_before_any_qualifying_service_with_a_readable_reason
 # ---------------------------------------------------------------- Y-09 follow-up after exit
 
 EXIT = D(2026, 3, 15)  # Sun; + 12 months = Mon 2027-03-15
+ANY_FOLLOW_UP = {"Y-09 follow-ups": 1}
 
 
 def test_Y09_follow_up_within_twelve_months_after_exit():
@@ -449,16 +465,29 @@ def test_Y09_follow_up_within_twelve_months_after_exit():
     assert (o.trigger, o.due, o.status) == (EXIT, D(2027, 3, 15), Status.DUE)
     met = one(
         evaluate(
-            youth(closure_date=EXIT), service("Follow-up", D(2026, 6, 1)), as_of=D(2026, 7, 1)
+            youth(closure_date=EXIT),
+            service("Follow-up", D(2026, 6, 1)),
+            as_of=D(2026, 7, 1),
+            settings=ANY_FOLLOW_UP,
         ),
         "Y-09",
     )
     assert (met.status, met.met_on) == (Status.MET, D(2026, 6, 1))
-    assert text(met, HOUSTON) == (
+    assert text(met, HOUSTON, ANY_FOLLOW_UP) == (
         "Y-09 (Texas Workforce Solutions Youth Case Management Procedure; 20 CFR 681.460(a)(9)): "
-        "follow-up services during the 12 months after "
-        "exit; trigger Sun 2026-03-15; due Mon 2027-03-15. Met on Mon 2026-06-01."
+        "follow-up services during the 12 months after exit (1 needed); trigger Sun 2026-03-15; "
+        "due Mon 2027-03-15. Met on Mon 2026-06-01."
     )
+
+
+def test_Y09_by_default_four_follow_ups_one_a_quarter_meet_the_twelve_months():
+    quarterly = [service("Follow-up", d) for d in (D(2026, 6, 1), D(2026, 9, 1), D(2026, 12, 1))]
+    three = one(evaluate(youth(closure_date=EXIT), *quarterly, as_of=D(2027, 1, 4)), "Y-09")
+    assert (three.status, three.found) == (Status.DUE, 3)
+    assert text(three, HOUSTON).endswith("due Mon 2027-03-15. So far: 3 found.")
+    fourth = service("Follow-up", D(2027, 3, 1))
+    four = one(evaluate(youth(closure_date=EXIT), *quarterly, fourth, as_of=D(2027, 3, 2)), "Y-09")
+    assert (four.status, four.met_on) == (Status.MET, D(2027, 3, 1))
 
 
 def test_Y09_follow_up_before_exit_does_not_count_and_it_goes_overdue():
@@ -474,12 +503,15 @@ def test_Y09_follow_up_before_exit_does_not_count_and_it_goes_overdue():
 def test_Y09_applies_to_the_exited_case_and_a_late_follow_up_is_met_late():
     o = one(
         evaluate(
-            youth(closure_date=EXIT), service("Follow-up", D(2027, 3, 18)), as_of=D(2027, 3, 20)
+            youth(closure_date=EXIT),
+            service("Follow-up", D(2027, 3, 18)),
+            as_of=D(2027, 3, 20),
+            settings=ANY_FOLLOW_UP,
         ),
         "Y-09",
     )
     assert (o.status, o.met_on) == (Status.MET, D(2027, 3, 18))
-    assert text(o, HOUSTON).endswith("Met late on Thu 2027-03-18 (3 days late).")
+    assert text(o, HOUSTON, ANY_FOLLOW_UP).endswith("Met late on Thu 2027-03-18 (3 days late).")
 
 
 def test_Y09_due_soon_edge_and_not_applicable_without_an_exit():

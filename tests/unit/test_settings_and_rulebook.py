@@ -29,6 +29,7 @@ ROW_TYPES = {
     "hours": model.HoursEntry,
     "services": model.Service,
     "plans": model.Plan,
+    "noncompliance": model.NoncomplianceEvent,
 }
 CLIENT_FIELDS = {f.name for f in fields(model.Client)}
 # The settings the evaluators read themselves for a whole kind of rule (not referred to with
@@ -37,6 +38,7 @@ GLOBAL_SETTINGS = {
     "Due soon days",
     "Per-event lookback days",
     "Missed months shown",
+    "Missed weeks shown",
     "Due List shows met",
     "Date order",  # read by the validation of typed dates
 }
@@ -95,6 +97,9 @@ def test_default_values_are_the_ones_domain_md_suggests():
         "O-07 window days": 30,
         "Per-event lookback days": 60,
         "Missed months shown": 1,
+        "Missed weeks shown": 4,
+        "Y-05 stops in a planned gap": True,
+        "Y-09 follow-ups": 4,
         "Due List shows met": False,
         **FLOW_DEFAULTS,
         # domain.md 4 and 6.1 (45 CFR 261): the supervisor report's participation rates
@@ -428,6 +433,7 @@ def test_every_evidence_filters_real_fields_with_values_from_the_vocabularies(na
         "service": model.SERVICE_TYPES,
         "plan_type": model.PLAN_TYPES,
         "status": model.APPOINTMENT_STATUSES,
+        "event": model.NONCOMPLIANCE_EVENTS,
     }
     for key, allowed in ev.where.items():
         if key in vocab:
