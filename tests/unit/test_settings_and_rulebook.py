@@ -38,6 +38,7 @@ GLOBAL_SETTINGS = {
     "Per-event lookback days",
     "Missed months shown",
     "Due List shows met",
+    "Dates years ahead",  # read by validation: how far ahead a typed date can be
 }
 
 
@@ -113,6 +114,7 @@ def test_default_values_are_the_ones_domain_md_suggests():
         "Participation sanction months limit": 3,
         "Participation months": 3,
         "Report work list days": 7,
+        "Dates years ahead": 2,
     }
 
 
