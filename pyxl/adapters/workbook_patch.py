@@ -44,37 +44,40 @@ from pyxl.adapters.workbook_reader import (
 
 Value = str | int | float | dt.date | None
 MAIN = NS["m"]
-_ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+# Characters XML 1.0 cannot carry (C0 controls but tab, line feed and carriage return; lone
+# surrogates; U+FFFE, U+FFFF): every pyxl writer shows them as "?".
+_ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _FORMULA_START = tuple("=+-@\t\r\n") + tuple("＝＋－＠")
 _EPOCH = {False: dt.date(1899, 12, 30), True: dt.date(1904, 1, 1)}
 _MAX_CELL_TEXT = 32_767
 # Excel reads `_xHHHH_` in a file as the character HHHH; text that only looks like it
 # gets its underscore written as `_x005F_`, so that `_x0041_` stays `_x0041_`.
 _LOOKALIKE = re.compile(r"_(?=x[0-9A-Fa-f]{4}_)")
-_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def storable(text: str) -> str:
+    """The text as a cell holds it: what XML 1.0 cannot carry becomes "?"."""
+    if text.isascii() and text.isprintable():  # printable ASCII is all legal
+        return text
+    return _ILLEGAL_XML.sub("?", text)
 
 
 def safe_text(text: str) -> str:
     """Text as a cell can hold it: no XML-illegal characters, within Excel's cell limit."""
-    if not (text.isascii() and text.isprintable()):  # printable ASCII is all legal
-        text = _SURROGATE.sub("\ufffd", _ILLEGAL_XML.sub("?", text))
+    text = storable(text)
     if len(text) > _MAX_CELL_TEXT:
         text = text[: _MAX_CELL_TEXT - 1] + "…"
     return text
 
 
 def file_text(text: str) -> str:
-    """Text for a cell in the file, read back by Excel exactly as given: within the cell
-    limit, `_xHHHH_` look-alikes escaped, characters XML cannot hold written the way Excel
-    writes them (`_x0001_`); a lone surrogate (not a character) becomes U+FFFD."""
-    if len(text) > _MAX_CELL_TEXT:
-        text = text[: _MAX_CELL_TEXT - 1] + "…"
+    """Text as written inside a cell's XML, which Excel reads back as the text itself:
+    `_xHHHH_` look-alikes escaped, a carriage return written as Excel writes it (an XML
+    reader would turn a bare one into a line feed)."""
+    text = safe_text(text)
     if "_x" in text:
         text = _LOOKALIKE.sub("_x005F_", text)
-    if not (text.isascii() and text.isprintable()):
-        text = _ILLEGAL_XML.sub(lambda m: f"_x{ord(m.group()):04X}_", text)
-        text = _SURROGATE.sub("\ufffd", text)
-    return text
+    return text.replace("\r", "_x000D_") if "\r" in text else text
 
 
 class CellValueError(ValueError):
