@@ -29,6 +29,7 @@ from pyxl.adapters.workbook_builder import (
     needs_quote_prefix,
     write_beside,
 )
+from pyxl.adapters.workbook_patch import cell_value
 from pyxl.services.report import ChartSpec, Report, ReportColumn, ReportTable
 
 HEADER_ROW = 2  # 0-based: headers in row 3, as on the caseload workbook
@@ -184,6 +185,7 @@ class _Writer(XlsxWriterBook):
 
     @staticmethod
     def write_cell(ws: Worksheet, r: int, c: int, value: object, f: Format, quoted: Format) -> None:
+        value = cell_value(value)  # numpy scalars, Decimal; NaN refused
         if value is None or value == "":
             ws.write_blank(r, c, None, f)
         elif isinstance(value, bool):

@@ -33,6 +33,10 @@ class Column:
     earliest_year: int = 2000  # dates before this year are typing mistakes (not for births)
     wrap: bool = False  # long text wraps in the cell instead of running on
     number_format: str | None = None  # overrides the kind's format (e.g. weekday + date)
+    # What a number can be (both ends included); int columns also hold whole numbers only.
+    minimum: float | None = None
+    maximum: float | None = None
+    past_only: bool = False  # a date that cannot be after the as-of date (a birth)
 
 
 @dataclass(frozen=True)
@@ -94,7 +98,14 @@ CLIENTS = Sheet(
         C("Referral Date", "date", "referral_date", True, width=13),
         C("Language", "choice", "language", choices="Languages", width=10),
         C("Sex", "choice", "sex", choices="Sexes", width=6),
-        C("Date of Birth", "date", "date_of_birth", width=13, earliest_year=1900),
+        C(
+            "Date of Birth",
+            "date",
+            "date_of_birth",
+            width=13,
+            earliest_year=1900,
+            past_only=True,
+        ),
         C("Selective Service No", field="selective_service_no", width=14),
         C("Engaged", "bool", "engaged", choices="YesNo", width=9, help="No = not engaged (A-07)"),
         C("CM Change Date", "date", "cm_change_date", width=13),
@@ -114,6 +125,7 @@ CLIENTS = Sheet(
             "youngest_child_dob",
             width=13,
             help="Child under 6: 20 h/week; under 1: may be left out of the rate",
+            past_only=True,
         ),
         C(
             "Federal Child Care",
@@ -189,7 +201,7 @@ HOURS = Sheet(
         C("Case ID", field="case_id", required=True, width=12),
         C("Week Start", "date", "week_start", True, width=12),
         C("Activity", "choice", "activity", True, "Activities", 30),
-        C("Hours", "number", "hours", True, width=8),
+        C("Hours", "number", "hours", True, width=8, minimum=0, maximum=168),  # a week has 168
         C("Verified", "bool", "verified", choices="YesNo", width=9),
         C("Entered Date", "date", "entered_date", width=12),
     ),
@@ -269,9 +281,17 @@ PENALTIES = Sheet(
         C("Program", "choice", "program", True, "Programs", 20),
         C("Requested Date", "date", "requested_date", width=13),
         C("Imposed Date", "date", "imposed_date", width=13),
-        C("Step", "int", "step", width=7, help="Oregon ladder step; SNAP occurrence"),
-        C("Level", "int", "level", width=7),
-        C("Percent", "number", "percent", width=9),
+        C(
+            "Step",
+            "int",
+            "step",
+            width=7,
+            help="Oregon ladder step; SNAP occurrence",
+            minimum=1,
+            maximum=99,
+        ),
+        C("Level", "int", "level", width=7, minimum=1, maximum=99),
+        C("Percent", "number", "percent", width=9, minimum=0, maximum=100),
         C("Intent to Comply Date", "date", "intent_date", width=14),
         C("Compliance Date", "date", "compliance_date", width=13),
         C("Ended Date", "date", "ended_date", width=12),

@@ -12,6 +12,7 @@ Nothing here changes the workbook.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import operator
 import re
 import unicodedata
@@ -25,7 +26,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from dateutil import parser as date_parser
-from pydantic import Strict, StrictBool, StringConstraints, TypeAdapter, ValidationError
+from pydantic import Field, Strict, StrictBool, StringConstraints, TypeAdapter, ValidationError
 
 from pyxl.adapters import schema
 from pyxl.adapters.schema import Column, Sheet
@@ -203,6 +204,35 @@ def read_number(value: object, warn: Callable[[str], None]) -> float | None:
     return number
 
 
+def check_number(column: Column, number: float) -> float:
+    """The number if it can be true in its column (finite, within the column's bounds, whole
+    for counts); CellProblem saying why not otherwise."""
+    if not math.isfinite(number):
+        raise CellProblem(f"{_show(number)} is not a number {column.header} can hold")
+    if column.minimum is not None and number < column.minimum:
+        raise CellProblem(
+            f"{number:g} is below {column.minimum:g}, the least {column.header} can be"
+        )
+    if column.maximum is not None and number > column.maximum:
+        unit = " (a week has 168 hours)" if column.maximum == 168 else ""
+        raise CellProblem(
+            f"{number:g} is above {column.maximum:g}, the most {column.header} can be{unit}"
+        )
+    if column.kind == "int" and not number.is_integer():
+        raise CellProblem(f"{number:g} is not a whole number")
+    return number
+
+
+def fits(column: Column, number: float) -> bool:
+    """Whether check_number takes the number as it is."""
+    return (
+        math.isfinite(number)
+        and (column.minimum is None or number >= column.minimum)
+        and (column.maximum is None or number <= column.maximum)
+        and (column.kind != "int" or number.is_integer())
+    )
+
+
 def read_choice(value: object, warn: Callable[[str], None], choices: Sequence[str]) -> str | None:
     text = read_text(value, warn)
     if text is None or not choices:
@@ -226,8 +256,16 @@ def _pydantic_type(column: Column) -> Any:
         "value": Annotated[str, StringConstraints(min_length=1)],
         "date": Annotated[dt.date, Strict()],
         "bool": StrictBool,
-        "number": Annotated[float, Strict()],
-        "int": Annotated[float, Strict()],
+        "number": Annotated[
+            float,
+            Strict(),
+            Field(ge=column.minimum, le=column.maximum, allow_inf_nan=False),
+        ],
+        "int": Annotated[
+            float,
+            Strict(),
+            Field(ge=column.minimum, le=column.maximum, allow_inf_nan=False),
+        ],
         "choice": Literal[tuple(choices)]
         if choices
         else Annotated[str, StringConstraints(min_length=1)],
@@ -567,6 +605,8 @@ def _typed_column(
         if not (pa.types.is_floating(col.type) or pa.types.is_integer(col.type)):
             raise _Declined
         numbers = pc.fill_null(col.cast(pa.float64()), 0.0).to_numpy()
+        if not all(fits(column, n) for n in np.unique(numbers[~missing]).tolist()):
+            raise _Declined  # an impossible number: the careful reading reports it
         values = _blanked(numbers.tolist(), missing)
         _contract(
             sheet, column, [] if missing.all() else [float(numbers[~missing][0])], missing.any()
@@ -685,7 +725,7 @@ def _fast_cell(column: Column, v: object, memo: dict | None) -> object:
     if column.kind == "text":
         return v if type(v) is str and _clean_text(v) else _MISS
     if column.kind in {"number", "int"}:
-        return v if type(v) is float else _MISS
+        return v if type(v) is float and fits(column, v) else _MISS
     return _MISS
 
 
@@ -776,7 +816,7 @@ def _read(column: Column, value: object, warn: Callable[[str], None]) -> Any:
         case "bool":
             return read_bool(value, warn)
         case "number" | "int":
-            return read_number(value, warn)
+            return check_number(column, read_number(value, warn))
         case "choice":
             if column.choices == "YesNo":
                 return read_bool(value, warn)
@@ -933,7 +973,9 @@ def _validate_workbook(raw: RawWorkbook, defaults: Settings, as_of: dt.date) -> 
                 listed.clear()
                 sheets[name] = read_sheet(raws[name], wanted[name], listed)
     problems = [p for listed in found.values() for p in listed]
-    client_rows = _check_keys(sheets, problems)
+    _drop_duplicate_keys(sheets, problems)
+    _check_date_window(sheets, settings, as_of, problems)
+    client_rows = _check_case_ids(sheets, problems)
     _check_references(sheets, problems, as_of)
     problems.sort(key=problem_order)
     return ValidatedWorkbook(settings, problems, client_rows, sheets)
@@ -974,8 +1016,8 @@ def _key(value: object) -> str:
     return " ".join(str(value).split()).casefold()
 
 
-def _check_keys(sheets: dict[str, SheetRows], problems: list[Problem]) -> dict[str, int]:
-    """Unique keys; child rows must name a known case. Returns case id -> Clients row."""
+def _drop_duplicate_keys(sheets: dict[str, SheetRows], problems: list[Problem]) -> None:
+    """Unique keys: the first row typed with a key wins, the others are reported."""
     for name in ("Clients", "Branches", "Staff", "Settings"):
         rows = sheets[name]
         key_col = rows.sheet.key
@@ -998,6 +1040,64 @@ def _check_keys(sheets: dict[str, SheetRows], problems: list[Problem]) -> dict[s
                 )
         mask = [number not in duplicates for number in rows.row_numbers]
         rows.keep(mask)
+
+
+def _check_date_window(
+    sheets: dict[str, SheetRows], settings: Settings, as_of: dt.date, problems: list[Problem]
+) -> None:
+    """Dates after what can be true: a birth after the as-of date, any other date more than
+    the setting's years after it. Reported at the cell; an optional date is read as blank,
+    a required one leaves its row out (the same as any other unreadable cell)."""
+    years = settings["Dates years ahead"]
+    ahead = _years_after(as_of, years)
+    for sheet in schema.INPUT_SHEETS:
+        rows = sheets[sheet.name]
+        if not len(rows):
+            continue
+        mask = [True] * len(rows)
+        for column in validated_columns(sheet):
+            if column.kind != "date":
+                continue
+            latest = as_of if column.past_only else ahead
+            name = column.field or column.header
+            values = rows.values[name]
+            late = {d for d in set(values) if d is not None and d > latest}
+            if not late:
+                continue
+            why = (
+                f"after the as-of date {as_of.isoformat()}: a birth cannot be in the future"
+                if column.past_only
+                else f"more than {years} years after the as-of date {as_of.isoformat()} "
+                "(setting 'Dates years ahead'): check the year"
+            )
+            tail = (
+                "; the row is left out until fixed"
+                if column.required
+                else "; read as blank until fixed"
+            )
+            for k, day in enumerate(values):
+                if day in late:
+                    problems.append(
+                        rows.problem(rows.row_numbers[k], column.header, "error", day, why + tail)
+                    )
+                    if column.required:
+                        mask[k] = False
+                    else:
+                        values[k] = None
+            rows.arrays.pop(name, None)  # made again from the values
+            rows.codes.pop(name, None)
+        rows.keep(mask)
+
+
+def _years_after(day: dt.date, years: int) -> dt.date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28)
+
+
+def _check_case_ids(sheets: dict[str, SheetRows], problems: list[Problem]) -> dict[str, int]:
+    """Child rows must name a known case. Returns case id -> Clients row."""
     clients = sheets["Clients"]
     case_rows = (
         dict(zip(clients.column("case_id"), clients.row_numbers, strict=True))

@@ -35,11 +35,13 @@ from types import MappingProxyType
 from typing import Any
 
 import xlsxwriter
+import xlsxwriter.xmlwriter
 from xlsxwriter.format import Format
 from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 from xlsxwriter.worksheet import Worksheet
 
 from pyxl.adapters import schema
+from pyxl.adapters.workbook_patch import CellValueError, cell_value, storable
 
 WORKBOOK_TITLE = "pyxl caseload workbook"
 SHEET_ORDER: tuple[str, ...] = (
@@ -78,8 +80,12 @@ TEXT_FORMAT = "@"  # text columns are Text-formatted, so a typed 00123 stays 001
 # Text starting with one of these is shown as typed, never parsed as a formula
 # (OWASP ASVS 1.2.10 / CWE-1236): the cell gets Excel's quotePrefix flag.
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
-# Characters XML 1.0 cannot carry (and lone surrogates); shown as "?".
-_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+# XlsxWriter 3.3 escapes text that looks like Excel's `_xHHHH_` escape one match at a time,
+# so of two sharing an underscore ("_x0000_x0000_") the second is written bare and Excel
+# reads it as a character. Its substitution (`_x005F` + group 1) with a lookahead escapes
+# every one; tests/integration/test_literal_text.py holds text to what was typed.
+xlsxwriter.xmlwriter.re_control_chars_1 = re.compile(r"(_)(?=x[0-9a-fA-F]{4}_)")
 
 # Colours. Status words carry the meaning; colour only helps the eye.
 HEADER_FILL = "#1F4E78"
@@ -203,8 +209,9 @@ def _umask() -> int:
 
 
 def clean_text(text: str) -> str:
-    """Replace characters XML cannot store with a visible "?"."""
-    return _XML_ILLEGAL.sub("?", text)
+    """Text as a cell holds it: what XML 1.0 cannot carry shown as "?" (the same rule as
+    every pyxl writer). XlsxWriter escapes text that looks like Excel's `_xHHHH_`."""
+    return storable(text)
 
 
 def needs_quote_prefix(text: str) -> bool:
@@ -408,6 +415,10 @@ class _Builder(XlsxWriterBook):
         value: Value,
         col_fmt: Format,
     ) -> None:
+        try:
+            value = cell_value(value)  # numpy scalars, Decimal: as every pyxl writer does
+        except CellValueError as exc:
+            raise CellValueError(f"{sheet.name}!{xl_rowcol_to_cell(row, c)}: {exc}") from None
         if value is None:
             return  # blank; the <col> style keeps the look
         if isinstance(value, bool):

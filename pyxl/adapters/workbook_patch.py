@@ -11,21 +11,25 @@ member and only these are rewritten:
 - one cell style with quotePrefix, added to styles.xml if missing.
 
 Every value is written as a number or an inline string, never a formula, and
-text that starts like a formula carries Excel's quotePrefix flag.
+text that starts like a formula carries Excel's quotePrefix flag. Text is stored
+as typed: what looks like Excel's own `_xHHHH_` escape is escaped itself.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import io
+import math
 import re
 import zipfile
 from collections.abc import Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import PurePosixPath
 from xml.sax.saxutils import escape
 
+import numpy as np
 from isal import isal_zlib
 from lxml import etree
 
@@ -40,19 +44,64 @@ from pyxl.adapters.workbook_reader import (
 
 Value = str | int | float | dt.date | None
 MAIN = NS["m"]
-_ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+# Characters XML 1.0 cannot carry (C0 controls but tab, line feed and carriage return; lone
+# surrogates; U+FFFE, U+FFFF): every pyxl writer shows them as "?".
+_ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _FORMULA_START = tuple("=+-@\t\r\n") + tuple("＝＋－＠")
 _EPOCH = {False: dt.date(1899, 12, 30), True: dt.date(1904, 1, 1)}
 _MAX_CELL_TEXT = 32_767
+# Excel reads `_xHHHH_` in a file as the character HHHH; text that only looks like it
+# gets its underscore written as `_x005F_`, so that `_x0041_` stays `_x0041_`.
+_LOOKALIKE = re.compile(r"_(?=x[0-9A-Fa-f]{4}_)")
+
+
+def storable(text: str) -> str:
+    """The text as a cell holds it: what XML 1.0 cannot carry becomes "?"."""
+    if text.isascii() and text.isprintable():  # printable ASCII is all legal
+        return text
+    return _ILLEGAL_XML.sub("?", text)
 
 
 def safe_text(text: str) -> str:
     """Text as a cell can hold it: no XML-illegal characters, within Excel's cell limit."""
-    if not (text.isascii() and text.isprintable()):  # printable ASCII is all legal
-        text = _ILLEGAL_XML.sub("?", text)
+    text = storable(text)
     if len(text) > _MAX_CELL_TEXT:
         text = text[: _MAX_CELL_TEXT - 1] + "…"
     return text
+
+
+def file_text(text: str) -> str:
+    """Text as written inside a cell's XML, which Excel reads back as the text itself:
+    `_xHHHH_` look-alikes escaped, a carriage return written as Excel writes it (an XML
+    reader would turn a bare one into a line feed)."""
+    text = safe_text(text)
+    if "_x" in text:
+        text = _LOOKALIKE.sub("_x005F_", text)
+    return text.replace("\r", "_x000D_") if "\r" in text else text
+
+
+class CellValueError(ValueError):
+    """A value no cell can hold (NaN, infinity, an unknown type): a bug, refused loudly."""
+
+
+def cell_value(value: object) -> Value | bool:
+    """The one conversion of a value before it becomes cell XML: numpy scalars to Python,
+    Decimal to float, datetimes kept (their time of day too); NaN and infinity refused."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, Decimal):
+        value = float(value)
+    if value is None or type(value) in (str, bool, int) or isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):  # a str Enum or other subclass: its text
+        return str.__str__(value)
+    if isinstance(value, int):  # an IntEnum: its number
+        return int(value)
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise CellValueError(f"{value} is not a number a cell can hold")
+        return value
+    raise CellValueError(f"a {type(value).__name__} ({value!r}) cannot be written to a cell")
 
 
 @dataclass
@@ -163,17 +212,21 @@ class _CellWriter:
             tail = self._tails[key] = self._tail(style, value)
         return tail
 
-    def _tail(self, style: int, value: Value) -> str:
+    def _tail(self, style: int, value: object) -> str:
         s = f' s="{style}"' if style else ""
+        value = cell_value(value)
         if value is None or value == "":
             return f"{s}/>" if style else ""
         if isinstance(value, bool):
             value = "Yes" if value else "No"
+        if isinstance(value, dt.datetime):
+            serial = (value - dt.datetime.combine(self.epoch, dt.time())) / dt.timedelta(days=1)
+            return f"{s}><v>{serial!r}</v></c>"
         if isinstance(value, dt.date):
             return f"{s}><v>{(value - self.epoch).days}</v></c>"
         if isinstance(value, int | float):
             return f"{s}><v>{value!r}</v></c>"
-        text = safe_text(str(value))
+        text = file_text(value)
         if text.startswith(_FORMULA_START):
             s = f' s="{self.styles.quote_prefixed(style)}"'
         # Only text with spaces at its ends or line breaks needs xml:space: at 800,000 cells

@@ -41,6 +41,7 @@ GLOBAL_SETTINGS = {
     "Missed weeks shown",
     "Due List shows met",
     "Date order",  # read by the validation of typed dates
+    "Dates years ahead",  # read by validation: how far ahead a typed date can be
 }
 
 
@@ -120,6 +121,7 @@ def test_default_values_are_the_ones_domain_md_suggests():
         "Participation sanction months limit": 3,
         "Participation months": 3,
         "Report work list days": 7,
+        "Dates years ahead": 2,
     }
 
 
