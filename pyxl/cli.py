@@ -19,6 +19,7 @@ from pyxl.adapters.safe_save import SafeSaveError
 from pyxl.adapters.workbook_reader import WorkbookUnreadable
 from pyxl.domain.letters import LetterInputError
 from pyxl.domain.model import STATUS_ORDER
+from pyxl.errors import Refused
 from pyxl.services.recompute import Evaluation
 
 
@@ -385,6 +386,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return args.func(args)
     except SafeSaveError as exc:
         print(f"pyxl: nothing was written: {exc}", file=sys.stderr)
+        return 2
+    except Refused as exc:
+        print(f"pyxl: {exc}", file=sys.stderr)
         return 2
     except (
         WorkbookUnreadable,
