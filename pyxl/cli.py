@@ -19,7 +19,7 @@ from pyxl.adapters.safe_save import SafeSaveError
 from pyxl.adapters.workbook_reader import WorkbookUnreadable
 from pyxl.domain.letters import LetterInputError
 from pyxl.domain.model import STATUS_ORDER
-from pyxl.errors import Refused
+from pyxl.errors import Refused, describe_os_error
 from pyxl.services.recompute import Evaluation
 
 
@@ -402,15 +402,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Refused as exc:
         print(f"pyxl: {exc}", file=sys.stderr)
         return 2
-    except (
-        WorkbookUnreadable,
-        FileNotFoundError,
-        FileExistsError,
-        IsADirectoryError,
-        LetterInputError,
-    ) as exc:
+    except (WorkbookUnreadable, LetterInputError) as exc:
         print(f"pyxl: {exc}", file=sys.stderr)
         return 1
+    except (FileNotFoundError, IsADirectoryError) as exc:  # the input named is not there
+        print(f"pyxl: {describe_os_error(exc)}", file=sys.stderr)
+        return 1
+    except OSError as exc:  # a full disk, a read-only folder, ...: nothing was left half-done
+        print(f"pyxl: {describe_os_error(exc)}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -10,14 +10,17 @@ A folder given for letters must be a folder (`claim_folder`).
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from pathlib import Path
 
-from pyxl.adapters.safe_save import BACKUP_DIR_NAME
-from pyxl.errors import Refused
+from pyxl.adapters.safe_save import BACKUP_DIR_NAME, SafeSaveError
+from pyxl.errors import Refused, describe_os_error
 
 # The document title each kind of pyxl output carries (docProps/core.xml), by purpose.
 TITLES = {
@@ -89,3 +92,49 @@ def claim_folder(path: Path, what: str) -> None:
             f"{path} is a file, not a folder: {what} go into a folder. Give a folder for --out "
             "(it is made if missing)."
         )
+
+
+@contextmanager
+def removed_unless_done(folder: Path, what: str, why: str) -> Iterator[None]:
+    """Files the block makes in `folder` are removed if it fails (a full disk, a workbook
+    that cannot be saved, Ctrl+C): `what` made but not finished (`why`) must not be used.
+    A failure that leaves files behind is told as a `Refused` naming them."""
+    existed = folder.is_dir()
+    before = set(os.listdir(folder)) if existed else set()
+    try:
+        yield
+    except BaseException as exc:
+        made = sorted(set(os.listdir(folder)) - before) if folder.is_dir() else []
+        left = [name for name in made if not _removed(folder / name)]
+        if not existed:
+            with suppress(OSError):
+                folder.rmdir()
+        if not made or not isinstance(exc, OSError | SafeSaveError):
+            raise
+        cause = (
+            f"nothing was written: {exc}"
+            if isinstance(exc, SafeSaveError)
+            else describe_os_error(exc, folder)
+            if isinstance(exc, OSError)
+            else str(exc)
+        )
+        if left:
+            kept = ", ".join(left[:3]) + (" ..." if len(left) > 3 else "")
+            done = (
+                f" The {what} made in {folder} could not all be removed ({kept}): do not use "
+                f"them ({why}); delete them."
+            )
+        else:
+            done = f" The {len(made)} {what} files made in {folder} were removed ({why})."
+        raise Refused(cause + done) from exc
+
+
+def _removed(path: Path) -> bool:
+    try:
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        else:
+            path.unlink()
+    except OSError:
+        return False
+    return True
