@@ -168,8 +168,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_letters(args: argparse.Namespace) -> int:
+    from pyxl.adapters.outputs import claim_folder
     from pyxl.services import letters
 
+    if args.out:
+        claim_folder(args.out, "letters")
     if args.preview:
         queue = letters.preview(args.path, args.as_of, args.kind or (), args.case or ())
         print(f"Letters due as of {args.as_of.isoformat()}: {len(queue)}")
@@ -250,6 +253,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 def cmd_report(args: argparse.Namespace) -> int:
     from pyxl.adapters.libreoffice import LibreOfficeError
+    from pyxl.adapters.outputs import claim_file
     from pyxl.services.report import default_output, run_report
 
     out = args.out or default_output(args.paths, args.as_of)
@@ -261,6 +265,9 @@ def cmd_report(args: argparse.Namespace) -> int:
             f"pyxl: {out} is one of the caseload workbooks; choose another --out", file=sys.stderr
         )
         return 1
+    kept = claim_file(out, "report", force=args.force)
+    if kept is not None:
+        print(f"The file that was at {out} is kept as {kept}")
     steps = _Steps(total=len(args.paths) + 2 + args.pdf)
     try:
         result = run_report(args.paths, args.as_of, out, pdf=args.pdf, progress=steps)
@@ -382,6 +389,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--out", type=Path, help="report workbook (default: report-DATE.xlsx beside the first)"
     )
     p.add_argument("--pdf", action="store_true", help="also print it to PDF (LibreOffice)")
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="replace --out even if pyxl did not write it as a report (a copy is kept)",
+    )
     p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("demo", help="build and recompute a synthetic caseload (no Excel needed)")

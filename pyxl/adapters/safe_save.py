@@ -35,6 +35,7 @@ from __future__ import annotations
 import getpass
 import hashlib
 import json
+import logging
 import os
 import re
 import secrets
@@ -53,10 +54,12 @@ from pathlib import Path
 from isal import isal_zlib
 
 from pyxl.adapters.workbook_reader import check_member
+from pyxl.errors import os_advice
 
 __all__ = [
     "BACKUP_DIR_NAME",
     "SafeSaveError",
+    "SaveFailed",
     "Snapshot",
     "VerifyFailed",
     "WorkbookBusy",
@@ -72,6 +75,13 @@ __all__ = [
 BACKUP_DIR_NAME = ".pyxl-backups"
 PYXL_LOCK_PREFIX = ".~pyxl.lock."
 STALE_TEMP_SECONDS = 3600.0
+# A pyxl lock that cannot be judged from here (another computer's, or a live process that
+# is not its owner cannot be told apart) is taken over once it is this old: the longest
+# pyxl command (letters with a PDF for a whole office) takes minutes.
+ABANDONED_LOCK_SECONDS = 3600.0
+# A lock file that is not a pyxl lock at all (unreadable, not pyxl's JSON) is taken over once
+# this old: a pyxl writing its lock on a share without hard links fills it within a second.
+FOREIGN_LOCK_SECONDS = 60.0
 # Pauses between os.replace attempts that fail with PermissionError (Windows:
 # Excel, an antivirus scan or the search indexer has the file open). ~1.5 s.
 REPLACE_RETRY_DELAYS: tuple[float, ...] = (0.05, 0.1, 0.2, 0.4, 0.8)
@@ -82,6 +92,7 @@ _MSO_MAX_USER = 52  # Office refuses longer user names
 _OOXML_SUFFIXES = frozenset({".xlsx", ".xlsm", ".xltx", ".xltm"})
 _MACRO_SUFFIXES = frozenset({".xlsm", ".xltm"})
 _replace: Callable[[Path, Path], None] = os.replace  # replaced in tests
+_log = logging.getLogger("pyxl")
 
 
 # --------------------------------------------------------------------------- errors
@@ -115,6 +126,33 @@ class VerifyFailed(SafeSaveError):
     def __init__(self, message: str, *, path: Path) -> None:
         super().__init__(message)
         self.path = path
+
+
+class SaveFailed(SafeSaveError):
+    """The operating system refused a write beside the workbook (a full disk, a read-only
+    folder, ...); the workbook is unchanged and nothing pyxl made is left behind."""
+
+    def __init__(self, message: str, *, path: Path) -> None:
+        super().__init__(message)
+        self.path = path
+
+
+@contextmanager
+def _os_errors_named(target: Path) -> Iterator[None]:
+    """An OSError while saving is told as SaveFailed naming the workbook (a failed write()
+    names no file, and the temp or lock file it concerns means nothing to the user)."""
+    try:
+        yield
+    except SafeSaveError:
+        raise
+    except OSError as err:
+        if err.errno is None:
+            raise
+        raise SaveFailed(
+            f"{target.name} could not be saved in {target.parent}: {os_advice(err)} "
+            "The workbook is unchanged.",
+            path=target,
+        ) from err
 
 
 class WorkbookReadOnly(SafeSaveError, PermissionError):
@@ -388,10 +426,66 @@ def _same_host(record: dict[str, object]) -> bool:
 
 
 def _lock_is_stale(record: dict[str, object]) -> bool:
-    """Only a lock from this machine whose process is gone is stale. A lock from
-    another machine cannot be judged: it stays until someone deletes it."""
+    """A lock from this machine whose process is gone, or whose process id now belongs to a
+    process started after the lock was taken (the id was reused), is stale. A lock from
+    another machine cannot be judged here: see `_lock_age_limit`."""
     pid = _lock_pid(record)
-    return pid is not None and _same_host(record) and not _pid_alive(pid)
+    if pid is None or not _same_host(record):
+        return False
+    if not _pid_alive(pid):
+        return True
+    started = _process_start(pid)
+    taken = _lock_started(record)
+    return started is not None and taken is not None and started > taken + 2.0
+
+
+def _lock_started(record: dict[str, object]) -> float | None:
+    value = record.get("started")
+    try:
+        return datetime.fromisoformat(value).timestamp() if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
+def _process_start(pid: int) -> float | None:
+    """When process `pid` started (seconds since the epoch), on Linux; None elsewhere."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        ticks = int(fields[19])  # field 22 of stat: start time in clock ticks after boot
+        boot = next(
+            float(line.split()[1])
+            for line in Path("/proc/stat").read_text().splitlines()
+            if line.startswith("btime ")
+        )
+    except (OSError, IndexError, ValueError, StopIteration):
+        return None
+    return boot + ticks / os.sysconf("SC_CLK_TCK")
+
+
+def _lock_age(lock: Path) -> float | None:
+    try:
+        return max(time.time() - lock.stat().st_mtime, 0.0)
+    except OSError:
+        return None
+
+
+def _lock_age_limit(record: dict[str, object]) -> float:
+    """How old a lock that cannot be judged may be before it is taken over."""
+    return ABANDONED_LOCK_SECONDS if record.get("app") == "pyxl" else FOREIGN_LOCK_SECONDS
+
+
+def _lock_is_abandoned(lock: Path, record: dict[str, object]) -> bool:
+    age = _lock_age(lock)
+    return age is not None and age > _lock_age_limit(record)
+
+
+def _minutes(seconds: float) -> str:
+    minutes = int(seconds // 60)
+    if minutes == 0:
+        return "less than a minute"
+    if minutes < 120:
+        return f"{minutes} minute{'s' * (minutes != 1)}"
+    return f"{minutes // 60} hours"
 
 
 def _lock_is_ours(record: dict[str, object]) -> bool:
@@ -409,6 +503,12 @@ def _describe_pyxl_lock(record: dict[str, object]) -> str:
     return _describe("another pyxl", text("user"), text("host"), since, text("pid"))
 
 
+def _describe_lock(record: dict[str, object]) -> str:
+    if record.get("app") == "pyxl":
+        return _describe_pyxl_lock(record)
+    return "another pyxl or another program (its lock file is not a pyxl lock pyxl can read)"
+
+
 def _pyxl_holder(target: Path) -> _Holder | None:
     lock = _pyxl_lock_path(target)
     found = _read_pyxl_lock(lock)
@@ -417,7 +517,9 @@ def _pyxl_holder(target: Path) -> _Holder | None:
     record = found[1]
     if record and (_lock_is_ours(record) or _lock_is_stale(record)):
         return None
-    return _Holder("pyxl", _describe_pyxl_lock(record), lock)
+    if _lock_is_abandoned(lock, record):
+        return None
+    return _Holder("pyxl", _describe_lock(record), lock)
 
 
 def _find_holder(target: Path) -> _Holder | None:
@@ -457,9 +559,17 @@ def who_has_open(path: str | os.PathLike[str]) -> str | None:
 
 def _busy_error(target: Path, holder: _Holder) -> WorkbookBusy:
     if holder.kind == "pyxl":
+        found = _read_pyxl_lock(holder.lock_path) if holder.lock_path else None
+        age = _lock_age(holder.lock_path) if holder.lock_path else None
+        held = (
+            f" Its lock is {_minutes(age)} old; pyxl takes it over once it is "
+            f"{_minutes(_lock_age_limit(found[1] if found else {}))} old."
+            if age is not None
+            else ""
+        )
         message = (
             f"{target.name} is being changed by {holder.description}. Nothing was written. "
-            f"Wait until it has finished and try again. If no pyxl is running any more "
+            f"Wait until it has finished and try again.{held} If no pyxl is running any more "
             f"(for example it was interrupted), delete {holder.lock_path} and try again."
         )
     else:
@@ -598,7 +708,9 @@ def writer_lock(path: str | os.PathLike[str], *, user: str | None = None) -> Ite
     }
     payload = json.dumps(record, ensure_ascii=False).encode("utf-8")
     for attempt in range(20):
-        if _create_lock(lock, payload):
+        with _os_errors_named(target):
+            created = _create_lock(lock, payload)
+        if created:
             break
         found = _read_pyxl_lock(lock)
         if found is None:
@@ -610,11 +722,24 @@ def writer_lock(path: str | os.PathLike[str], *, user: str | None = None) -> Ite
         if existing and _lock_is_stale(existing):
             _break_stale_lock(lock, seen)
             continue
-        raise _busy_error(target, _Holder("pyxl", _describe_pyxl_lock(existing), lock))
+        if _lock_is_abandoned(lock, existing):
+            _log.warning(
+                "pyxl: took over the lock %s, %s old, of %s: it is older than pyxl waits for",
+                lock,
+                _minutes(_lock_age(lock) or 0.0),
+                _describe_lock(existing),
+            )
+            _break_stale_lock(lock, seen)
+            continue
+        raise _busy_error(target, _Holder("pyxl", _describe_lock(existing), lock))
     else:
         found = _read_pyxl_lock(lock)
         holder = _describe_pyxl_lock(found[1] if found else {})
         raise _busy_error(target, _Holder("pyxl", holder, lock))
+    # No other pyxl can be saving this workbook now: any temp copy beside it is a leftover
+    # of a killed save, holding client data.
+    with suppress(OSError):
+        cleanup_stale_temp_files(target, older_than=0.0)
     try:
         yield lock
     finally:
@@ -809,10 +934,23 @@ def atomic_write(
     Returns the backup of the replaced version (None when ``backups`` is 0).
     Raises WorkbookBusy (open in Excel/LibreOffice, another pyxl, or the replace
     kept failing), WorkbookReadOnly, VerifyFailed (built-in zip check or
-    ``verify(tmp_path)`` raised) or WorkbookChanged; in every case the workbook
+    ``verify(tmp_path)`` raised), WorkbookChanged or SaveFailed (the system refused a
+    write: a full disk, a read-only folder); in every case the workbook
     is unchanged and the temp file is removed. Take :func:`writer_lock` around
     read_snapshot ... atomic_write so that two pyxl writers queue up.
     """
+    with _os_errors_named(_target(path)):
+        return _atomic_write(path, data, expected=expected, verify=verify, backups=backups)
+
+
+def _atomic_write(
+    path: str | os.PathLike[str],
+    data: bytes,
+    *,
+    expected: Snapshot,
+    verify: Callable[[Path], None] | None,
+    backups: int,
+) -> Path | None:
     if backups < 0:
         raise ValueError("backups must be 0 or more")
     target = _target(path)

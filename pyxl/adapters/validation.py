@@ -973,12 +973,38 @@ def _validate_workbook(raw: RawWorkbook, defaults: Settings, as_of: dt.date) -> 
                 listed.clear()
                 sheets[name] = read_sheet(raws[name], wanted[name], listed)
     problems = [p for listed in found.values() for p in listed]
+    problems.extend(stray_problems(raw))
     _drop_duplicate_keys(sheets, problems)
     _check_date_window(sheets, settings, as_of, problems)
     client_rows = _check_case_ids(sheets, problems)
     _check_references(sheets, problems, as_of)
     problems.sort(key=problem_order)
     return ValidatedWorkbook(settings, problems, client_rows, sheets)
+
+
+def stray_problems(raw: RawWorkbook) -> list[Problem]:
+    """A warning at the first value typed far beyond the rest of its sheet (left unread)."""
+    out = []
+    for sheet in raw.arrived.values():
+        stray = sheet.stray
+        if stray is None:
+            continue
+        row = int(re.sub(r"[A-Z]", "", stray.first))
+        others = f" (and {stray.count - 1} more like it)" if stray.count > 1 else ""
+        ends = f" (its data ends at {stray.ends})" if stray.ends else ""
+        out.append(
+            Problem(
+                sheet.name,
+                row,
+                "",
+                stray.first,
+                "warning",
+                "",
+                f"a value far beyond the rest of the sheet{ends}{others} was not read. Delete "
+                "it (in Excel, Ctrl+End goes to it).",
+            )
+        )
+    return out
 
 
 def _to_columns(rows: SheetRows, kind: type) -> TableColumns:

@@ -12,7 +12,6 @@ import io
 import logging
 import os
 import re
-import struct
 import threading
 import zipfile
 from collections.abc import Callable, Iterator
@@ -26,6 +25,9 @@ import pyarrow as pa
 import python_calamine
 from isal import isal_zlib
 from lxml import etree
+
+from pyxl.adapters import package_bounds as bounds
+from pyxl.adapters.package_bounds import compressed_member
 
 NS = {
     "m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
@@ -82,6 +84,7 @@ class RawSheet:
     header_row: int = 0  # 0-based sheet row of the table's headers
     table_columns: list[tuple[str, int]] = field(default_factory=list)  # header, 0-based column
     loader: Callable[[], list[list[object]]] | None = field(default=None, repr=False)
+    stray: bounds.StrayCells | None = None  # values far beyond the sheet, left unread
 
     def cells(self) -> list[list[object]]:
         """Every cell value from A1, as python-calamine reads them ("" for blank)."""
@@ -134,17 +137,6 @@ class RawWorkbook:
         return self.arrived
 
 
-def compressed_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
-    """A member's bytes as stored (compressed), read past its local header."""
-    fp = archive.fp
-    assert fp is not None
-    fp.seek(info.header_offset)
-    header = fp.read(zipfile.sizeFileHeader)
-    name_length, extra_length = struct.unpack("<HH", header[26:30])
-    fp.seek(info.header_offset + zipfile.sizeFileHeader + name_length + extra_length)
-    return fp.read(info.compress_size)
-
-
 def read_member(archive: zipfile.ZipFile, name: str) -> bytes:
     """A member's content, like ZipFile.read (CRC checked), inflated with ISA-L: about twice
     as fast as zlib on the hundreds of megabytes of a big workbook's sheets."""
@@ -160,11 +152,7 @@ def read_member(archive: zipfile.ZipFile, name: str) -> bytes:
 def check_member(archive: zipfile.ZipFile, name: str) -> None:
     """Inflate a member a piece at a time and check its CRC-32 (zipfile.BadZipFile if it does
     not match), like ZipFile.testzip does for one member, with ISA-L."""
-    info = archive.getinfo(name)
-    if info.compress_type != zipfile.ZIP_DEFLATED or info.flag_bits & 0x1:
-        archive.read(name)  # stored, encrypted or another method: zipfile checks it
-        return
-    for _ in _inflated(compressed_member(archive, info), info, name):
+    for _ in bounds.inflated(archive, name):
         pass
 
 
@@ -194,8 +182,10 @@ def read_raw(data: bytes, names: set[str], columnar: int = 0) -> RawWorkbook:
     """
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
+        bounds.check_members(archive)
         parts, date1904 = sheet_parts(archive)
-    except (zipfile.BadZipFile, KeyError, etree.XMLSyntaxError) as exc:
+        bounds.check_shared_strings(archive)
+    except (zipfile.BadZipFile, KeyError, etree.XMLSyntaxError, isal_zlib.error) as exc:
         raise WorkbookUnreadable(f"not a readable .xlsx/.xlsm workbook ({exc})") from exc
     present = sorted(
         (n for n in names & set(parts) if parts[n] in archive.NameToInfo),
@@ -257,7 +247,13 @@ class _SheetReader:
     def read(self, name: str, part: str) -> RawSheet:
         try:
             archive = self._own("archive", lambda: zipfile.ZipFile(io.BytesIO(self.data)))
-            errors, merged, headers = _scan(archive, part, self.columnar + 1)
+            errors, merged, headers, extent = _scan(archive, part, self.columnar + 1)
+            extent.check_rows(name)
+            stray = _stray(name, archive, part, extent)
+            if stray is not None:  # read from a copy without the stray cells (rare)
+                sheet = _SheetReader(stray[1], self.columnar).read(name, part)
+                sheet.stray = stray[0]
+                return sheet
             if self.columnar:
                 typed = self._own("typed", lambda: fastexcel.read_excel(self.data))
                 found = _typed_table(typed, name, self.columnar, headers)
@@ -276,10 +272,33 @@ class _SheetReader:
             sheet = self._calamine().get_sheet_by_name(name)
             cells = sheet.to_python(skip_empty_area=False)
             return RawSheet(name, cells, errors, list(sheet.merged_cell_ranges or []))
+        except bounds.WorkbookTooBig:
+            raise
         except Exception as exc:  # zipfile, zlib, fastexcel and calamine have their own errors
             raise WorkbookUnreadable(
                 f"not a readable .xlsx/.xlsm workbook (sheet {name!r}: {exc})"
             ) from exc
+
+
+def _stray(
+    name: str, archive: zipfile.ZipFile, part: str, extent: bounds.SheetExtent
+) -> tuple[bounds.StrayCells, bytes] | None:
+    """The stray cells of a sheet and a copy of the workbook without them, if it has any."""
+    columns = extent.stray_columns()
+    rows = bounds.stray_rows(bounds.inflated(archive, part)) if extent.maybe_far_rows() else None
+    if columns is None and rows is None:
+        return None
+    cells = list(dict.fromkeys([*(columns[1] if columns else []), *(rows[1] if rows else [])]))
+    ends = f"row {rows[0]}" if rows is not None else ""
+    found = bounds.StrayCells(name, cells[0], len(cells), ends)
+    data = archive.fp.getvalue()  # type: ignore[union-attr]  # a BytesIO
+    clean = bounds.without_cells(
+        data,
+        part,
+        columns[0] + 1 if columns else None,
+        rows[0] if rows else None,
+    )
+    return found, clean
 
 
 def _typed_table(
@@ -334,50 +353,26 @@ Scan = tuple[
     dict[tuple[int, int], str],  # error cells: (row, column) -> #N/A, #REF!, ... (0-based)
     list[tuple[tuple[int, int], tuple[int, int]]],  # merged ranges, 0-based
     set[int] | None,  # the filled cells' columns on the header row (None: no such row)
+    bounds.SheetExtent,  # its rows and the values far to the right
 ]
-_SCAN_STEP = 1 << 20  # compressed bytes inflated at a time (some ten megabytes of XML)
 
 
 def _scan(archive: zipfile.ZipFile, part: str, header_row: int) -> Scan:
-    """A sheet's error cells, merged ranges and header cells (`header_row` is 1-based), read
-    from its XML a piece at a time: a big sheet's hundreds of megabytes are never all in
-    memory, and are inflated with ISA-L and CRC-checked like `read_member`."""
-    info = archive.getinfo(part)
-    if info.compress_type != zipfile.ZIP_DEFLATED or info.flag_bits & 0x1:
-        pieces: Iterator[bytes] = iter([archive.read(part)])
-    else:
-        pieces = _inflated(compressed_member(archive, info), info, part)
+    """A sheet's error cells, merged ranges, header cells (`header_row` is 1-based) and
+    extent, read from its XML a piece at a time: a big sheet's hundreds of megabytes are
+    never all in memory, and are inflated with ISA-L, never past their declared size, and
+    CRC-checked."""
     errors: dict[tuple[int, int], str] = {}
     headers: set[int] | None = None
-    carry = b""
-    for piece in pieces:
-        block = carry + piece
-        end = block.rfind(b"</row>")  # whole rows now, the rest with the next piece
-        cut = end + len(b"</row>") if end >= 0 else 0
-        rows, carry = block[:cut], block[cut:]
+    extent = bounds.SheetExtent()
+    rows = b""
+    for rows in bounds.row_blocks(bounds.inflated(archive, part)):
+        extent.note(rows)
         if b't="e"' in rows:
             errors.update(_error_cells(rows))
         if headers is None:
             headers = _header_columns(rows, header_row)
-    if b't="e"' in carry:
-        errors.update(_error_cells(carry))
-    if headers is None:
-        headers = _header_columns(carry, header_row)
-    return errors, _merged_ranges(carry), headers
-
-
-def _inflated(raw: bytes, info: zipfile.ZipInfo, part: str) -> Iterator[bytes]:
-    inflater = isal_zlib.decompressobj(-15)
-    crc = size = 0
-    for at in range(0, len(raw), _SCAN_STEP):
-        piece = inflater.decompress(raw[at : at + _SCAN_STEP])
-        crc, size = isal_zlib.crc32(piece, crc), size + len(piece)
-        yield piece
-    piece = inflater.flush()
-    crc, size = isal_zlib.crc32(piece, crc), size + len(piece)
-    if crc != info.CRC or size != info.file_size:
-        raise zipfile.BadZipFile(f"bad CRC-32 for file {part!r}")
-    yield piece
+    return errors, _merged_ranges(rows), headers, extent
 
 
 def _error_cells(xml: bytes) -> dict[tuple[int, int], str]:

@@ -15,7 +15,6 @@ case_id, flow, state, since, letter, reply_by: pyxl.domain.sanctions.CaseState).
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import getpass
 import hashlib
@@ -34,7 +33,7 @@ import python_calamine
 from jinja2 import TemplateError
 from lxml import etree
 
-from pyxl.adapters import letter_docx, safe_save, schema
+from pyxl.adapters import csv_file, letter_docx, outputs, safe_save, schema
 from pyxl.adapters.validation import find_header, read_text
 from pyxl.adapters.workbook_patch import append_rows
 from pyxl.adapters.workbook_reader import RawSheet, WorkbookUnreadable, read_raw
@@ -602,11 +601,7 @@ def queue_rows(queue: Sequence[QueuedLetter]) -> list[list[str]]:
 
 
 def write_queue_csv(queue: Sequence[QueuedLetter], target: Path) -> Path:
-    with open(target, "w", newline="", encoding="utf-8") as f:
-        w = csv.writer(f)
-        w.writerow(QUEUE_HEADERS)
-        w.writerows(queue_rows(queue))
-    return target
+    return csv_file.write_csv(target, QUEUE_HEADERS, queue_rows(queue))
 
 
 def run_letters(
@@ -628,7 +623,8 @@ def run_letters(
     book = letter_book()
     out_dir = out_dir or path.parent / "letters" / as_of.isoformat()
     safe_save.cleanup_stale_temp_files(path)
-    with safe_save.writer_lock(path):
+    unlogged = outputs.removed_unless_done(out_dir, "letter", "they could not be logged")
+    with safe_save.writer_lock(path), unlogged:
         # Refuse before printing: letters made but not logged would be sent twice.
         safe_save.refuse_if_open(path, "Nothing was printed or logged.")
         data, snapshot = safe_save.read_snapshot(path)
@@ -857,7 +853,7 @@ def _print_file(
             m.first_page, m.pages = first, last - first + 1
     result.manifest = out_dir / f"manifest-{result.batch}.csv"
     with open(result.manifest, "w", newline="", encoding="utf-8") as f:
-        w = csv.writer(f)
+        w = csv_file.writer(f)
         w.writerow(
             [
                 "Order",

@@ -168,7 +168,7 @@ def test_new_creates_a_workbook_and_never_overwrites(tmp_path: Path) -> None:
     assert rows(path, schema.HOLIDAYS.name) and rows(path, schema.SETTINGS.name)
     before = path.read_bytes()
     again = run("new", path)
-    assert again.returncode == 2
+    assert again.returncode == 2  # refused to write
     assert "already exists" in again.stderr and "never overwrites" in again.stderr
     no_traceback(again)
     assert path.read_bytes() == before

@@ -115,7 +115,8 @@ def write_pyxl_lock(path: Path, **record: object) -> Path:
         "user": "carol",
         "host": socket.gethostname(),
         "pid": 0,
-        "started": "2026-11-23T09:14:00+00:00",
+        # now: a live process started after its lock was taken is not its owner
+        "started": datetime.now().astimezone().isoformat(timespec="seconds"),
         "token": "f" * 16,
     }
     lock.write_text(json.dumps(base | record))

@@ -7,7 +7,7 @@ import zipfile
 
 import pytest
 
-from pyxl.adapters import workbook_reader
+from pyxl.adapters import package_bounds, workbook_reader
 from pyxl.adapters.workbook_reader import compressed_member, read_member
 
 TEXT = b"<sheetData>" + b"<row r='1'><c r='A1'><v>1</v></c></row>" * 5000 + b"</sheetData>"
@@ -70,10 +70,11 @@ def test_a_sheet_scanned_piece_by_piece_finds_everything(
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
         z.writestr("sheet.xml", SHEET)
-    monkeypatch.setattr(workbook_reader, "_SCAN_STEP", step)
-    errors, merged, headers = workbook_reader._scan(
+    monkeypatch.setattr(package_bounds, "_STEP", step)
+    errors, merged, headers, extent = workbook_reader._scan(
         zipfile.ZipFile(io.BytesIO(out.getvalue())), "sheet.xml", 3
     )
     assert errors == {(r - 1, 1): "#DIV/0!" for r in range(4, 400)}
     assert merged == [((4, 3), (5, 4))]
     assert headers == {0, 2}
+    assert (extent.rows, extent.last_row) == (398, 399)

@@ -1,0 +1,294 @@
+"""What a workbook's parts claim and hold, checked before any parser sees them.
+
+The readers (python-calamine, fastexcel) trust a workbook: one value typed far away
+(Contacts!XFD1048576) makes them lay out 17 billion cells and the process dies; a shared
+strings table claiming four billion strings, or a small zip that inflates to gigabytes, does
+the same. So, before they run:
+
+- every zip member's declared inflated size is held against an absolute cap and, past a
+  grace size, against a compression ratio no real sheet comes near (sheets inflate about
+  10:1); while a part is inflated its real size may not pass what it declared;
+- the shared strings table may not claim more strings than it holds beyond Excel's row
+  limit (a claim is a memory reservation; a wrong claim below that costs little);
+- a sheet may not hold more rows than Excel's limit;
+- cells with values far beyond the rest of a sheet (a gap of more than COLUMN_GAP empty
+  columns or ROW_GAP empty rows) are stray: the sheet is read without them (the parsers see
+  a copy of the workbook without those cells) and each sheet with stray cells is reported.
+"""
+
+from __future__ import annotations
+
+import io
+import itertools
+import re
+import struct
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from isal import isal_zlib
+
+from pyxl.errors import Refused
+
+# Excel's limits (Excel specifications and limits: 1,048,576 rows by 16,384 columns).
+MAX_ROWS = 1_048_576
+# Largest inflated part: ten times the biggest sheet of a 50,000-client caseload (Contacts,
+# about 200 MB of XML) and more than a full-width Excel sheet of a million rows holds.
+MAX_PART_BYTES = 2 << 30
+# Sheets, styles and shared strings inflate 5:1 to 12:1; past MAX_RATIO the file is made of
+# repeated filler (Apache POI refuses at the same 100:1). Parts under RATIO_GRACE are never
+# refused for their ratio: a nearly empty sheet compresses well and costs nothing.
+MAX_RATIO = 100
+RATIO_GRACE = 16 << 20
+# Empty columns / rows between a value and the rest of its sheet that make it stray.
+COLUMN_GAP = 64
+ROW_GAP = 10_000
+
+_STEP = 1 << 20  # compressed bytes inflated at a time
+_TWO_LETTERS = re.compile(rb'<c r="([A-Z]{2,3})([0-9]+)"[^>]*?(/?)>')
+_ROW_NUMBER = re.compile(rb'<row r="([0-9]+)"')
+_ROW = re.compile(rb'<row r="([0-9]+)"[^>]*?(?:/>|>(.*?)</row>)', re.S)
+_FIRST_CELL = re.compile(rb'<c r="([A-Z]+[0-9]+)"[^>]*?>(?:(?!</c>).)*?(?:<v>|<t[ >])', re.S)
+_FILLED = re.compile(rb"<v>|<t(?: [^>]*)?>")
+_SST = re.compile(rb"<sst\b[^>]*>")
+_CLAIM = re.compile(rb'\b(count|uniqueCount)="([0-9]+)"')
+
+
+class WorkbookTooBig(Refused):
+    """A part of the workbook claims or holds more than pyxl will read."""
+
+
+@dataclass(frozen=True)
+class StrayCells:
+    """Values far beyond the rest of a sheet, left out of its reading."""
+
+    sheet: str
+    first: str  # A1 address of the first stray cell
+    count: int  # stray cells (or rows, for rows far below)
+    ends: str  # where the rest of the sheet ends ("row 259"), when stray rows lie below it
+
+
+def column_index(letters: str) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + ord(ch) - 64
+    return n - 1
+
+
+def column_letter(index: int) -> str:
+    letters = ""
+    index += 1
+    while index:
+        index, rem = divmod(index - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+def check_members(archive: zipfile.ZipFile) -> None:
+    """Refuse a workbook whose members declare an inflated size past the cap or ratio."""
+    for info in archive.infolist():
+        size = info.file_size
+        if size > MAX_PART_BYTES:
+            raise WorkbookTooBig(
+                f"This workbook's part {info.filename} inflates to {size:,} bytes, more than "
+                f"pyxl reads ({MAX_PART_BYTES:,}). It is not a caseload workbook pyxl can "
+                "open; open it in Excel and save a copy, or ask whoever sent it."
+            )
+        ratio = size // max(info.compress_size, 1)
+        if size > RATIO_GRACE and ratio > MAX_RATIO:
+            raise WorkbookTooBig(
+                f"This workbook's part {info.filename} inflates {ratio:,} "
+                f"times ({info.compress_size:,} to {size:,} bytes); real workbooks inflate "
+                f"about 10 times. pyxl did not read it: open it in Excel and save a copy, "
+                "or ask whoever sent it."
+            )
+
+
+def inflated(archive: zipfile.ZipFile, name: str) -> Iterator[bytes]:
+    """A member's content a piece at a time, never past the size it declares (a member that
+    inflates to more is damaged or forged), CRC-checked at the end."""
+    info = archive.getinfo(name)
+    if info.compress_type != zipfile.ZIP_DEFLATED or info.flag_bits & 0x1:
+        with archive.open(info) as member:  # stored or another method: zipfile bounds it
+            while piece := member.read(_STEP * 8):
+                yield piece
+        return
+    raw = compressed_member(archive, info)
+    inflater = isal_zlib.decompressobj(-15)
+    crc = size = 0
+    chunks = (raw[at : at + _STEP] for at in range(0, len(raw), _STEP))
+    for piece in itertools.chain(map(inflater.decompress, chunks), [None]):
+        if piece is None:  # after the last chunk
+            piece = inflater.flush()
+        size += len(piece)
+        if size > info.file_size:
+            raise zipfile.BadZipFile(f"{name!r} inflates to more than its declared size")
+        crc = isal_zlib.crc32(piece, crc)
+        yield piece
+    if crc != info.CRC or size != info.file_size:
+        raise zipfile.BadZipFile(f"bad CRC-32 for file {name!r}")
+
+
+def compressed_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
+    """A member's bytes as stored (compressed), read past its local header."""
+    fp = archive.fp
+    assert fp is not None
+    fp.seek(info.header_offset)
+    header = fp.read(zipfile.sizeFileHeader)
+    name_length, extra_length = struct.unpack("<HH", header[26:30])
+    fp.seek(info.header_offset + zipfile.sizeFileHeader + name_length + extra_length)
+    return fp.read(info.compress_size)
+
+
+def check_shared_strings(archive: zipfile.ZipFile) -> None:
+    """Refuse a shared strings table that claims (reserves) far more strings than it holds."""
+    name = next(
+        (n for n in archive.NameToInfo if n.lower() == "xl/sharedstrings.xml"),
+        None,
+    )
+    if name is None:
+        return
+    held = 0
+    claims: dict[str, int] = {}
+    for piece in inflated(archive, name):
+        if not claims:
+            head = _SST.search(piece)
+            if head:
+                claims = {k.decode(): int(v) for k, v in _CLAIM.findall(head[0])}
+        held += piece.count(b"<si>") + piece.count(b"<si ")
+    for attribute, claimed in claims.items():
+        if claimed > held and claimed > MAX_ROWS:
+            raise WorkbookTooBig(
+                f"This workbook's shared strings table claims {claimed:,} strings "
+                f"({attribute}) but holds {held:,}. pyxl did not read it: the file is damaged "
+                "or was made to exhaust memory; open it in Excel and save a copy."
+            )
+
+
+@dataclass
+class SheetExtent:
+    """What the scan of a sheet found: its rows and the values beyond its real extent."""
+
+    rows: int = 0
+    last_row: int = 0
+    far_columns: dict[int, str] | None = None  # column (0-based, 2+ letters) -> first cell
+
+    def note(self, rows_xml: bytes) -> None:
+        """Take in a piece of whole rows."""
+        self.rows += rows_xml.count(b"<row ") + rows_xml.count(b"<row>")
+        at = rows_xml.rfind(b'<row r="')
+        if at >= 0:
+            found = _ROW_NUMBER.match(rows_xml, at)
+            if found:
+                self.last_row = max(self.last_row, int(found[1]))
+        for m in _TWO_LETTERS.finditer(rows_xml):
+            if m[3]:  # <c .../>: formatted, no value
+                continue
+            if self.far_columns is None:
+                self.far_columns = {}
+            column = column_index(m[1].decode())
+            if column not in self.far_columns:
+                end = rows_xml.find(b"</c>", m.end())
+                if _FILLED.search(rows_xml, m.end(), end if end >= 0 else len(rows_xml)):
+                    self.far_columns[column] = m[1].decode() + m[2].decode()
+
+    def check_rows(self, sheet: str) -> None:
+        if self.rows > MAX_ROWS:
+            raise WorkbookTooBig(
+                f"Sheet {sheet!r} of this workbook holds {self.rows:,} rows, more than Excel's "
+                f"{MAX_ROWS:,}. pyxl did not read it: the file is damaged or was not made by "
+                "Excel; open it in Excel and save a copy."
+            )
+
+    def stray_columns(self) -> tuple[int, list[str]] | None:
+        """The last column read and the first cell of each stray column, if any."""
+        if not self.far_columns:
+            return None
+        used = 25  # columns A..Z are never far (their cells are not looked at one by one)
+        for column in sorted(self.far_columns):
+            if column - used > COLUMN_GAP:
+                cells = [self.far_columns[c] for c in sorted(self.far_columns) if c >= column]
+                return used, cells
+            used = column
+        return None
+
+    def maybe_far_rows(self) -> bool:
+        """Whether the rows leave room for a gap of ROW_GAP empty rows (then each row is
+        looked at: rare)."""
+        return self.last_row - self.rows > ROW_GAP
+
+
+def row_blocks(pieces: Iterator[bytes]) -> Iterator[bytes]:
+    """XML a piece at a time, cut after a row's end: each block holds whole rows."""
+    carry = b""
+    for piece in pieces:
+        block = carry + piece
+        cut = block.rfind(b"</row>")
+        cut = cut + 6 if cut >= 0 else 0
+        yield block[:cut]
+        carry = block[cut:]
+    yield carry
+
+
+def stray_rows(pieces: Iterator[bytes]) -> tuple[int, list[str]] | None:
+    """The last row read, and the first filled cell of each stray row, if any."""
+    used = 0
+    far: list[str] = []
+    for block in row_blocks(pieces):
+        for m in _ROW.finditer(block):
+            if not (m[2] and _FILLED.search(m[2])):
+                continue
+            number = int(m[1])
+            if far or (used and number - used > ROW_GAP):
+                first = _FIRST_CELL.search(m[2])
+                far.append(first[1].decode() if first else f"A{number}")
+            else:
+                used = number
+    return (used, far) if far else None
+
+
+def without_cells(
+    data: bytes, part: str, columns_from: int | None, rows_after: int | None
+) -> bytes:
+    """A copy of the workbook whose sheet `part` lacks the cells in columns from
+    `columns_from` (0-based) and the rows after `rows_after`: what the parsers read."""
+    source = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as target:
+        for info in source.infolist():
+            if info.filename != part:
+                target.writestr(info, source.read(info), compresslevel=1)
+                continue
+            with target.open(zipfile.ZipInfo(info.filename, info.date_time), "w") as member:
+                for block in row_blocks(inflated(source, part)):
+                    member.write(_drop(block, columns_from, rows_after))
+    return out.getvalue()
+
+
+def _drop(xml: bytes, columns_from: int | None, rows_after: int | None) -> bytes:
+    if rows_after is not None:
+        xml = _ROW.sub(lambda m: b"" if int(m[1]) > rows_after else m[0], xml)
+    if columns_from is not None:
+        xml = _CELL.sub(lambda m: b"" if column_index(m[1].decode()) >= columns_from else m[0], xml)
+    return xml
+
+
+_CELL = re.compile(rb'<c r="([A-Z]{2,3})[0-9]+"[^>]*?(?:/>|>.*?</c>)', re.S)
+
+__all__ = [
+    "COLUMN_GAP",
+    "MAX_PART_BYTES",
+    "MAX_RATIO",
+    "MAX_ROWS",
+    "RATIO_GRACE",
+    "ROW_GAP",
+    "SheetExtent",
+    "StrayCells",
+    "WorkbookTooBig",
+    "check_members",
+    "check_shared_strings",
+    "column_letter",
+    "inflated",
+    "stray_rows",
+    "without_cells",
+]

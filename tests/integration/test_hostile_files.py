@@ -1,0 +1,203 @@
+"""Hostile and unlucky workbooks: a clear one-line message (exit 2) or, for a stray cell, an
+Errors row and normal results, with the memory of every run bounded.
+
+Each file is a small real caseload with one thing made wrong, as an attacker or an unlucky
+office would. Each command runs in a child process under an address-space cap (so a failure
+cannot take the machine down) and its peak resident memory is read from the kernel.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+import python_calamine
+
+from pyxl.adapters import package_bounds
+from pyxl.services.new_workbook import create_workbook
+from pyxl.services.recompute import recompute
+
+AS_OF = dt.date(2026, 11, 23)
+ADDRESS_SPACE_CAP = 2 << 30  # the child dies rather than swap the test machine
+PEAK_RSS_BOUND = 400 << 20  # a small caseload needs about 115 MB
+
+
+_CAPPED = """
+import resource, subprocess, sys
+cap, report = int(sys.argv[1]), sys.argv[2]
+resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+done = subprocess.run(sys.argv[3:])
+with open(report, "w") as f:
+    f.write(str(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss))
+sys.exit(done.returncode)
+"""
+
+
+def run_capped(*args: object) -> tuple[subprocess.CompletedProcess, int]:
+    """`pyxl ARGS` in a child under ADDRESS_SPACE_CAP; its result and peak RSS in bytes
+    (the kernel's ru_maxrss of that one child, read by a small parent of its own)."""
+    report = Path(os.environ.get("TMPDIR", "/tmp")) / f"pyxl-peak-{os.getpid()}"
+    command = [sys.executable, "-m", "pyxl.cli", *map(str, args)]
+    done = subprocess.run(
+        [sys.executable, "-c", _CAPPED, str(ADDRESS_SPACE_CAP), str(report), *command],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    peak = int(report.read_text()) * 1024
+    report.unlink()
+    return done, peak
+
+
+@pytest.fixture(scope="module")
+def caseload(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small recomputed caseload: one client with a contact."""
+    from pyxl.services import demo
+
+    folder = tmp_path_factory.mktemp("caseload")
+    return demo.run_demo(folder, as_of=AS_OF, n_clients=30).path
+
+
+def rewrite(source: Path, target: Path, part_of_sheet: str, change) -> Path:
+    """A copy of `source` whose sheet (or part, if it contains '/') is `change(xml)`."""
+    from pyxl.adapters.workbook_reader import sheet_parts
+
+    with zipfile.ZipFile(source) as zin:
+        parts, _ = sheet_parts(zin)
+        part = part_of_sheet if "/" in part_of_sheet else parts[part_of_sheet]
+        with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as zout:
+            for info in zin.infolist():
+                data = zin.read(info)
+                if info.filename == part:
+                    data = change(data)
+                zout.writestr(info, data)
+    return target
+
+
+def with_cell(address: str, text: str = "x"):
+    row = re.sub(r"[A-Z]", "", address)
+    cell = f'<row r="{row}"><c r="{address}" t="inlineStr"><is><t>{text}</t></is></c></row>'
+    return lambda xml: xml.replace(b"</sheetData>", cell.encode() + b"</sheetData>")
+
+
+def one_line_refusal(done: subprocess.CompletedProcess) -> str:
+    assert done.returncode == 2, (done.returncode, done.stderr[-2000:])
+    assert "Traceback" not in done.stderr
+    lines = [line for line in done.stderr.splitlines() if not line.startswith("...")]
+    assert len(lines) == 1, done.stderr
+    assert lines[0].startswith("pyxl: ")
+    return lines[0]
+
+
+def errors_sheet(path: Path) -> list[list[object]]:
+    book = python_calamine.CalamineWorkbook.from_path(str(path))
+    return book.get_sheet_by_name("Errors").to_python()
+
+
+def due_list(path: Path) -> list[list[object]]:
+    book = python_calamine.CalamineWorkbook.from_path(str(path))
+    return book.get_sheet_by_name("Due List").to_python()
+
+
+@pytest.mark.parametrize(
+    ("sheet", "address"),
+    [("Contacts", "XFD1048576"), ("Contacts", "XFD5000"), ("Clients", "A1048576")],
+)
+def test_a_stray_far_cell_is_an_errors_row_and_the_results_are_normal(
+    caseload: Path, tmp_path: Path, sheet: str, address: str
+) -> None:
+    clean = tmp_path / "clean.xlsx"
+    clean.write_bytes(caseload.read_bytes())
+    stray = rewrite(caseload, tmp_path / "stray.xlsx", sheet, with_cell(address))
+    done, peak = run_capped("recompute", stray, "--as-of", AS_OF)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert peak < PEAK_RSS_BOUND, f"peak RSS {peak >> 20} MB"
+    rows = [r for r in errors_sheet(stray) if r[3] == address]
+    assert len(rows) == 1, errors_sheet(stray)[:6]
+    assert rows[0][0] == sheet and "far beyond the rest of the sheet" in rows[0][6]
+    recompute(clean, AS_OF)
+    assert due_list(stray) == due_list(clean)
+
+
+def test_shared_strings_claiming_four_billion_strings_is_refused(
+    caseload: Path, tmp_path: Path
+) -> None:
+    forged = rewrite(
+        caseload,
+        tmp_path / "forged.xlsx",
+        "xl/sharedStrings.xml",
+        lambda xml: re.sub(rb'uniqueCount="\d+"', b'uniqueCount="4000000000"', xml, count=1),
+    )
+    done, peak = run_capped("check", forged, "--as-of", AS_OF)
+    line = one_line_refusal(done)
+    assert "4,000,000,000 strings" in line and "shared strings" in line
+    assert peak < PEAK_RSS_BOUND
+
+
+def test_a_sheet_with_more_rows_than_excel_allows_is_refused(
+    caseload: Path, tmp_path: Path
+) -> None:
+    rows = b"".join(
+        b"<row><c><v>%d</v></c></row>" % (n * 7919 % 1000003)
+        for n in range(package_bounds.MAX_ROWS + 10)
+    )
+    forged = rewrite(
+        caseload,
+        tmp_path / "rows.xlsx",
+        "Hours",
+        lambda xml: re.sub(
+            rb"<sheetData>.*</sheetData>", b"<sheetData>" + rows + b"</sheetData>", xml, flags=re.S
+        ),
+    )
+    done, peak = run_capped("check", forged, "--as-of", AS_OF)
+    line = one_line_refusal(done)
+    assert "'Hours'" in line and f"{package_bounds.MAX_ROWS:,}" in line
+    assert peak < PEAK_RSS_BOUND
+
+
+def test_a_sheet_that_inflates_a_thousandfold_is_refused_before_it_is_inflated(
+    caseload: Path, tmp_path: Path
+) -> None:
+    filler = b" " * (200 << 20)
+    forged = rewrite(
+        caseload,
+        tmp_path / "bomb.xlsx",
+        "Contacts",
+        lambda xml: xml.replace(b"<sheetData>", b"<sheetData>" + filler),
+    )
+    assert forged.stat().st_size < 2 << 20
+    done, peak = run_capped("check", forged, "--as-of", AS_OF)
+    line = one_line_refusal(done)
+    assert "inflates" in line and "times" in line
+    assert peak < PEAK_RSS_BOUND
+
+
+def test_a_sheet_inflating_past_its_declared_size_is_not_inflated_further(
+    caseload: Path, tmp_path: Path
+) -> None:
+    """A forged local size: the reading stops where the declared size ends."""
+    forged = rewrite(caseload, tmp_path / "liar.xlsx", "Contacts", lambda xml: xml)
+    data = bytearray(forged.read_bytes())
+    # the central directory's entry (its name starts 46 bytes in; the size is at 24)
+    at = data.rfind(b"xl/worksheets/sheet5.xml") - 46
+    assert data[at : at + 4] == b"PK\x01\x02"
+    data[at + 24 : at + 28] = (1024).to_bytes(4, "little")
+    forged.write_bytes(bytes(data))
+    done, peak = run_capped("check", forged, "--as-of", AS_OF)
+    assert done.returncode in {1, 2}, done.stderr
+    assert "Traceback" not in done.stderr
+    assert "declared size" in done.stderr or "not a readable" in done.stderr
+    assert peak < PEAK_RSS_BOUND
+
+
+def test_an_empty_new_workbook_passes_the_checks(tmp_path: Path) -> None:
+    path = create_workbook(tmp_path / "new.xlsx", as_of=AS_OF)
+    done, peak = run_capped("check", path, "--as-of", AS_OF)
+    assert done.returncode == 0, done.stderr
+    assert peak < PEAK_RSS_BOUND
