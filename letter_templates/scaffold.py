@@ -27,6 +27,8 @@ from docx.shared import Inches, Pt, RGBColor
 from docx.table import _Cell
 from docx.text.paragraph import Paragraph
 
+from pyxl.adapters.letter_docx import normalize_docx
+
 HERE = Path(__file__).resolve().parent
 NAVY = RGBColor(0x1F, 0x3A, 0x5F)
 GREY = RGBColor(0x59, 0x59, 0x59)
@@ -604,10 +606,7 @@ def _box(cell: _Cell, colour: str = "1F3A5F", size: int = 8) -> None:
 def _fixed_table(doc, widths: list[float], height: float | None = None):
     table = doc.add_table(rows=1, cols=len(widths))
     table.alignment = WD_TABLE_ALIGNMENT.LEFT
-    table.autofit = False
-    layout = OxmlElement("w:tblLayout")
-    layout.set(qn("w:type"), "fixed")
-    table._tbl.tblPr.append(layout)
+    table.autofit = False  # a fixed layout (w:tblLayout)
     _no_borders(table)
     _widths(table, widths)
     if height is not None:
@@ -731,9 +730,6 @@ def build(code: str, lang: str, path: Path) -> None:
     if letter.details:
         box = doc.add_table(rows=len(letter.details), cols=2)
         box.autofit = False
-        layout = OxmlElement("w:tblLayout")
-        layout.set(qn("w:type"), "fixed")
-        box._tbl.tblPr.append(layout)
         _no_borders(box)
         _widths(box, [1.6, 5.1])
         for (label, value), row in zip(letter.details, box.rows, strict=True):
@@ -805,6 +801,7 @@ def build(code: str, lang: str, path: Path) -> None:
     end.paragraph_format.space_before = Pt(0)
     doc.save(path)
     _drop_thumbnail(path)
+    normalize_docx(path)  # python-docx appends properties out of schema order
 
 
 def _drop_thumbnail(path: Path) -> None:

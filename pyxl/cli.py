@@ -174,18 +174,19 @@ def cmd_letters(args: argparse.Namespace) -> int:
     if args.out:
         claim_folder(args.out, "letters")
     if args.preview:
-        queue = letters.preview(args.path, args.as_of, args.kind or (), args.case or ())
-        print(f"Letters due as of {args.as_of.isoformat()}: {len(queue)}")
-        for q in queue:
-            r = q.request
-            again = " (already printed today)" if q.logged_today else ""
-            print(
-                f"  {r.case_id:<12} {r.code:<13} {r.language}  reply by "
-                f"{r.reply_by.isoformat()}  {r.reason}{again}"
-            )
+        plan = letters.preview(args.path, args.as_of, args.kind or (), args.case or ())
+        print(
+            f"Letters due as of {args.as_of.isoformat()}: {len(plan.queue)}; printing will make "
+            f"{len(plan.printable)}, hold {len(plan.held)}, and cannot make {len(plan.errors)}"
+        )
+        for row in letters.queue_rows(plan.queue, plan.errors):
+            case, code, lang, why, reply_by, *_, status, note = row
+            print(f"  {case:<12} {code:<13} {lang}  reply by {reply_by}  {why}")
+            if status != "Yes" or note:
+                print(f"  {'':<12} {status if status != 'Yes' else 'Note'}: {note}")
         if args.out:
             args.out.mkdir(parents=True, exist_ok=True)
-            target = letters.write_queue_csv(queue, args.out / f"queue-{args.as_of}.csv")
+            target = letters.write_queue_csv(plan, args.out / f"queue-{args.as_of}.csv")
             print(f"Queue written to {target}")
         return 0
     steps = _Steps(total=6)
@@ -214,6 +215,8 @@ def cmd_letters(args: argparse.Namespace) -> int:
         f"Logged {result.logged} letters on the Letters and Contacts sheets"
         + (f"; {reprinted} were already logged today" if reprinted else "")
     )
+    for q in result.held:
+        print(f"  held: {q.request.case_id} {q.request.code}: {q.request.held}")
     for error in result.errors:
         print(f"  not made: {error}")
     return 1 if result.errors else 0

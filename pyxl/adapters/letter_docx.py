@@ -254,6 +254,94 @@ class TemplateProblem(Exception):
         self.template = template
 
 
+# ---------------------------------------------------------------- schema order
+
+# Child order the WordprocessingML schema (ISO/IEC 29500-4, wml.xsd) requires for the
+# property elements layout code tends to append to: python-docx appends in call order, and
+# Word "repairs" a file whose order is wrong.
+_SEQUENCES = {
+    "tblPr": "tblStyle tblpPr tblOverlap bidiVisual tblStyleRowBandSize tblStyleColBandSize "
+    "tblW jc tblCellSpacing tblInd tblBorders shd tblLayout tblCellMar tblLook tblCaption "
+    "tblDescription tblPrChange",
+    "tcPr": "cnfStyle tcW gridSpan hMerge vMerge tcBorders shd noWrap tcMar textDirection "
+    "tcFitText vAlign hideMark headers cellIns cellDel cellMerge tcPrChange",
+    "sectPr": "headerReference footerReference footnotePr endnotePr type pgSz pgMar "
+    "paperSrc pgBorders lnNumType pgNumType cols formProt vAlign noEndnote titlePg "
+    "textDirection bidi rtlGutter docGrid printerSettings sectPrChange",
+}
+_RANKS = {
+    f"{{{W}}}{parent}": {f"{{{W}}}{name}": n for n, name in enumerate(names.split())}
+    for parent, names in _SEQUENCES.items()
+}
+_RANKS[f"{{{W}}}sectPr"][f"{{{W}}}footerReference"] = 0  # one choice group with headers
+# Properties that may appear once: a later duplicate is dropped (the first one wins).
+_ONCE = {f"{{{W}}}tblLayout", f"{{{W}}}tblLook", f"{{{W}}}shd", f"{{{W}}}tcBorders"}
+
+
+def schema_order(root: etree._Element) -> bool:
+    """Put table, cell and section properties in schema order, drop repeated ones, and give
+    `w:zoom` its required percent; True when anything changed."""
+    changed = False
+    for element in root.iter(*_RANKS):
+        ranks = _RANKS[element.tag]
+        seen: set[str] = set()
+        for child in list(element):
+            if child.tag in _ONCE and child.tag in seen:
+                element.remove(child)
+                changed = True
+            seen.add(child.tag)
+        children = list(element)
+        ordered = sorted(children, key=lambda c: ranks.get(c.tag, len(ranks)))
+        if ordered != children:
+            element[:] = ordered
+            changed = True
+    for zoom in root.iter(f"{{{W}}}zoom"):
+        if zoom.get(f"{{{W}}}percent") is None:
+            zoom.set(f"{{{W}}}percent", "100")
+            changed = True
+    return changed
+
+
+# Word 2010's copy of the styles: python-docx's blank document carries a stale one (missing
+# the header and footer styles), which Word may read as unreadable content. Word 2013 and
+# later neither need nor write it.
+_STALE_PART = "word/stylesWithEffects.xml"
+
+
+def normalize_docx(path: Path) -> bool:
+    """Rewrite a .docx's document, header, footer and settings parts in schema order (see
+    schema_order) and drop a stale stylesWithEffects part; every other member is kept byte
+    for byte. True when the file changed."""
+    data = Path(path).read_bytes()
+    source = zipfile.ZipFile(io.BytesIO(data))
+    replaced: dict[str, bytes] = {}
+    dropped = {_STALE_PART} & set(source.namelist())
+    for name in source.namelist():
+        if name.startswith("word/") and name.endswith(".xml") and name not in dropped:
+            root = etree.fromstring(source.read(name), _STRICT)
+            if schema_order(root):
+                replaced[name] = _xml(root)
+    if dropped:
+        stale = PurePosixPath(_STALE_PART).name
+        rels = etree.fromstring(source.read("word/_rels/document.xml.rels"), _STRICT)
+        for rel in list(rels):
+            if rel.get("Target") == stale:
+                rels.remove(rel)
+        replaced["word/_rels/document.xml.rels"] = _xml(rels)
+        replaced["[Content_Types].xml"] = _content_types(
+            source.read("[Content_Types].xml"), (), dropped
+        )
+    if not replaced and not dropped:
+        return False
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        for info in source.infolist():
+            if info.filename not in dropped:
+                z.writestr(info, replaced.get(info.filename) or source.read(info.filename))
+    Path(path).write_bytes(out.getvalue())
+    return True
+
+
 # ---------------------------------------------------------------- templates check
 
 

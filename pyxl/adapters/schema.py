@@ -321,6 +321,11 @@ BRANCHES = Sheet(
         C("Phone", field="phone", width=14),
         C("Hours", field="hours", width=22),
         C("Supervisor", field="supervisor", width=18),
+        # Office hours for letters and appointment slots (pyxl letters reads these).
+        C("Hours (Spanish)", width=26, help="Hours as Spanish letters print them"),
+        C("Opens", width=9, help="First appointment time, e.g. 8:00 AM"),
+        C("Closes", width=9, help="Appointments end by this time, e.g. 4:30 PM"),
+        C("Appointment Minutes", "int", width=12, help="Length of one appointment slot"),
     ),
     key="Branch",
 )
@@ -336,6 +341,7 @@ STAFF = Sheet(
         C("Phone", width=14),
         C("E-mail", width=26),
         C("Supervisor", field="supervisor", width=20),
+        C("Office Days", width=18, help="Days in the office for appointments (Mon Tue Thu)"),
     ),
     key="Case Manager",
 )

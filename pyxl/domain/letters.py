@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from pyxl.domain.calendar import BusinessCalendar
@@ -34,6 +34,7 @@ class LetterDefinition:
     appointment_types: tuple[str, ...] = ()
     before_appointment: bool = False
     version: int = 1
+    propose: str = ""  # the appointment type pyxl proposes when none is scheduled
 
     def allowed_fields(self, common: Iterable[str]) -> frozenset[str]:
         return frozenset((*common, *self.fields, *self.optional))
@@ -71,6 +72,7 @@ class LetterBook:
     from_rules: tuple[RuleTrigger, ...]
     from_appointments: tuple[AppointmentTrigger, ...]
     sample: Mapping[str, Any] = field(default_factory=dict)
+    voice: tuple[str, ...] = ()  # one letter a client a day: the first of these goes
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> LetterBook:
@@ -87,6 +89,7 @@ class LetterBook:
                 appointment_types=tuple(d.get("appointment_types", ())),
                 before_appointment=bool(d.get("before_appointment", False)),
                 version=int(d.get("version", 1)),
+                propose=str(d.get("propose", "")),
             )
         rules = tuple(
             RuleTrigger(t["rule"], t["letter"], frozenset(Status(s) for s in t["statuses"]))
@@ -99,6 +102,9 @@ class LetterBook:
         for trigger in (*rules, *appointments):
             if trigger.letter not in letters:
                 raise ValueError(f"letters.toml: unknown letter code {trigger.letter!r}")
+        voice = tuple(data.get("one_voice", {}).get("order", ()))
+        if set(voice) != set(letters):
+            raise ValueError("letters.toml: [one_voice] order must list every letter once")
         return cls(
             tuple(data["common"]["fields"]),
             tuple(data["common"].get("optional", ())),
@@ -107,6 +113,7 @@ class LetterBook:
             rules,
             appointments,
             dict(data.get("sample", {})),
+            voice,
         )
 
     def allowed_fields(self, code: str) -> frozenset[str]:
@@ -139,8 +146,26 @@ class CaseStateLike(Protocol):
 
 
 @dataclass(frozen=True)
+class LetterTiming:
+    """The Settings that decide whether a client can answer a letter in time."""
+
+    mail_days: int = 3  # business days a letter takes to reach the client (and back)
+    minimum_reply_days: int = 2  # business days the client has once the letter arrives
+    closed_day_moves_flow: bool = True  # the flow waits for a reply-by moved off a closed day
+
+    @property
+    def needed(self) -> int:
+        return self.mail_days + self.minimum_reply_days
+
+
+@dataclass(frozen=True)
 class LetterRequest:
-    """One letter due for one case: which, why, and by when the client should reply."""
+    """One letter due for one case: which, why, and by when the client should reply.
+
+    `reply_by` is printed (always an open day); `flow_reply_by` is logged on Contacts, where
+    the flows read it. A letter with `problem` cannot be printed; one with `held` waits (it
+    would contradict the letter this client gets today); `warnings` go out with it.
+    """
 
     case_id: str
     code: str
@@ -151,9 +176,104 @@ class LetterRequest:
     appointment: Appointment | None = None
     rule_id: str | None = None
     extra: Mapping[str, object] = field(default_factory=dict)
+    flow_reply_by: dt.date | None = None
+    warnings: tuple[str, ...] = ()
+    problem: str = ""
+    held: str = ""
+    proposed_time: dt.time | None = None  # the appointment is pyxl's proposal (not yet booked)
+
+    @property
+    def logged_reply_by(self) -> dt.date:
+        return self.flow_reply_by or self.reply_by
 
 
 SentKey = tuple[str, str, dt.date | None]  # case id, letter code, trigger date
+
+
+@dataclass(frozen=True)
+class OfficeHours:
+    """When a branch books appointments: first start, end, and the length of one."""
+
+    opens: dt.time
+    closes: dt.time
+    minutes: int
+
+    def starts(self) -> list[dt.time]:
+        day = dt.date(2000, 1, 1)
+        at, end = dt.datetime.combine(day, self.opens), dt.datetime.combine(day, self.closes)
+        step = dt.timedelta(minutes=self.minutes)
+        out = []
+        while self.minutes > 0 and at + step <= end:
+            out.append(at.time())
+            at += step
+        return out
+
+
+@dataclass
+class SlotFinder:
+    """The next free appointment slot of a case manager: on a day the branch is open and the
+    case manager is in the office, within office hours, not overlapping an appointment the
+    case manager already has, and late enough for the letter to reach the client first.
+    Each slot it proposes is taken (two letters of one batch never share one)."""
+
+    calendars: Mapping[str, BusinessCalendar]  # by branch
+    hours: Mapping[str, OfficeHours]  # by branch
+    office_days: Mapping[str, frozenset[int]]  # case manager -> weekdays (Monday 0)
+    booked: dict[str, list[dt.datetime]]  # case manager -> appointment starts
+    lead_days: int  # business days from the letter date to the first day offered
+    horizon_days: int = 90
+
+    def propose(self, client: Client, as_of: dt.date) -> tuple[dt.date, dt.time] | None:
+        hours = self.hours.get(client.branch)
+        calendar = self.calendars.get(client.branch)
+        if hours is None or calendar is None:
+            return None
+        days = self.office_days.get(client.case_manager) or frozenset(range(5))
+        taken = self.booked.setdefault(client.case_manager, [])
+        length = dt.timedelta(minutes=hours.minutes)
+        day = calendar.workday(as_of, max(self.lead_days, 1))
+        for _ in range(self.horizon_days):
+            if calendar.is_business_day(day) and day.weekday() in days:
+                for start in hours.starts():
+                    at = dt.datetime.combine(day, start)
+                    if all(not (b - length < at < b + length) for b in taken):
+                        taken.append(at)
+                        return day, start
+            day += dt.timedelta(days=1)
+        return None
+
+
+def _closed_words(day: dt.date, calendar: BusinessCalendar) -> str:
+    name = calendar.holidays.get(day) or ("a weekend" if day.weekday() >= 5 else "closed")
+    return f"{fmt(day)} ({name})"
+
+
+def open_reply_by(
+    wanted: dt.date,
+    as_of: dt.date,
+    calendar: BusinessCalendar,
+    timing: LetterTiming,
+    office: str,
+) -> tuple[dt.date, dt.date, list[str]]:
+    """The reply-by printed (the next open day on or after the wanted one, never before the
+    letter date), the one the flow waits for, and what the clerk should know about it."""
+    notes = []
+    day = max(wanted, as_of)
+    printed = calendar.next_business_day(day)
+    if printed != day:
+        notes.append(
+            f"reply-by moved from {_closed_words(day, calendar)}, when {office} is closed, "
+            f"to {fmt(printed)}"
+        )
+    flow = printed if timing.closed_day_moves_flow else day
+    window = calendar.networkdays(as_of, printed) - 1  # business days after the letter date
+    if window < timing.needed:
+        notes.append(
+            f"only {window} business days to reply by mail (mail {timing.mail_days} + reply "
+            f"{timing.minimum_reply_days}): phone or see the client in person today "
+            "(a voicemail does not count)"
+        )
+    return printed, flow, notes
 
 
 def _status_words(o: Obligation) -> str:
@@ -184,16 +304,21 @@ def letter_queue(
     sent: Iterable[SentKey] = (),
     case_states: Iterable[CaseStateLike] = (),
     rule_titles: Mapping[str, str] | None = None,
+    timing: LetterTiming = LetterTiming(),
+    slots: SlotFinder | None = None,
 ) -> list[LetterRequest]:
     """The letters due as of a date, one per case and letter, in case order.
 
     Sources: open obligations named in letters.toml [[from_rule]], scheduled appointments
     named in [[from_appointment]], and the flows' `CaseState.letter` (which wins: the flow
-    knows the state). A letter already logged for the same case, letter and trigger date is
-    left out, so a batch run again another day does not repeat it.
+    knows the state). A letter that announces an appointment when none is scheduled gets
+    the next free slot from `slots` (its `propose` type), which printing then books. A
+    letter already logged for the same case, letter and trigger date is left out, so a
+    batch run again another day does not repeat it.
     """
     already = set(sent)
     chosen: dict[tuple[str, str], LetterRequest] = {}
+    proposals: dict[tuple[str, str], tuple[dt.date, dt.time] | None] = {}  # one per letter
 
     def offer(client: Client, code: str, trigger: dt.date | None, reason: str, **kw: Any) -> None:
         definition = book.letters[code]
@@ -205,11 +330,30 @@ def letter_queue(
             )
             if appointment is not None:  # the letter announces it, whoever asked for it
                 trigger = appointment.date
+        proposed_time = None
+        if definition.appointment_types and appointment is None and definition.propose:
+            key = (client.case_id, code)
+            if key not in proposals and slots is not None:
+                proposals[key] = slots.propose(client, as_of)
+            if proposals.get(key) is not None:
+                day, proposed_time = proposals[key]  # type: ignore[misc]
+                appointment = Appointment(client.case_id, definition.propose, day)
+                trigger = day
         if (client.case_id, code, trigger) in already:
             return
-        reply_by = kw.pop("reply_by", None) or definition.reply_by(
+        wanted = kw.pop("reply_by", None) or definition.reply_by(
             as_of, calendar, appointment.date if appointment else None
         )
+        reply_by, flow_reply_by, warnings = open_reply_by(
+            wanted, as_of, calendar, timing, client.branch
+        )
+        problem = ""
+        if appointment is not None and not calendar.is_business_day(appointment.date):
+            problem = (
+                f"Appointments: the {appointment.type} for {client.case_id} is on "
+                f"{_closed_words(appointment.date, calendar)}, when {client.branch} is "
+                "closed; move it to an open day"
+            )
         request = LetterRequest(
             client.case_id,
             code,
@@ -218,6 +362,10 @@ def letter_queue(
             reply_by,
             LANGUAGE_CODES.get(client.language, "en"),
             appointment,
+            flow_reply_by=flow_reply_by,
+            warnings=tuple(warnings),
+            problem=problem,
+            proposed_time=proposed_time,
             **kw,
         )
         key = (client.case_id, code)
@@ -277,3 +425,36 @@ def _preferred(new: LetterRequest, held: LetterRequest) -> bool:
     if new_flow != held_flow:
         return new_flow
     return (new.trigger or dt.date.min) > (held.trigger or dt.date.min)
+
+
+def one_voice(
+    requests: Sequence[LetterRequest], book: LetterBook, sent_today: Iterable[str] = ()
+) -> list[LetterRequest]:
+    """One coherent mailing a client a day: of the letters one client would get today, the
+    one ranked first in the book's `voice` order goes (a letter already printed today for
+    the client ranks before all) and the others are held, with the reason. A first letter
+    that cannot be made yet still holds the others: fixed and printed later that day, it
+    must not arrive beside a letter it contradicts."""
+    rank = {code: n for n, code in enumerate(book.voice)}
+    printed = set(sent_today)
+    by_case: dict[str, list[LetterRequest]] = {}
+    for r in requests:
+        by_case.setdefault(r.case_id, []).append(r)
+    out = []
+    for case_id, letters in by_case.items():
+        first = min(
+            letters,
+            key=lambda r: (f"{case_id}\t{r.code}" not in printed, rank.get(r.code, len(rank))),
+        )
+        for r in letters:
+            if r is not first:
+                waits = " (once it can be made)" if first.problem else ""
+                r = replace(
+                    r,
+                    held=f"{case_id} gets the letter {book.letters[first.code].title!r} today"
+                    f"{waits}: one letter a "
+                    "client a day, so two letters never contradict each other; a later batch "
+                    "asks for this one again if it is still due",
+                )
+            out.append(r)
+    return out

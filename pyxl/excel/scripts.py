@@ -270,7 +270,8 @@ class LetterPlan:
     extras: letters.WorkbookExtras
     queue: list[letters.QueuedLetter]
     cases: list[str]  # the selected clients; empty for the whole day's queue
-    problems: list[str]  # letters that cannot be made, each with the field to fill in
+    problems: list[letters.NotMade]  # letters that cannot be made: what to fill in, where
+    printable: int = 0  # letters printing will make (not held, nothing missing)
 
     @property
     def fingerprint(self) -> str:
@@ -308,8 +309,8 @@ def plan_letters(book: Any, as_of: dt.date, cases: Sequence[str] = ()) -> Letter
     extras = letters.WorkbookExtras.from_sheets(raw)
     book_of_letters = letter_book()
     queue = letters.build_queue(ev, extras, book_of_letters, (), cases)
-    _, _, problems = letters.letter_jobs(queue, ev, extras, book_of_letters)
-    return LetterPlan(ev, extras, queue, list(cases), problems)
+    jobs, _, problems = letters.letter_jobs(queue, ev, extras, book_of_letters)
+    return LetterPlan(ev, extras, queue, list(cases), problems, len(jobs))
 
 
 def letters_preview(plan: LetterPlan, script: str) -> dict[str, object]:
@@ -323,15 +324,15 @@ def letters_preview(plan: LetterPlan, script: str) -> dict[str, object]:
     return {
         "title": title if count else f"No letters are due for {who}.",
         "headers": list(letters.QUEUE_HEADERS),
-        "rows": letters.queue_rows(plan.queue),
+        "rows": letters.queue_rows(plan.queue, plan.problems),
         "problems": plan.problems,
         "confirm": {
-            "label": f"Print {count - len(plan.problems)} letters and log them",
+            "label": f"Print {plan.printable} letters and log them",
             "script": script,
             "working": "rendering the letters, making one PDF, logging them",
             "args": [plan.ev.as_of.isoformat(), plan.fingerprint, json.dumps(plan.cases)],
         }
-        if count > len(plan.problems)
+        if plan.printable
         else None,
     }
 
@@ -355,8 +356,9 @@ def print_letters(
         plan.ev, plan.extras, book_of_letters, plan.queue, out_dir, pdf=True, user=user
     )
     log = letters.log_rows(result, as_of, book_of_letters, user)
-    for spec in (schema.LETTERS, schema.CONTACTS):
-        writes.append_table_rows(book, spec, log[spec.name])
+    for spec in (schema.LETTERS, schema.CONTACTS, schema.APPOINTMENTS):
+        if log.get(spec.name):
+            writes.append_table_rows(book, spec, log[spec.name])
     return result
 
 

@@ -100,6 +100,9 @@ class _Office:
     postal_code: str
     phone: str
     hours: str
+    hours_es: str
+    opens: str
+    closes: str
     supervisor: str
     case_managers: tuple[str, ...]  # four per branch
     email_domain: str
@@ -132,6 +135,9 @@ _OFFICES = {
         postal_code="99503",
         phone="(907) 555-0140",
         hours="Mon–Fri 8:00 AM–4:30 PM",
+        hours_es="lunes a viernes, de 8:00 a. m. a 4:30 p. m.",
+        opens="8:00 AM",
+        closes="4:30 PM",
         supervisor="Janet Oktollik",
         case_managers=("Rebecca Ahgeak", "Daniel Kozevnikoff", "Lisa Tran", "Samuel Erickson"),
         email_domain="dpa.alaska.example",
@@ -161,6 +167,9 @@ _OFFICES = {
         postal_code="77016",
         phone="(713) 555-0150",
         hours="Mon–Fri 8:00 AM–5:00 PM",
+        hours_es="lunes a viernes, de 8:00 a. m. a 5:00 p. m.",
+        opens="8:00 AM",
+        closes="5:00 PM",
         supervisor="Gloria Villarreal",
         # the last one is the youth specialist: most WIOA Youth cases go to her
         case_managers=("Marcus Johnson", "Yolanda Treviño", "Diana Nguyen", "Keisha Robinson"),
@@ -190,6 +199,9 @@ _OFFICES = {
         postal_code="97216",
         phone="(503) 555-0160",
         hours="Mon–Fri 8:00 AM–5:00 PM",
+        hours_es="lunes a viernes, de 8:00 a. m. a 5:00 p. m.",
+        opens="8:00 AM",
+        closes="5:00 PM",
         supervisor="Karen Lindqvist",
         case_managers=("Hodan Warsame", "Brian McAllister", "Svetlana Kovalenko", "Rosa Gutiérrez"),
         email_domain="odhs.oregon.example",
@@ -608,7 +620,8 @@ class _Generator:
         for o in _OFFICES.values():
             calendar = o.state  # each office keeps its state's holiday calendar
             letterhead = [o.office_name, o.address, o.city, o.postal_code, o.phone, o.hours]
-            rows.append([o.branch, o.state, calendar, *letterhead, o.supervisor])
+            slots = [o.hours_es, o.opens, o.closes, 60]  # one-hour appointments
+            rows.append([o.branch, o.state, calendar, *letterhead, o.supervisor, *slots])
         return rows
 
     def staff_rows(self) -> list[list[object]]:
@@ -619,7 +632,8 @@ class _Generator:
                 first, last = cm.split(" ", 1)
                 email = f"{_slug(first)}.{_slug(last)}@{office.email_domain}"
                 phone = f"({area}) 555-01{41 + 10 * i:02d}"
-                rows.append([cm, office.branch, phone, email, office.supervisor])
+                days = "Mon Tue Wed Thu" if i == 1 else "Mon Tue Wed Thu Fri"  # one works 4 days
+                rows.append([cm, office.branch, phone, email, office.supervisor, days])
         return rows
 
     # --- Clients -----------------------------------------------------------

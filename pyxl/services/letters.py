@@ -25,13 +25,14 @@ import os
 import re
 import socket
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import python_calamine
 from jinja2 import TemplateError
 from lxml import etree
+from openpyxl.utils import get_column_letter
 
 from pyxl.adapters import csv_file, letter_docx, outputs, safe_save, schema
 from pyxl.adapters.validation import find_header, read_text
@@ -42,17 +43,30 @@ from pyxl.domain.letters import (
     LetterBook,
     LetterInputError,
     LetterRequest,
+    LetterTiming,
+    OfficeHours,
     SentKey,
+    SlotFinder,
     letter_queue,
     next_appointment,
+    one_voice,
 )
 from pyxl.domain.model import Appointment, Branch, Client
+from pyxl.domain.obligations import fmt
 from pyxl.domain.reference import WEEKENDS_ONLY
 from pyxl.policy import letter_book
 from pyxl.services.recompute import Evaluation, check_writable, evaluate_bytes
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "letter_templates"
-EXTRA_SHEETS = {"Clients", "Appointments", "Staff", "Letters", "Noncompliance", "Penalties"}
+EXTRA_SHEETS = {
+    "Clients",
+    "Appointments",
+    "Staff",
+    "Branches",
+    "Letters",
+    "Noncompliance",
+    "Penalties",
+}
 Progress = Callable[[str], None]
 
 MONTHS = {
@@ -101,10 +115,44 @@ def clock_time(value: object, lang: str) -> str:
         hour = value.hour % 12 or 12
         half = ("AM", "PM") if lang == "en" else ("a. m.", "p. m.")
         return f"{hour}:{value.minute:02d} {half[value.hour >= 12]}"
-    if isinstance(value, float) and 0 <= value < 1:  # a time typed as a day fraction
-        minutes = round(value * 24 * 60)
-        return clock_time(dt.time(minutes // 60 % 24, minutes % 60), lang)
+    parsed = parse_clock(value) if value not in (None, "") else None
+    if parsed is not None:  # a day fraction, or text such as "8:00 AM"
+        return clock_time(parsed, lang)
     return str(value).strip() if value not in (None, "") else ""
+
+
+def parse_clock(value: object) -> dt.time | None:
+    """A time cell as typed: a time, a day fraction, or text such as '8:30 AM' / '13:00'."""
+    if isinstance(value, dt.datetime):
+        return value.time()
+    if isinstance(value, dt.time):
+        return value
+    if isinstance(value, float) and 0 <= value < 1:
+        minutes = round(value * 24 * 60)
+        return dt.time(minutes // 60 % 24, minutes % 60)
+    m = re.fullmatch(r"\s*(\d{1,2})(?::(\d{2}))?\s*([ap])?\.?\s*m?\.?\s*", str(value), re.I)
+    if not m:
+        return None
+    hour, minute, half = int(m[1]), int(m[2] or 0), (m[3] or "").lower()
+    if half:
+        hour = hour % 12 + (12 if half == "p" else 0)
+    return dt.time(hour, minute) if hour < 24 and minute < 60 else None
+
+
+_DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def parse_days(text: str) -> frozenset[int]:
+    """'Mon Tue Thu', 'Mon-Fri', 'Mon–Thu, Sat' -> weekdays (Monday 0); unknown words skip."""
+    days: set[int] = set()
+    for part in re.split(r"[,;/\s]+", text.strip().lower()):
+        ends = [p[:3] for p in re.split(r"[-–]", part) if p]
+        if len(ends) == 2 and all(e in _DAY_NAMES for e in ends):
+            a, b = (_DAY_NAMES.index(e) for e in ends)
+            days |= set(range(a, b + 1))
+        elif len(ends) == 1 and ends[0] in _DAY_NAMES:
+            days.add(_DAY_NAMES.index(ends[0]))
+    return frozenset(days)
 
 
 # ---------------------------------------------------------------- workbook extras
@@ -122,6 +170,18 @@ class _Table:
 
     rows: list[dict[str, object]] = field(default_factory=list)
     numbers: list[int] = field(default_factory=list)  # 1-based sheet rows
+    columns: dict[str, int] = field(default_factory=dict)  # header -> 0-based column
+
+    def row_cells(self, number: int) -> dict[str, str]:
+        """Header -> cell reference ("C5") on one sheet row, to name where to type."""
+        return {h: f"{get_column_letter(i + 1)}{number}" for h, i in self.columns.items()}
+
+    def cells(self, key: str) -> dict[str, dict[str, str]]:
+        """Key column value -> header -> cell reference (the first row of each key)."""
+        out: dict[str, dict[str, str]] = {}
+        for row, n in zip(self.rows, self.numbers, strict=True):
+            out.setdefault(_text(row.get(key)), self.row_cells(n))
+        return out
 
     @classmethod
     def read(cls, raw: RawSheet | None, headers: Sequence[str]) -> _Table:
@@ -133,6 +193,7 @@ class _Table:
             names = {str(v).strip().casefold(): i for i, v in enumerate(values) if v != ""}
             if {headers[0].casefold()} <= names.keys() and len(wanted & names.keys()) > 1:
                 at = {h: names[h.casefold()] for h in headers if h.casefold() in names}
+                out.columns = at
                 for k, row in enumerate(raw.values[r + 1 :], start=r + 2):
                     if any(v != "" for v in row):
                         out.rows.append({h: row[i] if i < len(row) else "" for h, i in at.items()})
@@ -161,6 +222,10 @@ def _day(value: object) -> dt.date | None:
     return None
 
 
+def appointment_key(case_id: str, kind: str, day: dt.date) -> str:
+    return f"{case_id}\t{kind}\t{day.isoformat()}"
+
+
 @dataclass
 class WorkbookExtras:
     """What letters need beyond the rules' data: addresses, staff phones, appointment times,
@@ -172,6 +237,16 @@ class WorkbookExtras:
     logged: list[dict[str, object]]  # Letters rows
     violations: dict[str, tuple[str, dt.date]]  # case -> latest event, its date
     penalties: dict[str, dict[str, object]]  # case -> latest Penalties row
+    # sheet -> key (case id, case manager, branch, ...) -> header -> cell ("C5")
+    cells: dict[str, dict[str, dict[str, str]]] = field(default_factory=dict)
+    office_hours: dict[str, OfficeHours] = field(default_factory=dict)  # by branch
+    hours_es: dict[str, str] = field(default_factory=dict)  # branch -> Spanish office hours
+    office_days: dict[str, frozenset[int]] = field(default_factory=dict)  # case manager
+
+    def cell(self, sheet: str, key: str, header: str) -> str:
+        """Where to type a value: 'cell C5', or '' when the row is not on the sheet."""
+        at = self.cells.get(sheet, {}).get(key, {}).get(header)
+        return f"cell {at}" if at else ""
 
     @classmethod
     def read(cls, data: bytes) -> WorkbookExtras:
@@ -188,16 +263,38 @@ class WorkbookExtras:
             )
             for r in clients.rows
         }
+        staff_table = _sheet(raw, schema.STAFF)
         staff = {
             _text(r["Case Manager"]): (_text(r.get("Phone", "")), _text(r.get("E-mail", "")))
-            for r in _sheet(raw, schema.STAFF).rows
+            for r in staff_table.rows
         }
+        office_days = {
+            _text(r["Case Manager"]): parse_days(_text(r.get("Office Days")))
+            for r in staff_table.rows
+        }
+        branch_table = _sheet(raw, schema.BRANCHES)
+        office_hours, hours_es = {}, {}
+        for r in branch_table.rows:
+            name = _text(r["Branch"])
+            hours_es[name] = _text(r.get("Hours (Spanish)"))
+            opens, closes = parse_clock(r.get("Opens")), parse_clock(r.get("Closes"))
+            minutes = r.get("Appointment Minutes")
+            if opens and closes and isinstance(minutes, int | float) and minutes > 0:
+                office_hours[name] = OfficeHours(opens, closes, int(minutes))
         details = {}
-        for r in _sheet(raw, schema.APPOINTMENTS).rows:
+        appointments = _sheet(raw, schema.APPOINTMENTS)
+        cells = {
+            schema.CLIENTS.name: clients.cells("Case ID"),
+            schema.STAFF.name: staff_table.cells("Case Manager"),
+            schema.BRANCHES.name: branch_table.cells("Branch"),
+            schema.APPOINTMENTS.name: {},
+        }
+        for r, n in zip(appointments.rows, appointments.numbers, strict=True):
             day = _day(r.get("Date"))
             if day is not None:
                 key = (_text(r["Case ID"]), _text(r.get("Type")), day)
                 details[key] = (r.get("Time", ""), _text(r.get("Location", "")))
+                cells[schema.APPOINTMENTS.name][appointment_key(*key)] = appointments.row_cells(n)
         violations: dict[str, tuple[str, dt.date]] = {}
         for r in _Table.read(raw.get("Noncompliance"), ("Case ID", "Date", "Event")).rows:
             day, event = _day(r.get("Date")), _text(r.get("Event"))
@@ -210,13 +307,27 @@ class WorkbookExtras:
                 violations[case] = (event, day)
         penalties: dict[str, dict[str, object]] = {}
         penalty_headers = ("Case ID", "Imposed Date", "Step", "Level", "Percent")
-        for r in _Table.read(raw.get("Penalties"), penalty_headers).rows:
+        penalty_table = _Table.read(raw.get("Penalties"), penalty_headers)
+        cells["Penalties"] = {}
+        for r, n in zip(penalty_table.rows, penalty_table.numbers, strict=True):
             case, day = _text(r["Case ID"]), _day(r.get("Imposed Date"))
             held = penalties.get(case)
             if day and (held is None or held["Imposed Date"] <= day):  # type: ignore[operator]
                 penalties[case] = {**r, "Imposed Date": day}
+                cells["Penalties"][case] = penalty_table.row_cells(n)
         logged = _sheet(raw, schema.LETTERS).rows
-        return cls(addresses, staff, details, logged, violations, penalties)
+        return cls(
+            addresses,
+            staff,
+            details,
+            logged,
+            violations,
+            penalties,
+            cells,
+            office_hours,
+            hours_es,
+            office_days,
+        )
 
     def sent_keys(self, before: dt.date) -> list[SentKey]:
         """Letters logged before a date: not asked for again for the same trigger."""
@@ -260,6 +371,19 @@ def build_queue(
     ob = ev.obligations
     wanted = [i for i in range(len(ob)) if ob.rule_ids[ob.rule[i]] in open_rules]
     calendars = {b.name: ev.calendars.get(b.name, WEEKENDS_ONLY) for b in caseload.branches}
+    settings = ev.workbook.settings
+    timing = LetterTiming(
+        settings["Letter mail days"],
+        settings["Minimum reply window"],
+        settings["Reply-by on a closed day moves the flow"],
+    )
+    manager_of = {c.case_id: c.case_manager for c in caseload.clients}
+    booked: dict[str, list[dt.datetime]] = {}
+    for a in caseload.appointments:
+        start = parse_clock(extras.appointment_details.get((a.case_id, a.type, a.date), ("",))[0])
+        if a.status == "Scheduled" and a.case_id in manager_of and start is not None:
+            booked.setdefault(manager_of[a.case_id], []).append(dt.datetime.combine(a.date, start))
+    slots = SlotFinder(calendars, extras.office_hours, extras.office_days, booked, timing.needed)
     requests = letter_queue(
         book,
         clients,
@@ -270,6 +394,8 @@ def build_queue(
         sent=extras.sent_keys(ev.as_of),
         case_states=list(case_states) or ev.flows.states.values(),  # the flows' wishes
         rule_titles={rid: ev.book.rules[rid].title for rid in ev.book.rules},
+        timing=timing,
+        slots=slots,
     )
     queued = {(r.case_id, r.code): QueuedLetter(r, clients[r.case_id]) for r in requests}
     for row in extras.logged_on(ev.as_of):
@@ -293,6 +419,9 @@ def build_queue(
             appointment,
         )
         queued[(case, code)] = QueuedLetter(request, client, logged_today=True)
+    printed_today = {f"{k[0]}\t{k[1]}" for k, q in queued.items() if q.logged_today}
+    voiced = one_voice([q.request for q in queued.values()], book, printed_today)
+    queued = {(r.case_id, r.code): replace(queued[(r.case_id, r.code)], request=r) for r in voiced}
     kinds, cases = set(kinds), set(cases)
     unknown = kinds - set(book.letters)
     if unknown:
@@ -312,12 +441,18 @@ def build_queue(
 
 
 class MissingField(Exception):
-    """Fields a letter needs are blank; the message names each one and where to fill it in."""
+    """A letter cannot be made until something is typed in; the message says what and where,
+    in plain words (sheet, what to fill in, for whom, the cell)."""
 
-    def __init__(self, fields: Sequence[tuple[str, str]]) -> None:
-        text = "; ".join(f"{name} is blank ({where})" for name, where in fields)
-        super().__init__(f"{text}; the letter was not made")
-        self.fields = [name for name, _ in fields]
+    def __init__(self, needs: Sequence[str]) -> None:
+        unique = list(dict.fromkeys(needs))
+        super().__init__("; ".join(unique))
+        self.needs = unique
+
+
+def proposed_place(branch: Branch) -> str:
+    """Where a proposed appointment takes place: the branch office."""
+    return branch.office_name or branch.name
 
 
 def _centers(branches: Sequence[Branch], state: str) -> list[dict[str, str]]:
@@ -347,6 +482,11 @@ def letter_fields(
     phone, email = extras.staff.get(client.case_manager, ("", ""))
     city_line = " ".join(p for p in (f"{city}," if city else "", state, postal) if p)
     street = [line.strip() for line in address.split("\n") if line.strip()]
+    if r.problem:
+        a = r.appointment
+        key = appointment_key(a.case_id, a.type, a.date) if a else ""
+        where = extras.cell("Appointments", key, "Date")
+        raise MissingField([r.problem + (f" ({where})" if where else "")])
     values: dict[str, Any] = {
         "letter_code": r.code,
         "letter_version": str(definition.version),
@@ -359,7 +499,7 @@ def letter_fields(
             if p
         ),
         "office_phone": branch.phone,
-        "office_hours": branch.hours,
+        "office_hours": extras.hours_es.get(branch.name, "") if lang == "es" else branch.hours,
         "case_id": client.case_id,
         "client_name": client.client_name,
         "mailing_address": "\n".join([*street, city_line]) if street and city_line else "",
@@ -372,12 +512,18 @@ def letter_fields(
         "centers": _centers(ev.workbook.caseload.branches, branch.state),
     }
     if len(street) > 2:
+        where = extras.cell("Clients", client.case_id, "Address")
         raise MissingField(
-            [("mailing_address", "Clients: Address has more than 2 lines for the window")]
+            [
+                f"Clients: shorten the Address of {client.case_id} to 2 lines, so it shows "
+                f"in the envelope window ({where})"
+            ]
         )
     if r.appointment is not None:
         a = r.appointment
         time, place = extras.appointment_details.get((a.case_id, a.type, a.date), ("", ""))
+        if r.proposed_time is not None:
+            time, place = r.proposed_time, proposed_place(branch)
         values |= {
             "appointment_type": a.type,
             "appointment_date": long_date(a.date, lang, weekday=True),
@@ -416,7 +562,7 @@ def letter_fields(
     for name in sorted(allowed):
         value = values.get(name)
         if value in (None, "", []) and name not in optional:
-            missing.append((name, _where(name)))
+            missing.append(fill_in(name, q, extras, book))
         context[name] = "" if value is None else value
     if missing:
         raise MissingField(missing)
@@ -424,22 +570,76 @@ def letter_fields(
     return letter_docx.clean_value(context)  # type: ignore[return-value]
 
 
-def _where(name: str) -> str:
-    return {
-        "mailing_address": "Clients: Address, City, State, Postal Code",
-        "case_manager_phone": "Staff: Phone",
-        "office_name": "Branches: Office Name",
-        "office_address": "Branches: Address",
-        "office_city_line": "Branches: City, State, Postal Code",
-        "office_phone": "Branches: Phone",
-        "office_hours": "Branches: Hours",
-        "appointment_date": "Appointments: no Scheduled appointment of the right type",
-        "appointment_time": "Appointments: Time",
-        "appointment_place": "Appointments: Location",
-        "violation": "Noncompliance: no missed activity or hours short recorded",
-        "penalty_level": "Penalties: Level",
-        "effective_date": "Penalties: Imposed Date",
-    }.get(name, "no value for it in the workbook")
+_BRANCH_HEADERS = {
+    "office_name": "Office Name",
+    "office_address": "Address",
+    "office_city_line": "City",
+    "office_phone": "Phone",
+    "office_hours": "Hours",
+}
+
+
+def _a(words: str) -> str:
+    return f"{'an' if words[:1].lower() in 'aeiou' else 'a'} {words}"
+
+
+def fill_in(name: str, q: QueuedLetter, extras: WorkbookExtras, book: LetterBook) -> str:
+    """Where to type the value a letter needs, in plain words: the sheet, what to fill in,
+    for whom and the cell ("Staff: fill in Phone for Sam Lee (cell C5)")."""
+    r, client = q.request, q.client
+    case = client.case_id
+
+    def at(sheet: str, key: str, header: str, whom: str) -> str:
+        where = extras.cell(sheet, key, header)
+        return f"{sheet}: fill in {header} for {whom}" + (f" ({where})" if where else "")
+
+    if name == "office_hours" and r.language == "es":
+        return at("Branches", client.branch, "Hours (Spanish)", f"branch {client.branch}")
+    if name in _BRANCH_HEADERS:
+        return at("Branches", client.branch, _BRANCH_HEADERS[name], f"branch {client.branch}")
+    if name in ("case_manager_phone", "case_manager_email"):
+        if client.case_manager not in extras.staff:
+            return f"Staff: add {client.case_manager} (the case manager of {case}) with a Phone"
+        return at("Staff", client.case_manager, "Phone", client.case_manager)
+    if name == "mailing_address":
+        return at("Clients", case, "Address", f"{case} (with City, State and Postal Code)")
+    if name.startswith("appointment_") and r.appointment is None:
+        definition = book.letters[r.code]
+        kinds = definition.propose or " or ".join(definition.appointment_types)
+        text = f"Appointments: schedule {_a(kinds)} for {case} (no appointment on file"
+        if definition.propose and client.branch not in extras.office_hours:
+            where = extras.cell("Branches", client.branch, "Opens")
+            text += (
+                f", and no free slot to propose: fill in Opens, Closes and Appointment "
+                f"Minutes for branch {client.branch}" + (f" ({where})" if where else "")
+            )
+        elif definition.propose:
+            text += f"; {client.case_manager} has no free slot in the next 90 days"
+        return text + ")"
+    if name in ("appointment_time", "appointment_place") and r.appointment is not None:
+        a = r.appointment
+        header = "Time" if name == "appointment_time" else "Location"
+        key = appointment_key(a.case_id, a.type, a.date)
+        return at("Appointments", key, header, f"the {a.type} of {case} on {fmt(a.date)}")
+    if name in ("violation", "violation_date"):
+        return f"Noncompliance: record the missed activity or hours short of {case}"
+    if name in ("penalty_level", "effective_date"):
+        header = "Level" if name == "penalty_level" else "Imposed Date"
+        if case not in extras.penalties:
+            return f"Penalties: record the penalty of {case} (none on file)"
+        return at("Penalties", case, header, case)
+    if name == "centers":
+        return f"Branches: fill in the offices of {client.branch}'s state"
+    labels = {
+        "client_name": ("Clients", "Client Name"),
+        "program": ("Clients", "Program"),
+        "case_manager": ("Clients", "Case Manager"),
+        "pool_date": ("Clients", "Referral Date"),
+    }
+    if name in labels:
+        sheet, header = labels[name]
+        return at(sheet, case, header, case)
+    return f"the date this letter answers is not known for {case} (the {r.reason})"
 
 
 # ---------------------------------------------------------------- rendering
@@ -523,13 +723,16 @@ class LetterMade:
     logged_today: bool
     pages: int | None = None
     first_page: int | None = None
+    flow_reply_by: dt.date | None = None  # what the flows wait for (Contacts: Reply By)
+    warnings: tuple[str, ...] = ()
+    booked: tuple[str, dt.date, str, str] | None = None  # proposed: type, date, time, place
 
 
 @dataclass
 class LettersResult:
     queue: list[QueuedLetter]
     made: list[LetterMade]
-    errors: list[str]
+    errors: list[NotMade]
     out_dir: Path | None
     batch: str = ""
     print_file: Path | None = None
@@ -538,6 +741,11 @@ class LettersResult:
     logged: int = 0
     backup: Path | None = None
     audit: list[dict[str, object]] = field(default_factory=list)  # the audit file's lines
+
+    @property
+    def held(self) -> list[QueuedLetter]:
+        """Letters held today: this client gets another letter (one letter a day)."""
+        return [q for q in self.queue if q.request.held]
 
 
 def audit_path(workbook: Path) -> Path:
@@ -570,22 +778,46 @@ def preview(
     kinds: Iterable[str] = (),
     cases: Iterable[str] = (),
     case_states: Iterable[CaseStateLike] = (),
-) -> list[QueuedLetter]:
-    """The queue as a clerk checks it before printing; writes nothing."""
+    templates_dir: Path = TEMPLATES_DIR,
+) -> BatchPlan:
+    """The batch as a clerk checks it before printing: what printing will make, hold and not
+    make (with what to fill in where); writes nothing."""
     data, _ = safe_save.read_snapshot(path)
     ev = evaluate_bytes(data, as_of)
-    return build_queue(ev, WorkbookExtras.read(data), letter_book(), kinds, cases, case_states)
+    extras = WorkbookExtras.read(data)
+    book = letter_book()
+    queue = build_queue(ev, extras, book, kinds, cases, case_states)
+    return plan_batch(queue, ev, extras, book, templates_dir)
 
 
-QUEUE_HEADERS = ("Case ID", "Letter", "Language", "Why", "Reply By", "Branch", "Case Manager")
+QUEUE_HEADERS = (
+    "Case ID",
+    "Letter",
+    "Language",
+    "Why",
+    "Reply By",
+    "Branch",
+    "Case Manager",
+    "Print",
+    "Clerk Note",
+)
 
 
-def queue_rows(queue: Sequence[QueuedLetter]) -> list[list[str]]:
-    """The queue as a clerk checks it (QUEUE_HEADERS), in the CSV and in Excel's task pane."""
+def queue_rows(queue: Sequence[QueuedLetter], errors: Sequence[NotMade] = ()) -> list[list[str]]:
+    """The queue as a clerk checks it (QUEUE_HEADERS), in the CSV and in Excel's task pane:
+    whether each letter prints, is held or cannot be made, and what to do about it."""
+    problems = {(e.case_id, e.code): e.why if isinstance(e, NotMade) else str(e) for e in errors}
     rows = []
     for q in queue:
         r = q.request
         why = r.reason + (" (already printed today)" if q.logged_today else "")
+        problem = problems.get((r.case_id, r.code))
+        if r.held:
+            status, note = "Held", r.held
+        elif problem:
+            status, note = "Not made", problem
+        else:
+            status, note = "Yes", "; ".join((*_proposal_words(q), *r.warnings))
         rows.append(
             [
                 r.case_id,
@@ -595,13 +827,27 @@ def queue_rows(queue: Sequence[QueuedLetter]) -> list[list[str]]:
                 r.reply_by.isoformat(),
                 q.client.branch,
                 q.client.case_manager,
+                status,
+                note,
             ]
         )
     return rows
 
 
-def write_queue_csv(queue: Sequence[QueuedLetter], target: Path) -> Path:
-    return csv_file.write_csv(target, QUEUE_HEADERS, queue_rows(queue))
+def _proposal_words(q: QueuedLetter) -> list[str]:
+    r = q.request
+    if r.proposed_time is None or r.appointment is None:
+        return []
+    return [
+        f"proposes {_a(r.appointment.type)} on {fmt(r.appointment.date)} at "
+        f"{clock_time(r.proposed_time, 'en')} with {q.client.case_manager}, booked on "
+        "Appointments when printed"
+    ]
+
+
+
+def write_queue_csv(plan: BatchPlan, target: Path) -> Path:
+    return csv_file.write_csv(target, QUEUE_HEADERS, queue_rows(plan.queue, plan.errors))
 
 
 def run_letters(
@@ -663,21 +909,76 @@ def run_letters(
 
 def letter_jobs(
     queue: Sequence[QueuedLetter], ev: Evaluation, extras: WorkbookExtras, book: LetterBook
-) -> tuple[list[Job], list[QueuedLetter], list[str]]:
+) -> tuple[list[Job], list[QueuedLetter], list[NotMade]]:
     """Each letter's fields: the jobs to render, their letters, and the letters that cannot
-    be made (a blank field, named with where to fill it in)."""
+    be made (what to fill in and where, in words). Held letters are neither."""
     jobs: list[Job] = []
     kept: list[QueuedLetter] = []
-    errors: list[str] = []
+    errors: list[NotMade] = []
     for q in queue:
+        if q.request.held:
+            continue
         try:
             context = letter_fields(q, ev, extras, book)
         except MissingField as exc:
-            errors.append(f"case {q.request.case_id}, letter {q.request.code}: {exc}")
+            errors.append(not_made(q, book, str(exc)))
             continue
         jobs.append(Job(len(jobs), q.request.case_id, q.request.code, q.request.language, context))
         kept.append(q)
     return jobs, kept, errors
+
+
+class NotMade(str):
+    """A letter that cannot be made, as printed ("AK-100005, Appointment notice: ..."), with
+    its case, letter code and the reason in words."""
+
+    case_id: str
+    code: str
+    why: str
+
+    def __new__(cls, case_id: str, code: str, title: str, why: str) -> NotMade:
+        made = super().__new__(cls, f"{case_id}, {title}: {why}")
+        made.case_id, made.code, made.why = case_id, code, why
+        return made
+
+
+def not_made(q: QueuedLetter, book: LetterBook, why: str) -> NotMade:
+    r = q.request
+    return NotMade(r.case_id, r.code, book.letters[r.code].title, why)
+
+
+@dataclass
+class BatchPlan:
+    """What printing will do, decided before anything is printed: the letters it makes, the
+    ones held for today (one letter a client a day) and those it cannot make, with why."""
+
+    queue: list[QueuedLetter]
+    printable: list[QueuedLetter]
+    held: list[QueuedLetter]
+    errors: list[NotMade]
+
+
+def plan_batch(
+    queue: list[QueuedLetter],
+    ev: Evaluation,
+    extras: WorkbookExtras,
+    book: LetterBook,
+    templates_dir: Path = TEMPLATES_DIR,
+) -> BatchPlan:
+    """The batch as printing will make it: every letter's fields and a trial render (in
+    memory), so a preview lists exactly what a print makes and what it cannot."""
+    jobs, kept, errors = letter_jobs(queue, ev, extras, book)
+    printable = []
+    if jobs:
+        templates = load_templates({(j.code, j.language) for j in jobs}, templates_dir)
+        rendered = render_all(jobs, templates)
+        for (_, docx, error), q in zip(sorted(rendered, key=lambda t: t[0]), kept, strict=True):
+            if docx is None:
+                errors.append(not_made(q, book, f"the template could not be filled in ({error})"))
+            else:
+                printable.append(q)
+    held = [q for q in queue if q.request.held]
+    return BatchPlan(queue, printable, held, errors)
 
 
 def make_letters(
@@ -714,7 +1015,9 @@ def make_letters(
     for (_, docx, error), q in zip(sorted(rendered, key=lambda t: t[0]), kept, strict=True):
         r = q.request
         if docx is None:
-            result.errors.append(f"case {r.case_id}, letter {r.code}: {error}")
+            result.errors.append(
+                not_made(q, book, f"the template could not be filled in ({error})")
+            )
             continue
         stem = safe_file_stem(r.case_id)
         if stems.setdefault(stem, r.case_id) != r.case_id:  # two ids, one safe name
@@ -737,6 +1040,9 @@ def make_letters(
                 q.client.case_manager,
                 postal,
                 q.logged_today,
+                flow_reply_by=r.logged_reply_by,
+                warnings=r.warnings,
+                booked=_booking(r, q, ev),
             )
         )
         made_bytes.append(docx)
@@ -758,6 +1064,9 @@ def make_letters(
                 "action": "reprinted" if q.logged_today else "printed",
             }
         )
+        booked = result.made[-1].booked
+        if booked and not q.logged_today:
+            result.audit[-1]["booked"] = f"{booked[0]} {booked[1].isoformat()} {booked[2]}"
     if result.made:
         note("print file")
         _print_file(result, made_bytes, out_dir, pdf)
@@ -765,16 +1074,47 @@ def make_letters(
     return result
 
 
+def _booking(
+    r: LetterRequest, q: QueuedLetter, ev: Evaluation
+) -> tuple[str, dt.date, str, str] | None:
+    """The appointment a letter proposed (booked when it is printed), or None."""
+    if r.proposed_time is None or r.appointment is None:
+        return None
+    branch = next((b for b in ev.workbook.caseload.branches if b.name == q.client.branch), None)
+    place = proposed_place(branch or Branch(q.client.branch, "", ""))
+    return (r.appointment.type, r.appointment.date, clock_time(r.proposed_time, "en"), place)
+
+
 def log_rows(
     result: LettersResult, as_of: dt.date, book: LetterBook, user: str
 ) -> dict[str, list[list[object]]]:
     """The rows that log the batch's new letters (not those already logged today): one on
-    Letters and one written contact attempt on Contacts each, in the sheets' column order."""
+    Letters and one written contact attempt on Contacts each, and on Appointments the
+    appointments the letters proposed, in the sheets' column order."""
     new = [m for m in result.made if not m.logged_today]
-    return {
+    log = {
         schema.LETTERS.name: [_letters_row(m, as_of, result.batch, user) for m in new],
         schema.CONTACTS.name: [_contact_row(m, as_of, book, result.batch) for m in new],
     }
+    booked = [_appointment_row(m, result.batch) for m in new if m.booked]
+    if booked:
+        log[schema.APPOINTMENTS.name] = booked
+    return log
+
+
+def _appointment_row(m: LetterMade, batch: str) -> list[object]:
+    assert m.booked is not None
+    kind, day, time, place = m.booked
+    values = {
+        "Case ID": m.case_id,
+        "Type": kind,
+        "Date": day,
+        "Time": time,
+        "Location": place,
+        "Status": "Scheduled",
+        "Notes": f"Booked by pyxl letters with letter {m.code} (batch {batch})",
+    }
+    return [values.get(h) for h in schema.APPOINTMENTS.headers]
 
 
 def _check_letter_sheets(data: bytes) -> None:
@@ -808,9 +1148,12 @@ def _letters_row(m: LetterMade, as_of: dt.date, batch: str, user: str) -> list[o
 
 def _contact_row(m: LetterMade, as_of: dt.date, book: LetterBook, batch: str) -> list[object]:
     definition = book.letters[m.code]
-    note = (
-        f"Letter {m.code} ({definition.title}) printed in batch {batch}; "
-        f"reply by {m.reply_by.isoformat()}"
+    note = "; ".join(
+        (
+            f"Letter {m.code} ({definition.title}) printed in batch {batch}",
+            f"reply by {m.reply_by.isoformat()}",
+            *m.warnings,
+        )
     )
     values = {
         "Case ID": m.case_id,
@@ -819,7 +1162,7 @@ def _contact_row(m: LetterMade, as_of: dt.date, book: LetterBook, batch: str) ->
         "Successful": False,
         "Purpose": definition.purpose,
         "Note Entered": as_of,
-        "Reply By": m.reply_by,
+        "Reply By": m.flow_reply_by or m.reply_by,
         "Staff": m.case_manager,
         "Notes": note,
     }
@@ -852,39 +1195,39 @@ def _print_file(
         for m, (first, last) in zip(ordered, ranges, strict=True):
             m.first_page, m.pages = first, last - first + 1
     result.manifest = out_dir / f"manifest-{result.batch}.csv"
-    with open(result.manifest, "w", newline="", encoding="utf-8") as f:
-        w = csv_file.writer(f)
-        w.writerow(
+    rows = []
+    for n, m in enumerate(ordered, start=1):
+        last = m.first_page + m.pages - 1 if m.first_page and m.pages else None
+        rows.append(
             [
-                "Order",
-                "Case ID",
-                "Letter",
-                "Language",
-                "Branch",
-                "Case Manager",
-                "Postal Code",
-                "File",
-                "Pages",
-                "First Page",
-                "Last Page",
-                "Reply By",
+                n,
+                m.case_id,
+                m.code,
+                m.language,
+                m.branch,
+                m.case_manager,
+                m.postal_code,
+                m.file.name,
+                m.pages or "",
+                m.first_page or "",
+                last or "",
+                m.reply_by.isoformat(),
             ]
         )
-        for n, m in enumerate(ordered, start=1):
-            last = m.first_page + m.pages - 1 if m.first_page and m.pages else None
-            w.writerow(
-                [
-                    n,
-                    m.case_id,
-                    m.code,
-                    m.language,
-                    m.branch,
-                    m.case_manager,
-                    m.postal_code,
-                    m.file.name,
-                    m.pages or "",
-                    m.first_page or "",
-                    last or "",
-                    m.reply_by.isoformat(),
-                ]
-            )
+    csv_file.write_csv(result.manifest, MANIFEST_HEADERS, rows)
+
+
+MANIFEST_HEADERS = (
+    "Order",
+    "Case ID",
+    "Letter",
+    "Language",
+    "Branch",
+    "Case Manager",
+    "Postal Code",
+    "File",
+    "Pages",
+    "First Page",
+    "Last Page",
+    "Reply By",
+)

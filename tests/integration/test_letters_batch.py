@@ -119,7 +119,7 @@ def test_logged_letters_count_as_contact_attempts_and_are_not_queued_again_the_n
     for i in range(len(ob)):
         if ob.rule_ids[ob.rule[i]] == "A-01" and ob.case_ids[ob.case[i]] in appointment_notices:
             assert ob.status[i] == 3, "a logged J016-style notice meets A-01"  # MET
-    later = preview(workbook, AS_OF + dt.timedelta(days=1))
+    later = preview(workbook, AS_OF + dt.timedelta(days=1)).queue
     made = {(m.case_id, m.code) for m in result.made}
     assert not made & {(q.request.case_id, q.request.code) for q in later}
 
@@ -143,14 +143,21 @@ def test_the_workbook_with_logged_letters_keeps_its_tables_whole_and_opens_in_li
 
 
 def test_a_letter_with_a_blank_field_is_named_and_the_rest_of_the_batch_goes_on(workbook, tmp_path):
+    manager = preview(workbook, AS_OF).printable[0].client.case_manager
+    wb = openpyxl.load_workbook(workbook)
+    ws = wb["Staff"]
+    [row] = [c.row for c in ws["A"] if c.value == manager]
+    ws.cell(row, 3).value = None  # the case manager's phone
+    wb.save(workbook)
     result = run_letters(workbook, AS_OF, out_dir=tmp_path / "out")
-    blank = [e for e in result.errors if "appointment_date is blank" in e]
-    assert blank and all(e.startswith("case ") for e in blank)
+    blank = [e for e in result.errors if f"Staff: fill in Phone for {manager}" in e]
+    assert blank and all(f"(cell C{row})" in e for e in blank)
+    assert not any("_" in e.why for e in result.errors)  # words, never field names
     assert result.made and len(table_rows(workbook, "Letters")) == len(result.made)
 
 
 def test_kind_and_case_filters_choose_the_letters(workbook, tmp_path):
-    queue = preview(workbook, AS_OF, kinds=["OR-ENGAGE"])
+    queue = preview(workbook, AS_OF, kinds=["OR-ENGAGE"]).printable
     assert queue and {q.request.code for q in queue} == {"OR-ENGAGE"}
     one = queue[0].request.case_id
     result = run_letters(workbook, AS_OF, out_dir=tmp_path / "out", cases=[one])
@@ -166,12 +173,13 @@ def test_nothing_is_made_or_logged_while_excel_has_the_workbook_open(workbook, t
 
 
 def test_a_flow_letter_without_its_data_stops_with_the_field_named(workbook, tmp_path):
-    case = preview(workbook, AS_OF)[0].request.case_id
+    case = preview(workbook, AS_OF).printable[0].request.case_id
     flow = {"flow": "TX", "state": "PENALTY", "since": AS_OF, "reply_by": None}
     states = [SimpleNamespace(case_id=case, letter="DQ-NOTICE", **flow)]
     result = run_letters(workbook, AS_OF, out_dir=tmp_path / "o", case_states=states, cases=[case])
-    [error] = [e for e in result.errors if e.startswith(f"case {case}, letter DQ-NOTICE:")]
-    assert "penalty_level is blank (Penalties: Level)" in error and "effective_date" in error
+    [error] = [e for e in result.errors if e.case_id == case and e.code == "DQ-NOTICE"]
+    assert error.startswith(f"{case}, Disqualification / penalty notice: ")
+    assert f"Penalties: record the penalty of {case} (none on file)" in error
 
 
 def test_appending_refuses_to_overwrite_data_typed_below_a_table(workbook):
