@@ -258,7 +258,15 @@ def cmd_report(args: argparse.Namespace) -> int:
         return 1
     steps = _Steps(total=len(args.paths) + 2 + args.pdf)
     try:
-        result = run_report(args.paths, args.as_of, out, pdf=args.pdf, progress=steps)
+        result = run_report(
+            args.paths,
+            args.as_of,
+            out,
+            pdf=args.pdf,
+            detail=args.detail,
+            scheduler=args.scheduler,
+            progress=steps,
+        )
     except LibreOfficeError as exc:
         steps.done()
         print(f"pyxl: the report was written to {out}, but not the PDF: {exc}", file=sys.stderr)
@@ -271,10 +279,14 @@ def cmd_report(args: argparse.Namespace) -> int:
         f"{figures['overdue']} OVERDUE, {figures['errors']} data errors"
     )
     print(f"Report: {result.path}")
+    if result.detail is not None:
+        print(f"Detail: {result.detail}")
     if result.pdf is not None:
         print(f"PDF: {result.pdf}")
     print(f"History (trend): {result.history}")
-    return 0
+    for skipped in result.skipped:
+        print(f"pyxl: left out {skipped.path}: {skipped.reason}", file=sys.stderr)
+    return 1 if result.skipped else 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -341,6 +353,18 @@ def build_parser() -> argparse.ArgumentParser:
         "--out", type=Path, help="report workbook (default: report-DATE.xlsx beside the first)"
     )
     p.add_argument("--pdf", action="store_true", help="also print it to PDF (LibreOffice)")
+    p.add_argument(
+        "--detail",
+        action="store_true",
+        help="also write the row-level lists (work list, monthly duties, participation per "
+        "family) to REPORT-detail.xlsx",
+    )
+    p.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="reduce the workbooks on this Dask cluster (e.g. tcp://host:8786); its workers "
+        "must see the same paths",
+    )
     p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("demo", help="build and recompute a synthetic caseload (no Excel needed)")
