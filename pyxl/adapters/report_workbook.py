@@ -43,7 +43,7 @@ NUMBER_FORMATS = {
     "percent": "0.0%",
     "text": "@",
 }
-CHART_HEIGHT = 300  # pixels
+CHART_HEIGHT = 260  # pixels
 LINE_HEIGHT = 15.0  # points, Calibri 11
 TOTAL_LABEL = "Total (shown rows)"
 SUBTOTAL_CODES = {"sum": 109, "count": 103}  # 100+: rows hidden by a filter are left out
@@ -134,7 +134,6 @@ class _Writer(XlsxWriterBook):
             )
             ws.write_string(1, 0, table.description, self.fmt(italic=True, font_color=NOTE_FONT))
             ws.set_row(0, 24)
-            ws.set_row(HEADER_ROW, 32)
         else:  # a table beside the first: its title on the description's row
             ws.write_string(1, first_col, table.title, self.fmt(bold=True, font_color=TITLE_FONT))
         props = [self.column_props(c) for c in columns]
@@ -190,7 +189,14 @@ class _Writer(XlsxWriterBook):
     def page_setup(self, ws: Worksheet, table: ReportTable, beside: ReportTable | None) -> None:
         """Heights that fit the wrapped text, then: landscape, one page wide, header rows
         repeated on each page, frozen headers."""
-        for r, height in row_heights([t for t in (table, beside) if t is not None]).items():
+        tables = [t for t in (table, beside) if t is not None]
+        header_lines = max(
+            _lines(c.header, w)
+            for t in tables
+            for c, w in zip(t.columns, column_widths(t), strict=True)
+        )
+        ws.set_row(HEADER_ROW, max(2, header_lines) * LINE_HEIGHT + 2)
+        for r, height in row_heights(tables).items():
             ws.set_row(HEADER_ROW + 1 + r, height)
         ws.freeze_panes(HEADER_ROW + 1, 0)
         ws.set_zoom(90)
@@ -239,10 +245,14 @@ class _Writer(XlsxWriterBook):
         overview = self.report.tables["Overview"]
         row = HEADER_ROW + len(overview.rows) + 3  # below the table and its blank row
         width = sum(column_widths(overview)) * 7 + 5  # pixels, about 7 per character
-        for chart in self.report.charts:
+        breaks = []
+        for k, chart in enumerate(self.report.charts):
             c, height = self.chart(chart, width)
+            if k:  # each further chart starts a page: none is cut in two
+                breaks.append(row)
             ws.insert_chart(row, 0, c, {"x_offset": 2, "y_offset": 5})
             row += math.ceil((height + 15) / 20)  # default rows are 20 pixels
+        ws.set_h_pagebreaks(breaks)
 
     def chart(self, chart: ChartSpec, width: int) -> tuple[Chart, int]:
         categories, series = chart_ranges(self.report, chart)
@@ -272,9 +282,10 @@ class _Writer(XlsxWriterBook):
             c.set_y_axis({"num_format": "0%", "min": 0, "max": 1})
         # Every category labelled (an axis left to itself skips every other one).
         axis: dict[str, Any] = {"interval_unit": 1, "num_font": {"size": 9}}
-        if chart.kind == "bar":
-            axis["reverse"] = True  # categories top-down, in table order
-        c.set_x_axis(axis)
+        if chart.kind == "bar":  # XlsxWriter: a bar chart's categories are its y axis
+            c.set_y_axis({**axis, "reverse": True})  # top-down, in table order
+        else:
+            c.set_x_axis(axis)
         n = _category_count(self.report, chart)
         height = max(CHART_HEIGHT, 60 + 18 * n) if chart.kind == "bar" else CHART_HEIGHT
         c.set_size({"width": width, "height": height})
@@ -282,8 +293,9 @@ class _Writer(XlsxWriterBook):
 
 
 def column_widths(table: ReportTable) -> list[float]:
-    """Each column's width; the first wide enough for the total row's label."""
-    widths = [c.width for c in table.columns]
+    """Each column's width: wide enough for each word of its header (headers wrap between
+    words), the first also for the total row's label."""
+    widths = [max(c.width, max(map(len, c.header.split())) + 2) for c in table.columns]
     if table.has_totals and widths:
         widths[0] = max(widths[0], len(TOTAL_LABEL) + 2)
     return widths
@@ -311,8 +323,8 @@ def row_heights(tables: list[ReportTable]) -> dict[int, float]:
 
 def _lines(text: str, width: float) -> int:
     """Lines a text wraps to in a column `width` characters wide (Calibri 11 prose: about
-    1.1 characters per width unit; counted a little short so the row is never too low)."""
-    per_line = max(1, int(width * 1.1))
+    1.15 characters per width unit, as for the caseload workbook's wrapped columns)."""
+    per_line = max(1, int(width * 1.15))
     return sum(max(1, len(textwrap.wrap(p, per_line))) for p in text.split("\n"))
 
 

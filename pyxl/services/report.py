@@ -731,7 +731,8 @@ def by_case_manager(parts: Sequence[Part]) -> ReportTable:
 
 def who_is_behind(parts: Sequence[Part], days: int) -> ReportTable:
     """Page one: each branch (bold) and its case managers, most overdue first, with the
-    oldest overdue item and what falls due within `days`."""
+    oldest overdue obligation (days, rule, case, due date) and what falls due within
+    `days`."""
     counts = _status_sum(parts, lambda k, _r: k)
     oldest = _oldest(parts, lambda k: k)
     week = _week(parts, lambda k: k)
@@ -744,13 +745,8 @@ def who_is_behind(parts: Sequence[Part], days: int) -> ReportTable:
     def line(label: list[object], group: list[Key]) -> list[object]:
         late = sum(overdue[k] for k in group)
         first = max((oldest[k] for k in group if k in oldest), default=None, key=lambda t: t[0])
-        return [
-            *label,
-            late,
-            first[0] if first else None,
-            _oldest_text(first),
-            sum(week[k] for k in group),
-        ]
+        since = list(first) if first else [None, "", "", None]
+        return [*label, late, *since, sum(week[k] for k in group)]
 
     rows: Rows = []
     bold = []
@@ -766,9 +762,10 @@ def who_is_behind(parts: Sequence[Part], days: int) -> ReportTable:
         "WhoIsBehind",
         "Who is behind",
         "",
-        (C("Branch", width=16), C("Case Manager", width=18), C("Overdue", "int", 9),
-         C("Oldest Overdue Days", "int", 9), W("Oldest Overdue Item", 30),
-         C(f"Due in {days} Days", "int", 9)),
+        (C("Branch", width=16), C("Case Manager", width=18), C("Overdue", "int", 8),
+         C("Oldest Overdue Days", "int", 8), C("Oldest: Rule", width=11),
+         C("Oldest: Case", width=11), C("Oldest: Due", "date", 11),
+         C(f"Due in {days} Days", "int", 8)),
         rows,
         frozenset(bold),
     )  # fmt: skip
@@ -1144,10 +1141,13 @@ def overview(
         value = figures[key]
         return f"{rate_month}; target {value:.0%}" if isinstance(value, float) else "no month"
 
+    def listed(names: list[str], sheet: str) -> str:
+        return ", ".join(names) if len(names) <= 3 else f"{names[0]}, ... (see {sheet})"
+
     rows: Rows = [
         ["Report date", as_of, ""],
-        ["Workbooks", len(parts), ", ".join(p.name for p in parts)],
-        ["Branches", len(branches), ", ".join(branches)],
+        ["Workbooks", len(parts), listed([p.name for p in parts], "Exceptions")],
+        ["Branches", len(branches), listed(branches, "By Branch")],
         ["Clients", figures["clients"], "rows on the Clients sheets"],
         ["Open cases", figures["open_cases"], "no closure date on or before the report date"],
         ["Obligations open", figures["open"], "OVERDUE + DUE SOON + DUE (the Due Lists)"],
@@ -1175,9 +1175,8 @@ def overview(
         "Overview",
         "Overview",
         f"Supervisor report, {as_of.isoformat()}",
-        "Key figures on the report date, and who is behind on what, since when (right). "
-        "The charts read the sheets named under them.",
-        (C("Figure", width=22), ReportColumn("Value", "number", 11), W("Note", 34)),
+        "Key figures; who is behind, on what, since when (right); charts below.",
+        (C("Figure", width=22), ReportColumn("Value", "number", 11), W("Note", 42)),
         rows,
     )  # fmt: skip
     return table, status_rows

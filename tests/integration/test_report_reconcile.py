@@ -124,7 +124,7 @@ def test_the_overview_and_who_is_behind_count_the_due_list_rows(county, due) -> 
     managers = [r for r in behind.rows if r[1] != "All case managers"]
     assert {(r[0], r[1]): r[2] for r in managers if r[2]} == dict(late)
     assert {(r[0], r[1]): r[3] for r in managers if r[3]} == oldest
-    assert {(r[0], r[1]): r[5] for r in managers if r[5]} == dict(week)
+    assert {(r[0], r[1]): r[7] for r in managers if r[7]} == dict(week)
     branches = {r[0]: r for r in behind.rows if r[1] == "All case managers"}
     for branch, row in branches.items():
         assert row[2] == sum(n for (b, _), n in late.items() if b == branch)
