@@ -489,6 +489,25 @@ def _row_heights(sheet: schema.Sheet, rows: list[list[object]]) -> list[float | 
     return out
 
 
+def _column_heights(
+    sheet: schema.Sheet, headers: Sequence[str], values: dict[int, list[object]]
+) -> dict[int, float]:
+    """Rows whose computed wrapped text needs more than one line: their height, so the
+    text stays inside its row on screen and on paper (once per distinct text)."""
+    widths = {c.header: c.width for c in sheet.columns if c.wrap}
+    wrapped = [(k, widths[h]) for k, h in enumerate(headers) if h in widths]
+    made: dict[tuple, float] = {}
+    out = {}
+    for row, cells in values.items():
+        key = tuple(cells[k] for k, _ in wrapped)
+        if key not in made:
+            texts = [(str(v), w) for v, (_, w) in zip(key, wrapped, strict=True) if v]
+            made[key] = max((schema.text_height(t, w) for t, w in texts), default=0.0)
+        if made[key] > schema.LINE_HEIGHT + 3:
+            out[row] = min(made[key], 409.0)
+    return out
+
+
 def check_writable(data: bytes) -> None:
     """pyxl writes only into a caseload workbook: one that has the sheets it fills in."""
     try:
@@ -617,18 +636,21 @@ def build_patch(ev: Evaluation, sheets: Collection[str] | None = None) -> Patch:
             values=values,
             first_row=clients.header_row + 1,
             last_row=clients.header_row + 1_048_576,
+            heights=_column_heights(schema.CLIENTS, computed, values),
         )
     penalties = ev.workbook.sheets[schema.PENALTIES.name]
     computed = [c.header for c in schema.PENALTIES.columns if c.computed]
     if penalties.present and all(h in penalties.positions for h in computed):
+        values = {
+            number: [view.minimum_end, view.end_effective, view.expected or None]
+            for number, view in zip(penalties.row_numbers, ev.flows.penalties, strict=True)
+        }
         patch.columns[schema.PENALTIES.name] = ColumnValues(
             columns=[penalties.positions[h] for h in computed],
-            values={
-                number: [view.minimum_end, view.end_effective, view.expected or None]
-                for number, view in zip(penalties.row_numbers, ev.flows.penalties, strict=True)
-            },
+            values=values,
             first_row=penalties.header_row + 1,
             last_row=penalties.header_row + 1_048_576,
+            heights=_column_heights(schema.PENALTIES, computed, values),
         )
     return patch
 
