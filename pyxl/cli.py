@@ -274,7 +274,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     steps.done()
     figures = result.report.snapshot
     print(
-        f"As of {args.as_of.isoformat()}: {len(args.paths)} workbook(s), "
+        f"As of {args.as_of.isoformat()}: {len(result.parts)} workbook(s), "
         f"{figures['clients']} clients, {figures['open']} open obligations, "
         f"{figures['overdue']} OVERDUE, {figures['errors']} data errors"
     )
@@ -284,6 +284,23 @@ def cmd_report(args: argparse.Namespace) -> int:
     if result.pdf is not None:
         print(f"PDF: {result.pdf}")
     print(f"History (trend): {result.history}")
+    for skipped in result.skipped:
+        print(f"pyxl: left out {skipped.path}: {skipped.reason}", file=sys.stderr)
+    return 1 if result.skipped else 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from pyxl.services.export import export
+
+    for path in args.paths:
+        if args.out.resolve() == path.resolve():
+            print(f"pyxl: {args.out} is one of the caseload workbooks", file=sys.stderr)
+            return 1
+    steps = _Steps(total=len(args.paths))
+    result = export(args.paths, args.as_of, args.out, progress=steps)
+    steps.done()
+    for table, path in result.files.items():
+        print(f"{path}: {result.rows[table]} rows")
     for skipped in result.skipped:
         print(f"pyxl: left out {skipped.path}: {skipped.reason}", file=sys.stderr)
     return 1 if result.skipped else 0
@@ -366,6 +383,16 @@ def build_parser() -> argparse.ArgumentParser:
         "must see the same paths",
     )
     p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser(
+        "export",
+        help="write the Due List, obligations, flow states and penalties of one or many "
+        "workbooks as Parquet (for DuckDB, pandas, Power BI)",
+    )
+    p.add_argument("paths", type=Path, nargs="+", metavar="PATH")
+    p.add_argument("--as-of", type=_date, default=today, help="as of this date (YYYY-MM-DD)")
+    p.add_argument("--out", type=Path, required=True, help="folder for the .parquet files")
+    p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("demo", help="build and recompute a synthetic caseload (no Excel needed)")
     p.add_argument("dir", type=Path, nargs="?", default=Path("demo"))

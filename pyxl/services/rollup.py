@@ -14,25 +14,46 @@ import datetime as dt
 import multiprocessing
 import os
 import zipfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
+from typing import Any
 
 from pyxl.adapters.safe_save import SafeSaveError
 from pyxl.adapters.workbook_reader import WorkbookUnreadable
 from pyxl.services.report import Part, Unreadable, reduce_workbook
 
-Outcome = tuple[Part | None, str | None]  # the part, or why the workbook was left out
+Outcome = tuple[Any, str | None]  # the result, or why the workbook was left out
 
 
-def reduce_or_reason(path: Path, as_of: dt.date, detail: bool = False) -> Outcome:
-    """A workbook's part, or the reason it cannot be read (a message for the user)."""
+def guarded(work: Callable[..., Any], path: Path, *args: Any) -> Outcome:
+    """`work(path, *args)`, or the reason the workbook cannot be read (for the user)."""
     try:
-        return reduce_workbook(Path(path), as_of, detail), None
+        return work(Path(path), *args), None
     except (WorkbookUnreadable, SafeSaveError, zipfile.BadZipFile) as exc:
         return None, str(exc)
     except OSError as exc:
         return None, exc.strerror or str(exc)
+
+
+def each_workbook(
+    paths: Sequence[Path],
+    work: Callable[..., Any],
+    *args: Any,
+    scheduler: str | None = None,
+    workers: int | None = None,
+) -> Iterator[tuple[Path, Any, Unreadable | None]]:
+    """(path, work(path, *args), None) per workbook in the order given, or (path, None, why)
+    for one that cannot be read. In this process for one workbook; in a pool of processes
+    for several; on the Dask cluster at `scheduler` when given. `work` must be importable
+    (a module-level function): it runs in other processes."""
+    if scheduler:
+        outcomes: Iterable[Outcome] = _on_dask(paths, work, args, scheduler)
+    else:
+        outcomes = _in_processes(paths, work, args, workers)
+    for path, (result, reason) in zip(paths, outcomes, strict=True):
+        why = None if reason is None else Unreadable(Path(path), reason)
+        yield Path(path), result, why
 
 
 def reduce_all(
@@ -46,26 +67,24 @@ def reduce_all(
 ) -> tuple[list[Part], list[Unreadable]]:
     """Every workbook's part, in the order given, and the workbooks left out (with why)."""
     note = progress or (lambda _: None)
-    if scheduler:
-        outcomes = _on_dask(paths, as_of, detail, scheduler)
-    else:
-        outcomes = _in_processes(paths, as_of, detail, workers)
     parts, skipped = [], []
-    for path, (part, reason) in zip(paths, outcomes, strict=True):
-        note(f"read {Path(path).name}" if part else f"left out {Path(path).name}")
-        if part is None:
-            skipped.append(Unreadable(Path(path), reason or "unreadable"))
-        else:
+    for path, part, why in each_workbook(
+        paths, reduce_workbook, as_of, detail, scheduler=scheduler, workers=workers
+    ):
+        note(f"read {path.name}" if why is None else f"left out {path.name}")
+        if why is None:
             parts.append(part)
+        else:
+            skipped.append(why)
     return parts, skipped
 
 
 def _in_processes(
-    paths: Sequence[Path], as_of: dt.date, detail: bool, workers: int | None
+    paths: Sequence[Path], work: Callable[..., Any], args: tuple, workers: int | None
 ) -> Iterator[Outcome]:
     count = min(len(paths), workers or os.cpu_count() or 1)
     if count <= 1:
-        return (reduce_or_reason(p, as_of, detail) for p in paths)
+        return (guarded(work, p, *args) for p in paths)
     # fork: the workers start with pyxl already imported (no threads run yet here).
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
     pool = ProcessPoolExecutor(count, mp_context=multiprocessing.get_context(method))
@@ -73,17 +92,18 @@ def _in_processes(
     def results() -> Iterator[Outcome]:
         with pool:
             # One workbook per task: a worker holds one workbook at a time.
-            yield from pool.map(reduce_or_reason, paths, [as_of] * len(paths),
-                                [detail] * len(paths))  # fmt: skip
+            futures = [pool.submit(guarded, work, p, *args) for p in paths]
+            for future in futures:
+                yield future.result()
 
     return results()
 
 
-def _on_dask(paths: Sequence[Path], as_of: dt.date, detail: bool, address: str) -> list[Outcome]:
+def _on_dask(
+    paths: Sequence[Path], work: Callable[..., Any], args: tuple, address: str
+) -> list[Outcome]:
     from distributed import Client
 
     with Client(address) as client:
-        futures = client.map(
-            reduce_or_reason, [str(p) for p in paths], as_of=as_of, detail=detail, pure=False
-        )
+        futures = [client.submit(guarded, work, str(p), *args, pure=False) for p in paths]
         return client.gather(futures)
