@@ -1,5 +1,12 @@
-"""County roll-up: `pyxl report` over 10 branch workbooks, and reading them with
-python-calamine (what pyxl uses) against openpyxl read-only, in the same run.
+"""County and state roll-ups: `pyxl report` over 10 branch workbooks (and the same ten
+listed ten times: 100 workbooks, a state), against the naive path in the same run.
+
+pyxl's path reduces each workbook to small per-branch tables in worker processes (one
+per core) and writes only what a supervisor reads. The naive path is what `pyxl report`
+did before: one process reads and evaluates the workbooks one after another and writes
+every row-level list (work list, monthly duties, participation per family) too.
+Each run is its own process, so its peak memory is measured alone (the largest of the
+main process and its workers).
 
 Each branch workbook is a demo caseload (`demo_data.generate(n, seed=k)`) whose three
 offices are renamed "<office> <k>", so the county has 30 distinct branches. The
@@ -9,17 +16,38 @@ client count and a hash of the code that shapes them).
 
 from __future__ import annotations
 
-import io
 import json
 import os
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
 
-from bench_common import REPO, Result, fmt_s, median, say, source_digest, timed
+from bench_common import REPO, Result, fmt_s, median, say, source_digest
 from bench_round_trip import SHAPING_CODE, default_cache_dir
 
 BRANCH_WORKBOOKS = 10
+STATE_COPIES = 10  # the state: the ten workbooks listed ten times
+RUN = """
+import datetime as dt, json, resource, sys, time
+from pathlib import Path
+from pyxl.services.report import run_report
+paths, out, naive = [Path(p) for p in sys.argv[1].split("|")], Path(sys.argv[2]), sys.argv[3]
+start = time.perf_counter()
+if naive == "1":
+    result = run_report(paths, dt.date.fromisoformat(sys.argv[4]), out, detail=True, workers=1)
+else:
+    result = run_report(paths, dt.date.fromisoformat(sys.argv[4]), out)
+wall = time.perf_counter() - start
+peak = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+           resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024
+print(json.dumps({"wall": wall, "peak_mb": peak, "snapshot": result.report.snapshot,
+                  "branches": len(result.report.tables["By Branch"].rows),
+                  "cells": sum(len(t.rows) * len(t.columns)
+                               for r in (result.report, result.detail_report) if r
+                               for t in r.tables.values())}, default=str))
+"""
 
 
 def _rename_branches(rows: dict[str, list[list[object]]], k: int) -> None:
@@ -60,108 +88,69 @@ def branch_workbooks(n_clients: int, cache_dir: Path) -> list[Path]:
     return paths
 
 
-def read_with_calamine(paths: list[Path]) -> dict[str, int]:
-    """pyxl's reader: every sheet recompute reads, of every workbook; rows per sheet."""
-    from pyxl.adapters.workbook_reader import read_raw
-    from pyxl.services.recompute import READ_SHEETS
-
-    counts: dict[str, int] = {}
-    for path in paths:
-        raw = read_raw(path.read_bytes(), READ_SHEETS)
-        for name, sheet in raw.sheets.items():
-            counts[name] = counts.get(name, 0) + sum(any(v != "" for v in r) for r in sheet.values)
-    return counts
-
-
-def read_with_openpyxl(paths: list[Path]) -> dict[str, int]:
-    """The same sheets read with openpyxl's fastest mode (read-only, values only)."""
-    import openpyxl
-
-    from pyxl.services.recompute import READ_SHEETS
-
-    counts: dict[str, int] = {}
-    for path in paths:
-        book = openpyxl.load_workbook(io.BytesIO(path.read_bytes()), read_only=True, data_only=True)
-        try:
-            for name in READ_SHEETS & set(book.sheetnames):
-                rows = book[name].iter_rows(values_only=True)
-                n = sum(any(v not in (None, "") for v in r) for r in rows)
-                counts[name] = counts.get(name, 0) + n
-        finally:
-            book.close()
-    return counts
-
-
-def run(n_clients: int, repeats: int, cache_dir: Path | None = None) -> Result:
-    from pyxl.domain.model import Status
+def report_once(paths: list[Path], out: Path, naive: bool) -> dict:
+    """One `pyxl report` in its own process: wall seconds, peak MB, the figures."""
     from pyxl.services import demo_data
-    from pyxl.services.report import run_report
 
+    args = [sys.executable, "-c", RUN, "|".join(map(str, paths)), str(out), "1" if naive else "0",
+            demo_data.AS_OF.isoformat()]  # fmt: skip
+    done = subprocess.run(args, check=True, capture_output=True, text=True, cwd=REPO)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def run(n_clients: int, repeats: int, cache_dir: Path | None = None, state: bool = True) -> Result:
     result = Result("report")
     say(f"report: county roll-up of {BRANCH_WORKBOOKS} workbooks x {n_clients:,} clients")
     paths = branch_workbooks(n_clients, cache_dir or default_cache_dir())
     work = Path(tempfile.mkdtemp(prefix="pyxl-bench-report-"))
-    as_of = demo_data.AS_OF
-
-    report_runs = []
-    report = None
+    runs: dict[str, list[dict]] = {"county": [], "naive": [], "state": []}
     for k in range(max(1, repeats)):
-        wall, cpu, done = timed(lambda k=k: run_report(paths, as_of, work / f"county-{k}.xlsx"))
-        report_runs.append(wall)
-        report = done
-        say(f"  pyxl report: {fmt_s(wall)} (cpu {fmt_s(cpu)})")
-    assert report is not None
+        for name, naive in (("county", False), ("naive", True)):
+            figures = report_once(paths, work / f"{name}-{k}.xlsx", naive)
+            runs[name].append(figures)
+            say(f"  {name}: {fmt_s(figures['wall'])}, peak {figures['peak_mb']:,.0f} MB")
+    if state:
+        figures = report_once(paths * STATE_COPIES, work / "state.xlsx", False)
+        runs["state"].append(figures)
+        say(f"  state ({len(paths) * STATE_COPIES} workbooks): {fmt_s(figures['wall'])}, "
+            f"peak {figures['peak_mb']:,.0f} MB")  # fmt: skip
 
-    cal_runs, op_runs = [], []
-    by_calamine = by_openpyxl = {}
-    for _ in range(max(1, repeats)):
-        wall, _, by_calamine = timed(lambda: read_with_calamine(paths))
-        cal_runs.append(wall)
-        wall, _, by_openpyxl = timed(lambda: read_with_openpyxl(paths))
-        op_runs.append(wall)
-    ratio = median(op_runs) / median(cal_runs)
-    say(
-        f"  reading the {BRANCH_WORKBOOKS} workbooks: calamine {fmt_s(median(cal_runs))}, "
-        f"openpyxl read-only {fmt_s(median(op_runs))} ({ratio:.1f}x)"
-    )
+    def wall(name: str) -> float:
+        return median([r["wall"] for r in runs[name]])
 
-    figures = report.report.snapshot
-    sources = report.sources
-    clients = sum(len(s.ev.workbook.caseload.clients) for s in sources)
-    overdue = sum(s.ev.status_counts()[Status.OVERDUE] for s in sources)
-    branches = {r[0] for r in report.report.tables["By Branch"].rows}
-    result.check(
-        "the roll-up counts every client of the ten workbooks", figures["clients"] == clients
-    )
-    result.check(
-        "the roll-up's OVERDUE is the sum over the workbooks", figures["overdue"] == overdue
-    )
-    result.check("thirty distinct branches", len(branches) == 3 * BRANCH_WORKBOOKS)
-    result.check("both readers see the same rows", by_calamine == by_openpyxl)
-
-    size = sum(p.stat().st_size for p in paths)
+    county, naive = runs["county"][-1], runs["naive"][-1]
+    ratio = wall("naive") / wall("county")
+    say(f"  county {fmt_s(wall('county'))}, naive {fmt_s(wall('naive'))} ({ratio:.1f}x)")
+    result.check("the same figures on both paths", county["snapshot"] == naive["snapshot"])
+    result.check("thirty distinct branches", county["branches"] == 3 * BRANCH_WORKBOOKS)
     result.row(
-        f"pyxl report, {BRANCH_WORKBOOKS} x {n_clients:,} clients",
-        fmt_s(median(report_runs)),
-        "",
+        f"pyxl report, {BRANCH_WORKBOOKS} workbooks x {n_clients:,} clients",
+        f"{fmt_s(wall('county'))}, peak {county['peak_mb']:,.0f} MB",
+        f"naive {fmt_s(wall('naive'))}, peak {naive['peak_mb']:,.0f} MB ({ratio:.1f}x)",
     )
-    result.row(
-        f"read {BRANCH_WORKBOOKS} workbooks ({size / 1e6:.0f} MB) with calamine",
-        fmt_s(median(cal_runs)),
-        f"openpyxl read-only {fmt_s(median(op_runs))} ({ratio:.1f}x)",
-    )
+    if runs["state"]:
+        big = runs["state"][-1]
+        counts = {k: big["snapshot"][k] for k in ("clients", "open", "overdue")}
+        tenfold = {k: STATE_COPIES * county["snapshot"][k] for k in counts}
+        result.check("the state counts ten times the county", counts == tenfold)
+        result.check(
+            "memory does not grow with the number of workbooks",
+            big["peak_mb"] < 1.5 * county["peak_mb"],
+        )
+        result.row(
+            f"pyxl report, {len(paths) * STATE_COPIES} workbooks x {n_clients:,} clients",
+            f"{fmt_s(big['wall'])}, peak {big['peak_mb']:,.0f} MB",
+            f"{big['wall'] / wall('county'):.1f}x the county's time for 10x the workbooks",
+        )
     result.data.update(
         {
             "workbooks": BRANCH_WORKBOOKS,
             "clients_per_workbook": n_clients,
-            "bytes": size,
-            "report_seconds": report_runs,
-            "report_median_s": median(report_runs),
-            "calamine_seconds": cal_runs,
-            "openpyxl_read_only_seconds": op_runs,
-            "read_ratio": ratio,
-            "rows_read": by_calamine,
-            "report_rows": {n: len(t.rows) for n, t in report.report.tables.items()},
+            "bytes": sum(p.stat().st_size for p in paths),
+            "runs": runs,
+            "report_median_s": wall("county"),
+            "naive_median_s": wall("naive"),
+            "ratio": ratio,
         }
     )
     (work / "figures.json").write_text(json.dumps(result.data, indent=1, default=str))

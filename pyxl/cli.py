@@ -273,7 +273,15 @@ def cmd_report(args: argparse.Namespace) -> int:
         print(f"The file that was at {out} is kept as {kept}")
     steps = _Steps(total=len(args.paths) + 2 + args.pdf)
     try:
-        result = run_report(args.paths, args.as_of, out, pdf=args.pdf, progress=steps)
+        result = run_report(
+            args.paths,
+            args.as_of,
+            out,
+            pdf=args.pdf,
+            detail=args.detail,
+            scheduler=args.scheduler,
+            progress=steps,
+        )
     except LibreOfficeError as exc:
         steps.done()
         print(f"pyxl: the report was written to {out}, but not the PDF: {exc}", file=sys.stderr)
@@ -281,15 +289,36 @@ def cmd_report(args: argparse.Namespace) -> int:
     steps.done()
     figures = result.report.snapshot
     print(
-        f"As of {args.as_of.isoformat()}: {len(args.paths)} workbook(s), "
+        f"As of {args.as_of.isoformat()}: {len(result.parts)} workbook(s), "
         f"{figures['clients']} clients, {figures['open']} open obligations, "
         f"{figures['overdue']} OVERDUE, {figures['errors']} data errors"
     )
     print(f"Report: {result.path}")
+    if result.detail is not None:
+        print(f"Detail: {result.detail}")
     if result.pdf is not None:
         print(f"PDF: {result.pdf}")
     print(f"History (trend): {result.history}")
-    return 0
+    for skipped in result.skipped:
+        print(f"pyxl: left out {skipped.path}: {skipped.reason}", file=sys.stderr)
+    return 1 if result.skipped else 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from pyxl.services.export import export
+
+    for path in args.paths:
+        if args.out.resolve() == path.resolve():
+            print(f"pyxl: {args.out} is one of the caseload workbooks", file=sys.stderr)
+            return 1
+    steps = _Steps(total=len(args.paths))
+    result = export(args.paths, args.as_of, args.out, progress=steps)
+    steps.done()
+    for table, path in result.files.items():
+        print(f"{path}: {result.rows[table]} rows")
+    for skipped in result.skipped:
+        print(f"pyxl: left out {skipped.path}: {skipped.reason}", file=sys.stderr)
+    return 1 if result.skipped else 0
 
 
 WORKBOOK_HELP = "the caseload workbook (.xlsx or .xlsm)"
@@ -397,7 +426,29 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="replace --out even if pyxl did not write it as a report (a copy is kept)",
     )
+    p.add_argument(
+        "--detail",
+        action="store_true",
+        help="also write the row-level lists (work list, monthly duties, participation per "
+        "family) to REPORT-detail.xlsx",
+    )
+    p.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="reduce the workbooks on this Dask cluster (e.g. tcp://host:8786); its workers "
+        "must see the same paths",
+    )
     p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser(
+        "export",
+        help="write the Due List, obligations, flow states and penalties of one or many "
+        "workbooks as Parquet (for DuckDB, pandas, Power BI)",
+    )
+    p.add_argument("paths", type=Path, nargs="+", metavar="PATH")
+    p.add_argument("--as-of", type=_date, default=today, help="as of this date (YYYY-MM-DD)")
+    p.add_argument("--out", type=Path, required=True, help="folder for the .parquet files")
+    p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("demo", help="build and recompute a synthetic caseload (no Excel needed)")
     p.add_argument(

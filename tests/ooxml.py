@@ -20,6 +20,7 @@ from lxml import etree
 SCHEMAS = Path(__file__).parent / "data" / "ooxml-schemas"
 ISO = SCHEMAS / "ISO-IEC29500-4_2016"
 MC = "http://schemas.openxmlformats.org/markup-compatibility/2006"
+SML = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 
 # Root namespace of a part -> the schema file that defines it.
 SCHEMA_OF_NAMESPACE = {
@@ -103,6 +104,15 @@ def _markup_compatibility(root: etree._Element) -> None:
                 del element.attrib[name]
 
 
+def _allowed_extensions(root: etree._Element) -> None:
+    """Drop what Office itself writes beyond the schemas: xml:space="preserve" on a
+    SpreadsheetML text element keeps a cell's leading and trailing spaces (Excel writes it;
+    the transitional schema types `t` as a plain string, without attributes)."""
+    space = "{http://www.w3.org/XML/1998/namespace}space"
+    for element in root.iter(f"{{{SML}}}t"):
+        element.attrib.pop(space, None)
+
+
 def _short(message: str) -> str:
     return re.sub(r"\{[^}]*\}", "", message)
 
@@ -119,6 +129,7 @@ def schema_errors(path: Path) -> list[str]:
             if schema_path is None:
                 continue
             _markup_compatibility(root)
+            _allowed_extensions(root)
             schema = _schema(schema_path)
             if not schema.validate(root):
                 errors += [f"{name}:{e.line}: {_short(e.message)}" for e in schema.error_log]

@@ -123,6 +123,8 @@ class ColumnValues:
     values: Mapping[int, Sequence[Value]]  # 1-based row -> one value per column
     first_row: int  # first data row (1-based)
     last_row: int  # last data row to clear (1-based)
+    # 1-based row -> points: rows whose new wrapped text needs more height than one line
+    heights: Mapping[int, float] | None = None
 
 
 @dataclass
@@ -471,6 +473,7 @@ def _set_columns(sheet_xml: bytes, update: ColumnValues, cells: _CellWriter) -> 
     side_by_side = wanted == list(range(wanted[0], wanted[-1] + 1))
     rightmost = (len(letters[-1]), letters[-1])  # letters in column order
     new = _cells_by_row(update, cells)
+    heights = update.heights or {}
 
     def rewrite(number: bytes, attributes: bytes, body: bytes) -> bytes:
         last = body.rfind(b'<c r="')
@@ -486,6 +489,9 @@ def _set_columns(sheet_xml: bytes, update: ColumnValues, cells: _CellWriter) -> 
         # than none.
         if b"spans" in attributes:
             attributes = _SPANS.sub(b"", attributes)
+        height = heights.get(int(number))
+        if height is not None:  # tall enough for the new wrapped text
+            attributes = _HEIGHT.sub(b"", attributes) + b' ht="%g" customHeight="1"' % height
         return b'<row r="%s"%s>%s</row>' % (number, attributes, body)
 
     # Rows are found with plain searches (a regex with a lazy body costs a step per byte).
@@ -528,6 +534,7 @@ def _cells_by_row(update: ColumnValues, cells: _CellWriter) -> dict[int, bytes]:
 
 
 _ROW_HEAD = re.compile(rb'<row r="(\d+)"')
+_HEIGHT = re.compile(rb'\s(?:ht|customHeight)="[^"]*"')
 _LETTERS = re.compile(rb"[A-Z]+")
 
 

@@ -384,7 +384,7 @@ def supervisor_report(book: Any, as_of: dt.date, out: Path, history: Path) -> re
 
     ev = evaluate_raw(_book_raw(book), as_of)
     made = report.build_report(
-        [report.Source.of(Path(book.name), ev)], as_of, report.read_history(history)
+        [report.reduce_evaluation(Path(book.name).name, ev)], as_of, report.read_history(history)
     )
     write_report(made, out)
     report.append_history(history, made.snapshot)

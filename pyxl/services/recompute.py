@@ -17,6 +17,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import fastexcel
@@ -159,6 +160,53 @@ class Evaluation:
 
     def flow_obligations(self) -> list[Obligation]:
         return [o for state in self.flows.states.values() for o in state.obligations]
+
+    @cached_property
+    def items(self) -> DueItems:
+        """Every obligation the Due List draws on, the rules' and the flows' clocks together:
+        the one set every count (Supervisor sheet, report) is taken from."""
+        return DueItems.of(self)
+
+
+@dataclass(frozen=True)
+class DueItems:
+    """Obligations as parallel columns: client position, rule, status, due date (ordinal,
+    0 = none) and days overdue. The rules' obligations first, then the flows' clocks."""
+
+    rule_ids: tuple[str, ...]
+    case: np.ndarray
+    rule: np.ndarray
+    status: np.ndarray
+    due: np.ndarray
+    days_overdue: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.case)
+
+    @classmethod
+    def of(cls, ev: Evaluation) -> DueItems:
+        ob = ev.obligations
+        flows = ev.flow_obligations()
+        codes = {r: i for i, r in enumerate(ob.rule_ids)}
+        for o in flows:
+            codes.setdefault(o.rule_id, len(codes))
+        index = ev.workbook.client_index
+
+        def column(rules: np.ndarray, flow: list[int]) -> np.ndarray:
+            return np.concatenate([np.asarray(rules, np.int64), np.asarray(flow, np.int64)])
+
+        return cls(
+            tuple(codes),
+            column(ob.case, [index[o.case_id] for o in flows]),
+            column(ob.rule, [codes[o.rule_id] for o in flows]),
+            column(ob.status, [STATUS_ORDER.index(o.status) for o in flows]),
+            column(ob.due, [o.due.toordinal() if o.due else 0 for o in flows]),
+            column(ob.days_overdue, [o.days_overdue for o in flows]),
+        )
+
+    def shown(self, statuses: Collection[Status]) -> np.ndarray:
+        """Mask of the obligations with one of these statuses."""
+        return np.isin(self.status, [STATUS_ORDER.index(s) for s in statuses])
 
 
 def office_calendars(validated: ValidatedWorkbook) -> dict[str, BusinessCalendar]:
@@ -458,6 +506,25 @@ def _row_heights(sheet: schema.Sheet, rows: list[list[object]]) -> list[float | 
     return out
 
 
+def _column_heights(
+    sheet: schema.Sheet, headers: Sequence[str], values: dict[int, list[object]]
+) -> dict[int, float]:
+    """Rows whose computed wrapped text needs more than one line: their height, so the
+    text stays inside its row on screen and on paper (once per distinct text)."""
+    widths = {c.header: c.width for c in sheet.columns if c.wrap}
+    wrapped = [(k, widths[h]) for k, h in enumerate(headers) if h in widths]
+    made: dict[tuple, float] = {}
+    out = {}
+    for row, cells in values.items():
+        key = tuple(cells[k] for k, _ in wrapped)
+        if key not in made:
+            texts = [(str(v), w) for v, (_, w) in zip(key, wrapped, strict=True) if v]
+            made[key] = max((schema.text_height(t, w) for t, w in texts), default=0.0)
+        if made[key] > schema.LINE_HEIGHT + 3:
+            out[row] = min(made[key], 409.0)
+    return out
+
+
 def check_writable(data: bytes) -> None:
     """pyxl writes only into a caseload workbook: one that has the sheets it fills in."""
     try:
@@ -498,7 +565,6 @@ def supervisor_rows(
     """Counts per case manager for the Supervisor sheet, with each row's links: the
     worker's most urgent Due List row and their first row on Clients."""
     clients = ev.workbook.domain_rows("Clients")
-    ob = ev.obligations
     boss = supervisors(ev)
     manager_of = {c.case_id: c.case_manager for c in clients}
     workers: dict[str, dict[str, object]] = {}
@@ -508,23 +574,14 @@ def supervisor_rows(
             {"branch": c.branch, "clients": 0, "first_client": ev.workbook.client_rows[c.case_id]},
         )
         w["clients"] = int(w["clients"]) + 1  # type: ignore[call-overload]
-    counts = Counter[tuple[str, int]]()
+    # The Due List's obligations (rules and flows' clocks), counted per case manager.
+    items = ev.items
+    managers = np.asarray(ev.clients.values("case_manager"), dtype=object)[items.case]
+    counts = Counter(zip(managers.tolist(), items.status.tolist(), strict=True))
     oldest: dict[str, int] = {}
-    case_managers = np.array([clients[i].case_manager for i in range(len(clients))], dtype=object)
-    for code, status in enumerate(STATUS_ORDER):
-        if status in OPEN_STATUSES:
-            mask = ob.status == code
-            counts.update(zip(case_managers[ob.case[mask]], [code] * int(mask.sum()), strict=True))
-    late = np.flatnonzero(ob.status == 0)
-    for i in late:
-        m = case_managers[ob.case[i]]
-        oldest[m] = max(oldest.get(m, 0), int(ob.days_overdue[i]))
-    for o in ev.flow_obligations():  # the flows' clocks are on the Due List too
-        if o.status in OPEN_STATUSES:
-            m = manager_of[o.case_id]
-            counts[(m, STATUS_ORDER.index(o.status))] += 1
-            if o.status == Status.OVERDUE:
-                oldest[m] = max(oldest.get(m, 0), o.days_overdue)
+    late = items.status == STATUS_ORDER.index(Status.OVERDUE)
+    for m, days in zip(managers[late].tolist(), items.days_overdue[late].tolist(), strict=True):
+        oldest[m] = max(oldest.get(m, 0), days)
     errors = Counter(
         manager_of.get(ev.problem_cases.get((p.sheet, p.row), ""), "")
         for p in ev.problems
@@ -596,18 +653,21 @@ def build_patch(ev: Evaluation, sheets: Collection[str] | None = None) -> Patch:
             values=values,
             first_row=clients.header_row + 1,
             last_row=clients.header_row + 1_048_576,
+            heights=_column_heights(schema.CLIENTS, computed, values),
         )
     penalties = ev.workbook.sheets[schema.PENALTIES.name]
     computed = [c.header for c in schema.PENALTIES.columns if c.computed]
     if penalties.present and all(h in penalties.positions for h in computed):
+        values = {
+            number: [view.minimum_end, view.end_effective, view.expected or None]
+            for number, view in zip(penalties.row_numbers, ev.flows.penalties, strict=True)
+        }
         patch.columns[schema.PENALTIES.name] = ColumnValues(
             columns=[penalties.positions[h] for h in computed],
-            values={
-                number: [view.minimum_end, view.end_effective, view.expected or None]
-                for number, view in zip(penalties.row_numbers, ev.flows.penalties, strict=True)
-            },
+            values=values,
             first_row=penalties.header_row + 1,
             last_row=penalties.header_row + 1_048_576,
+            heights=_column_heights(schema.PENALTIES, computed, values),
         )
     return patch
 

@@ -2,10 +2,16 @@
 
 Each workbook goes through the same read / validate / evaluate path as
 `pyxl recompute` (pyxl.services.recompute.evaluate_bytes); nothing is written to
-it. The report is a set of tables (domain.md section 4), one per sheet, plus the
-charts the Overview shows; pyxl.adapters.report_workbook lays them out with
-XlsxWriter. Every figure is a count over the rows of another sheet of the
-report, so a county roll-up is the sum of its branches' reports.
+it. Each is then reduced to a `Part`: small per-branch and per-case-manager
+tables, counted from the obligations its Due List shows (the rules' and the flows'
+clocks alike, `Evaluation.items`), and the short lists a supervisor acts on. The
+workbook itself is dropped, so a county or a state costs the memory of one
+workbook at a time, and workbooks are reduced in parallel processes (or on a Dask
+cluster, pyxl.services.rollup). The report adds the parts up: a county's figures
+are the sum of its branches'.
+
+Row-level lists that grow with the caseload (the work list, monthly duties,
+participation per family) go to an optional detail workbook and to `pyxl export`.
 """
 
 from __future__ import annotations
@@ -23,7 +29,7 @@ import numpy as np
 from pyxl.adapters import safe_save
 from pyxl.domain import participation
 from pyxl.domain.calendar import edate
-from pyxl.domain.model import STATUS_ORDER, Client, Program, Status
+from pyxl.domain.model import STATUS_ORDER, Program, Status
 from pyxl.domain.obligations import OPEN_STATUSES
 from pyxl.domain.reference import WEEKENDS_ONLY, apply_clock
 from pyxl.domain.sanctions import penalised_months
@@ -32,6 +38,8 @@ from pyxl.services.recompute import Evaluation, Progress, evaluate_bytes, superv
 
 Kind = Literal["text", "int", "number", "date", "percent"]
 SUMMED = Literal["sum", "count"]
+Key = tuple[str, str, str]  # branch, supervisor, case manager
+Rows = list[list[object]]
 
 
 @dataclass(frozen=True)
@@ -45,14 +53,15 @@ class ReportColumn:
 
 @dataclass
 class ReportTable:
-    """One sheet of the report: one Excel table, title in A1, description in A2."""
+    """One Excel table of the report: title in A1, description in A2, headers in row 3."""
 
     sheet: str
     table: str
     title: str
     description: str
     columns: tuple[ReportColumn, ...]
-    rows: list[list[object]] = field(default_factory=list)
+    rows: Rows = field(default_factory=list)
+    bold_rows: frozenset[int] = frozenset()  # row positions printed bold (group rows)
 
     def column(self, header: str) -> list[object]:
         at = [c.header for c in self.columns].index(header)
@@ -65,7 +74,8 @@ class ReportTable:
 
 @dataclass(frozen=True)
 class ChartSpec:
-    """A chart on the Overview over a range of one table: categories and value columns."""
+    """A chart on the Overview over a range of one table: categories and value columns;
+    `lines` are drawn as lines over the columns (targets)."""
 
     title: str
     kind: Literal["column", "bar", "line", "pie"]
@@ -74,6 +84,7 @@ class ChartSpec:
     values: tuple[str, ...]  # headers, one series each
     rows: tuple[int, int] | None = None  # 0-based [start, end) of the table rows; None = all
     percent: bool = False
+    lines: tuple[str, ...] = ()
 
 
 @dataclass
@@ -83,6 +94,7 @@ class Report:
     charts: list[ChartSpec]
     snapshot: dict[str, object]
     scope: str
+    beside: dict[str, ReportTable] = field(default_factory=dict)  # a second table per sheet
 
 
 def C(
@@ -96,40 +108,199 @@ def S(header: str, width: float = 10) -> ReportColumn:
     return ReportColumn(header, "int", width, "sum")
 
 
-# ---------------------------------------------------------------- reading the workbooks
+def W(header: str, width: float) -> ReportColumn:
+    """A wrapped text column."""
+    return ReportColumn(header, "text", width, None, True)
+
+
+STATUS_CODE = {s: i for i, s in enumerate(STATUS_ORDER)}
+OPEN_CODES = [STATUS_CODE[s] for s in OPEN_STATUSES]
+OVERDUE = STATUS_CODE[Status.OVERDUE]
+DETAIL_SHEETS = (
+    "Work List",
+    "Contact Compliance",
+    "Work Verification",
+    "Track Review",
+    "Participation Detail",
+)
+
+
+def _day(ordinal: int) -> dt.date | None:
+    return dt.date.fromordinal(int(ordinal)) if ordinal else None
+
+
+def _share(part: int, whole: int) -> float | None:
+    return part / whole if whole else None
+
+
+def _yes_no(value: bool | None) -> str:
+    return "" if value is None else "Yes" if value else "No"
+
+
+# ---------------------------------------------------------------- one workbook, reduced
 
 
 @dataclass
-class Source:
-    """One workbook, evaluated, with what the report looks up per case."""
+class Part:
+    """One workbook reduced to what the report adds up: counts per branch, supervisor and
+    case manager, and the short lists a supervisor acts on. Plain data: it is what comes
+    back from a worker process or a Dask worker."""
 
-    path: Path
+    name: str
+    as_of: dt.date
+    work_list_days: int
+    branches: dict[str, tuple[str, str]]  # branch -> state, supervisor
+    titles: dict[str, str]  # rule id -> title
+    people: dict[Key, list[int]]  # clients, open cases, data errors
+    counts: dict[tuple[Key, str], list[int]]  # (key, rule id) -> obligations per status
+    oldest: dict[Key, tuple[int, str, str, dt.date | None]]  # days, rule, case, due date
+    this_week: dict[Key, int]  # open, not overdue, due within the work list days
+    duties: dict[tuple[str, str], list[int]]  # (branch, manager) -> last month's duties
+    rates: dict[str, Rows]  # "office" / "cm" -> participation rate rows
+    lists: dict[str, Rows]  # sheet -> rows (the lists a supervisor reads)
+    detail: dict[str, Rows] = field(default_factory=dict)  # sheet -> rows (detail workbook)
+
+
+@dataclass
+class _Book:
+    """An evaluated workbook with its clients' columns, for the reductions."""
+
+    name: str
     ev: Evaluation
-    supervisor_of: dict[str, str]  # case manager -> supervisor
-    by_case: dict[str, Client]
 
-    @classmethod
-    def of(cls, path: Path, ev: Evaluation) -> Source:
-        clients = ev.workbook.caseload.clients
-        return cls(path, ev, supervisors(ev), {c.case_id: c for c in clients})
+    def __post_init__(self) -> None:
+        clients = self.ev.clients
+        values = clients.values
+        self.case_id = [str(v) for v in values("case_id")]
+        self.client_name = [str(v) for v in values("client_name")]
+        self.program = [str(v) for v in values("program")]
+        self.branch = [str(v) for v in values("branch")]
+        self.manager = [str(v) for v in values("case_manager")]
+        boss = supervisors(self.ev)
+        self.supervisor = [boss.get(m, "") for m in self.manager]
+        closure = clients["closure_date"]
+        as_of = self.ev.as_of.toordinal()
+        self.open_case = (closure == 0) | (closure > as_of)
+        self.index = self.ev.workbook.client_index
 
-    def supervisor(self, client: Client) -> str:
-        return self.supervisor_of.get(client.case_manager, "")
+    def key(self, c: int) -> Key:
+        return (self.branch[c], self.supervisor[c], self.manager[c])
+
+    def who(self, c: int) -> list[object]:
+        """Case manager, branch, case id, name: the first cells of many lists."""
+        return [self.manager[c], self.branch[c], self.case_id[c], self.client_name[c]]
 
 
-def read_sources(
-    paths: Sequence[Path], as_of: dt.date, progress: Progress | None = None
-) -> list[Source]:
-    note = progress or (lambda _: None)
-    out = []
-    for path in paths:
-        note(f"reading {path.name}")
-        data, _ = safe_save.read_snapshot(path)
-        out.append(Source.of(path, evaluate_bytes(data, as_of)))
+def reduce_workbook(path: Path, as_of: dt.date, detail: bool = False) -> Part:
+    """Read, evaluate and reduce one workbook (read-only: a snapshot of its bytes)."""
+    data, _ = safe_save.read_snapshot(Path(path))
+    return reduce_evaluation(Path(path).name, evaluate_bytes(data, as_of), detail)
+
+
+def reduce_evaluation(name: str, ev: Evaluation, detail: bool = False) -> Part:
+    book = _Book(name, ev)
+    settings = ev.workbook.settings
+    days = int(settings["Report work list days"])
+    branches = {b.name: (b.state, b.supervisor) for b in ev.workbook.domain_rows("Branches")}
+    counts, oldest, this_week = _due_counts(book, days)
+    last_month = edate(ev.as_of.replace(day=1), -1)
+    monthly = _monthly(book)
+    family = _family_months(book)
+    rates = {
+        "office": _rate_rows(family, lambda fm: (fm.branch,)),
+        "cm": _rate_rows(family, lambda fm: (fm.branch, fm.case_manager)),
+    }
+    exceptions = exception_rows(book)
+    conciliations, history = conciliation_rows(book)
+    part = Part(
+        name=name,
+        as_of=ev.as_of,
+        work_list_days=days,
+        branches=branches,
+        titles={r: ev.rules[r].title for r in ev.items.rule_ids},
+        people=_people(book, exceptions),
+        counts=counts,
+        oldest=oldest,
+        this_week=this_week,
+        duties=_duties(monthly, last_month),
+        rates=rates,
+        lists={
+            "Non-Compliance TANF": noncompliance_tanf_rows(book),
+            "CM Exiter Alert": exiter_rows(book),
+            "Conciliation": conciliations,
+            "Disqualification History": history,
+            "Selective Service": selective_service_rows(book),
+            "Exceptions": exceptions,
+        },
+    )
+    if detail:
+        part.detail = {
+            "Work List": work_list_rows(book, days),
+            **{sheet: rows for sheet, rows in monthly.items()},
+            "Participation Detail": [_family_row(fm) for fm in family[0]],
+        }
+    return part
+
+
+def _due_counts(book: _Book, days: int):
+    """Obligations per key, rule and status; each key's oldest overdue item; and what falls
+    due within `days` (open, not yet overdue)."""
+    items = book.ev.items
+    horizon = book.ev.as_of.toordinal() + days
+    counts: dict[tuple[Key, str], list[int]] = {}
+    # One pass over (client, rule, status) triples counted by numpy.
+    width = len(STATUS_ORDER)
+    pair = items.case * len(items.rule_ids) + items.rule
+    found, tally = np.unique(pair * width + items.status, return_counts=True)
+    for code, n in zip(found.tolist(), tally.tolist(), strict=True):
+        p, status = divmod(code, width)
+        c, r = divmod(p, len(items.rule_ids))
+        k = (book.key(c), items.rule_ids[r])
+        counts.setdefault(k, [0] * width)[status] += n
+    oldest: dict[Key, tuple[int, str, str, dt.date | None]] = {}
+    for i in np.flatnonzero(items.status == OVERDUE).tolist():
+        c = int(items.case[i])
+        days_late = int(items.days_overdue[i])
+        key = book.key(c)
+        if key not in oldest or days_late > oldest[key][0]:
+            oldest[key] = (days_late, items.rule_ids[items.rule[i]], book.case_id[c],
+                           _day(items.due[i]))  # fmt: skip
+    soon = np.isin(items.status, OPEN_CODES) & (items.status != OVERDUE) & (items.due > 0)
+    soon &= items.due <= horizon
+    this_week = Counter(book.key(c) for c in items.case[soon].tolist())
+    return counts, oldest, dict(this_week)
+
+
+def _people(book: _Book, exceptions: Rows) -> dict[Key, list[int]]:
+    out: dict[Key, list[int]] = {}
+    for c, open_case in enumerate(book.open_case.tolist()):
+        p = out.setdefault(book.key(c), [0, 0, 0])
+        p[0] += 1
+        p[1] += open_case
+    for row in exceptions:
+        c = book.index.get(str(row[3]))
+        if row[7] == "error" and c is not None:
+            out[book.key(c)][2] += 1
     return out
 
 
-# ---------------------------------------------------------------- helpers over obligations
+def work_list_rows(book: _Book, days: int) -> Rows:
+    """Overdue, and open due within `days`: the Due List's urgent rows, per case manager."""
+    items, ev = book.ev.items, book.ev
+    horizon = (ev.as_of + dt.timedelta(days=days)).toordinal()
+    wanted = (items.status == OVERDUE) | (
+        np.isin(items.status, OPEN_CODES) & (items.due > 0) & (items.due <= horizon)
+    )
+    rows = []
+    for i in np.flatnonzero(wanted).tolist():
+        c = int(items.case[i])
+        rule = ev.rules[items.rule_ids[items.rule[i]]]
+        rows.append(
+            [book.manager[c], book.branch[c], book.supervisor[c], _day(items.due[i]),
+             str(STATUS_ORDER[items.status[i]]), int(items.days_overdue[i]) or None, rule.id,
+             rule.title, book.case_id[c], book.client_name[c], book.program[c]]
+        )  # fmt: skip
+    return rows
 
 
 def _rule_mask(ev: Evaluation, rule_id: str) -> np.ndarray:
@@ -139,221 +310,45 @@ def _rule_mask(ev: Evaluation, rule_id: str) -> np.ndarray:
     return ob.rule == list(ob.rule_ids).index(rule_id)
 
 
-def _day(ordinal: int) -> dt.date | None:
-    return dt.date.fromordinal(int(ordinal)) if ordinal else None
-
-
-STATUS_CODE = {s: i for i, s in enumerate(STATUS_ORDER)}
-OPEN_CODES = [STATUS_CODE[s] for s in OPEN_STATUSES]
-
-
-def _open_case(client: Client, as_of: dt.date) -> bool:
-    return client.closure_date is None or client.closure_date > as_of
-
-
-# ---------------------------------------------------------------- the tables
-
-
-def obligation_counts(
-    sources: Sequence[Source], key: Callable[[Source, Client, int], tuple[object, ...]]
-) -> dict[tuple[object, ...], Counter[Status]]:
-    """Obligations per key and status."""
-    out: dict[tuple[object, ...], Counter[Status]] = defaultdict(Counter)
-    for src in sources:
-        ob = src.ev.obligations
-        clients = src.ev.workbook.caseload.clients
-        for case, rule, status in zip(ob.case, ob.rule, ob.status, strict=True):
-            out[key(src, clients[case], int(rule))][STATUS_ORDER[status]] += 1
-    return out
-
-
-def _open(c: Counter[Status]) -> int:
-    return sum(c[s] for s in OPEN_STATUSES)
-
-
-def by_rule(sources: Sequence[Source]) -> ReportTable:
-    titles: dict[str, str] = {}
-    for src in sources:
-        titles.update({r: src.ev.book.rules[r].title for r in src.ev.obligations.rule_ids})
-    counts = obligation_counts(sources, lambda s, _c, r: (s.ev.obligations.rule_ids[r],))
-    rows = [
-        [rule, titles[rule], _open(c), c[Status.OVERDUE], c[Status.DUE_SOON], c[Status.DUE],
-         c[Status.MET]]
-        for (rule,), c in sorted(counts.items())
-    ]  # fmt: skip
-    return ReportTable(
-        "By Rule",
-        "ByRule",
-        "Obligations by rule",
-        "Every rule's obligations by status on the report date.",
-        (C("Rule", width=8), C("Obligation", width=44), S("Open"), S("Overdue"), S("Due Soon"),
-         S("Due"), S("Met")),
-        rows,
-    )  # fmt: skip
-
-
-def _people(sources: Sequence[Source], key: Callable[[Source, Client], tuple[object, ...]]):
-    clients: Counter[tuple[object, ...]] = Counter()
-    open_cases: Counter[tuple[object, ...]] = Counter()
-    for src in sources:
-        for client in src.ev.workbook.caseload.clients:
-            k = key(src, client)
-            clients[k] += 1
-            open_cases[k] += _open_case(client, src.ev.as_of)
-    return clients, open_cases
-
-
-def _errors(sources: Sequence[Source], key: Callable[[Source, Client], tuple[object, ...]]):
-    out: Counter[tuple[object, ...]] = Counter()
-    for src in sources:
-        for p in src.ev.problems:
-            client = src.by_case.get(src.ev.problem_cases.get((p.sheet, p.row), ""))
-            if p.severity == "error" and client is not None:
-                out[key(src, client)] += 1
-    return out
-
-
-def by_branch(sources: Sequence[Source]) -> ReportTable:
-    def key(src: Source, client: Client) -> tuple[object, ...]:
-        return (client.branch,)
-
-    states = {b.name: b.state for s in sources for b in s.ev.workbook.caseload.branches}
-    bosses = {b.name: b.supervisor for s in sources for b in s.ev.workbook.caseload.branches}
-    counts = obligation_counts(sources, lambda s, c, _r: key(s, c))
-    clients, open_cases = _people(sources, key)
-    errors = _errors(sources, key)
-    rows = []
-    for k in sorted(clients, key=str):
-        c = counts.get(k, Counter())
-        rows.append(
-            [k[0], states.get(str(k[0]), ""), bosses.get(str(k[0]), ""), clients[k],
-             open_cases[k], _open(c), c[Status.OVERDUE], c[Status.DUE_SOON], c[Status.DUE],
-             c[Status.MET], errors[k]]
-        )  # fmt: skip
-    return ReportTable(
-        "By Branch",
-        "ByBranch",
-        "Obligations by branch",
-        "Clients and obligations per branch; Data Errors = rows pyxl could not read.",
-        (C("Branch", width=18), C("State", width=7), C("Supervisor", width=18),
-         S("Clients"), S("Open Cases"), S("Open"), S("Overdue"), S("Due Soon"), S("Due"),
-         S("Met"), S("Data Errors")),
-        rows,
-    )  # fmt: skip
-
-
-def by_case_manager(sources: Sequence[Source]) -> ReportTable:
-    def key(src: Source, client: Client) -> tuple[object, ...]:
-        return (client.branch, src.supervisor(client), client.case_manager)
-
-    counts = obligation_counts(sources, lambda s, c, _r: key(s, c))
-    clients, open_cases = _people(sources, key)
-    errors = _errors(sources, key)
-    oldest: dict[tuple[object, ...], int] = {}
-    for src in sources:
-        ob = src.ev.obligations
-        cl = src.ev.workbook.caseload.clients
-        for i in np.flatnonzero(ob.status == STATUS_CODE[Status.OVERDUE]):
-            k = key(src, cl[ob.case[i]])
-            oldest[k] = max(oldest.get(k, 0), int(ob.days_overdue[i]))
-    rows = []
-    for k in sorted(clients, key=lambda t: tuple(map(str, t))):
-        c = counts.get(k, Counter())
-        rows.append(
-            [*k, clients[k], open_cases[k], _open(c), c[Status.OVERDUE], c[Status.DUE_SOON],
-             c[Status.DUE], c[Status.MET], oldest.get(k), errors[k]]
-        )  # fmt: skip
-    return ReportTable(
-        "By Case Manager",
-        "ByCaseManager",
-        "Obligations by case manager",
-        "Who is behind, and on how much. Filter Branch or Supervisor.",
-        (C("Branch", width=18), C("Supervisor", width=18), C("Case Manager", width=20),
-         S("Clients"), S("Open Cases"), S("Open"), S("Overdue"), S("Due Soon"), S("Due"),
-         S("Met"), C("Oldest Overdue Days", "int", 10), S("Data Errors")),
-        rows,
-    )  # fmt: skip
-
-
-def work_list(sources: Sequence[Source], days: int) -> ReportTable:
-    rows = []
-    for src in sources:
-        ev, ob = src.ev, src.ev.obligations
-        clients = ev.workbook.caseload.clients
-        horizon = (ev.as_of + dt.timedelta(days=days)).toordinal()
-        wanted = (ob.status == STATUS_CODE[Status.OVERDUE]) | (
-            np.isin(ob.status, OPEN_CODES) & (ob.due > 0) & (ob.due <= horizon)
-        )
-        for i in np.flatnonzero(wanted):
-            client = clients[ob.case[i]]
-            rule = ev.book.rules[ob.rule_ids[ob.rule[i]]]
-            rows.append(
-                [client.case_manager, client.branch, src.supervisor(client), _day(ob.due[i]),
-                 str(STATUS_ORDER[ob.status[i]]), int(ob.days_overdue[i]) or None, rule.id,
-                 rule.title, client.case_id, client.client_name, str(client.program)]
-            )  # fmt: skip
-    order = {str(s): i for i, s in enumerate(STATUS_ORDER)}
-    rows.sort(key=lambda r: (r[0], order[r[4]], r[3] or dt.date.max, r[8], r[6]))
-    return ReportTable(
-        "Work List",
-        "WorkList",
-        f"Work list: overdue and due within {days} days",
-        "What each case manager must do this week, most urgent first. Filter Case Manager.",
-        (C("Case Manager", width=20), C("Branch", width=16), C("Supervisor", width=18),
-         C("Due Date", "date", 12), C("Status", width=10), C("Days Overdue", "int", 9),
-         C("Rule", width=7), C("Obligation", width=44), C("Case ID", width=11, total="count"),
-         C("Client Name", width=22), C("Program", width=18)),
-        rows,
-    )  # fmt: skip
-
-
-def noncompliance_tanf(sources: Sequence[Source]) -> ReportTable:
+def noncompliance_tanf_rows(book: _Book) -> Rows:
     """T-15: TANF customers with no activity recorded for more than one month."""
+    ev, ob = book.ev, book.ev.obligations
+    mask = _rule_mask(ev, "T-15") & (ob.status == OVERDUE)
+    if not mask.any():
+        return []
+    cases = {book.case_id[c] for c in ob.case[mask].tolist()}
+    contacts = ev.workbook.table("Contacts")
+    last_contact: dict[str, dt.date] = {}
+    letters: dict[str, list[dt.date]] = defaultdict(list)
+    for case_id, day, method in zip(
+        contacts.values("case_id"), contacts.values("date"), contacts.values("method"),
+        strict=True,
+    ):  # fmt: skip
+        if case_id in cases and day <= ev.as_of:
+            if day > last_contact.get(case_id, dt.date.min):
+                last_contact[case_id] = day
+            if method == "Letter":
+                letters[case_id].append(day)
+    penalties = ev.workbook.table("Penalties")
+    requested: dict[str, dt.date] = {}
+    for case_id, day in zip(
+        penalties.values("case_id"), penalties.values("requested_date"), strict=True
+    ):
+        if day and day > requested.get(case_id, dt.date.min):
+            requested[case_id] = day
     rows = []
-    for src in sources:
-        ev, ob = src.ev, src.ev.obligations
-        clients = ev.workbook.caseload.clients
-        last_contact: dict[str, dt.date] = {}
-        letters: dict[str, list[dt.date]] = defaultdict(list)
-        for contact in ev.workbook.caseload.contacts:
-            if contact.date <= ev.as_of:
-                if contact.date > last_contact.get(contact.case_id, dt.date.min):
-                    last_contact[contact.case_id] = contact.date
-                if contact.method == "Letter":
-                    letters[contact.case_id].append(contact.date)
-        requested: dict[str, dt.date] = {}
-        for penalty in ev.workbook.caseload.penalties:
-            day = penalty.requested_date
-            if day and day > requested.get(penalty.case_id, dt.date.min):
-                requested[penalty.case_id] = day
-        mask = _rule_mask(ev, "T-15") & (ob.status == STATUS_CODE[Status.OVERDUE])
-        for i in np.flatnonzero(mask):
-            client = clients[ob.case[i]]
-            last = _day(ob.trigger[i])
-            sent = [d for d in letters.get(client.case_id, []) if last is None or d >= last]
-            rows.append(
-                [src.supervisor(client), client.case_manager, client.branch, client.case_id,
-                 client.client_name, str(client.program), last,
-                 (ev.as_of - last).days if last else None, last_contact.get(client.case_id),
-                 max(sent) if sent else None, requested.get(client.case_id),
-                 ev.flows.states[client.case_id].next_action, ""]
-            )  # fmt: skip
-    rows.sort(key=lambda r: (r[0], r[1], -(r[7] or 0), r[3]))
-    return ReportTable(
-        "Non-Compliance TANF",
-        "NonComplianceTANF",
-        "Non-Compliance TANF",
-        "TANF customers with no activity recorded for more than one month (T-15), by "
-        "supervisor, with the last penalty request and the flow's next action. Action Taken "
-        "is for the supervisor's note.",
-        (C("Supervisor", width=18), C("Case Manager", width=20), C("Branch", width=16),
-         C("Case ID", width=11, total="count"), C("Client Name", width=22),
-         C("Program", width=14), C("Last Activity", "date", 12), C("Days Since", "int", 9),
-         C("Last Contact", "date", 12), C("Letter Sent", "date", 12),
-         C("Penalty Requested", "date", 12), C("Next Action", width=36),
-         C("Action Taken", width=28)),
-        rows,
-    )  # fmt: skip
+    for i in np.flatnonzero(mask).tolist():
+        c = int(ob.case[i])
+        case_id = book.case_id[c]
+        last = _day(ob.trigger[i])
+        sent = [d for d in letters.get(case_id, []) if last is None or d >= last]
+        rows.append(
+            [book.supervisor[c], book.manager[c], book.branch[c], case_id, book.client_name[c],
+             book.program[c], last, (ev.as_of - last).days if last else None,
+             last_contact.get(case_id), max(sent) if sent else None, requested.get(case_id),
+             ev.flows.states[case_id].next_action, ""]
+        )  # fmt: skip
+    return rows
 
 
 EXIT_BANDS = ("0-30", "31-60", "61-89", "90+ (exit)", "Planned gap")
@@ -370,43 +365,456 @@ def exit_band(days_since: int) -> str:
     return EXIT_BANDS[3]
 
 
-def exiter_alert(sources: Sequence[Source]) -> ReportTable:
-    """Y-08: WIOA participants on the 90-day clock, planned gaps apart."""
+def exiter_rows(book: _Book) -> Rows:
+    """Y-08: WIOA participants on the 90-day clock, planned gaps apart. Co-enrolled = the
+    person's other programs in the same workbook."""
+    ev, ob = book.ev, book.ev.obligations
+    mask = _rule_mask(ev, "Y-08") & (ob.status != STATUS_CODE[Status.MET]) & (ob.trigger > 0)
+    if not mask.any():
+        return []
+    person = [str(p or "") for p in ev.clients.values("person_id")]
     programs_of: dict[str, set[str]] = defaultdict(set)
-    for src in sources:
-        for c in src.ev.workbook.caseload.clients:
-            if c.person_id:
-                programs_of[c.person_id].add(str(c.program))
+    for p, program in zip(person, book.program, strict=True):
+        if p:
+            programs_of[p].add(program)
+    limit = ev.workbook.settings["Y-08 days"]
+    services = ev.workbook.table("Services")
+    gaps: dict[str, tuple[dt.date, dt.date | None]] = {}
+    for case_id, kind, start, end in zip(
+        *(services.values(f) for f in ("case_id", "service", "start_date", "end_date")),
+        strict=True,
+    ):
+        if kind == "Planned gap (11)" and start <= ev.as_of and (end is None or end >= ev.as_of):
+            gaps[case_id] = (start, end)
     rows = []
-    for src in sources:
-        ev, ob = src.ev, src.ev.obligations
-        clients = ev.workbook.caseload.clients
-        limit = ev.workbook.settings["Y-08 days"]
-        gaps: dict[str, tuple[dt.date, dt.date | None]] = {}
-        for s in ev.workbook.caseload.services:
-            open_at = s.start_date <= ev.as_of and (s.end_date is None or s.end_date >= ev.as_of)
-            if s.service == "Planned gap (11)" and open_at:
-                gaps[s.case_id] = (s.start_date, s.end_date)
-        mask = _rule_mask(ev, "Y-08") & (ob.status != STATUS_CODE[Status.MET]) & (ob.trigger > 0)
-        for i in np.flatnonzero(mask):
-            client = clients[ob.case[i]]
-            if not _open_case(client, ev.as_of):
+    for i in np.flatnonzero(mask).tolist():
+        c = int(ob.case[i])
+        if not book.open_case[c]:
+            continue
+        last = _day(ob.trigger[i])
+        assert last is not None
+        since = (ev.as_of - last).days
+        reason = ob.reason[i]
+        planned = "planned gap" in reason
+        gap = gaps.get(book.case_id[c]) if planned else None
+        others = sorted(programs_of.get(person[c], set()) - {book.program[c]}) if person[c] else []
+        rows.append(
+            [EXIT_BANDS[4] if planned else exit_band(since), book.manager[c], book.branch[c],
+             book.case_id[c], book.client_name[c], ", ".join(others), last, since,
+             limit - since, "Yes" if planned else "No", gap[0] if gap else None,
+             gap[1] if gap else None, "Yes" if "future service" in reason else "No"]
+        )  # fmt: skip
+    return rows
+
+
+CONTACT_RULES = ("A-06", "A-07", "Y-04")
+CHECKED = [STATUS_CODE[s] for s in (Status.MET, Status.OVERDUE, Status.DUE_SOON, Status.DUE)]
+
+
+def _monthly(book: _Book) -> dict[str, Rows]:
+    """The monthly duties' rows: contacts, work verification, track reviews."""
+    ev, ob = book.ev, book.ev.obligations
+    out: dict[str, Rows] = {"Contact Compliance": [], "Work Verification": [], "Track Review": []}
+    checked = np.isin(ob.status, CHECKED)
+    for sheet, rule_ids in (
+        ("Contact Compliance", CONTACT_RULES),
+        ("Work Verification", ("A-23",)),
+        ("Track Review", ("A-38",)),
+    ):
+        mask = np.zeros(len(ob), bool)
+        for rule_id in rule_ids:
+            mask |= _rule_mask(ev, rule_id)
+        rows = out[sheet]
+        for i in np.flatnonzero(mask & checked).tolist():
+            c = int(ob.case[i])
+            start, met = _day(ob.period_start[i]), _day(ob.met_on[i])
+            first = [start.strftime("%Y-%m") if start else "", book.manager[c], book.branch[c],
+                     book.case_id[c], book.client_name[c]]  # fmt: skip
+            status = str(STATUS_ORDER[ob.status[i]])
+            if sheet == "Contact Compliance":
+                rule = ev.book.rules[ob.rule_ids[ob.rule[i]]]
+                rows.append([*first, rule.id, rule.title, int(ob.found[i]), status, met])
+            elif sheet == "Work Verification":
+                due = _day(ob.due[i])
+                on_time = "Yes" if met and due and met <= due else "No"
+                rows.append([*first, due, status, met, on_time])
+            else:
+                track = ev.clients.values("track_change_date")[c]
+                rows.append([*first, status, met, track])
+    return out
+
+
+def _duties(monthly: dict[str, Rows], month: dt.date) -> dict[tuple[str, str], list[int]]:
+    """Per (branch, case manager): due and met of each monthly duty of `month`."""
+    wanted = month.strftime("%Y-%m")
+    tally: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0] * 6)
+    for sheet, at, met_at, met in (
+        ("Contact Compliance", 0, 8, "MET"),
+        ("Work Verification", 2, 8, "Yes"),
+        ("Track Review", 4, 5, "MET"),
+    ):
+        for row in monthly[sheet]:
+            if row[0] == wanted:
+                t = tally[(str(row[2]), str(row[1]))]
+                t[at] += 1
+                t[at + 1] += row[met_at] == met
+    return dict(tally)
+
+
+def selective_service_rows(book: _Book) -> Rows:
+    ev, ob = book.ev, book.ev.obligations
+    mask = _rule_mask(ev, "T-14") & np.isin(ob.status, OPEN_CODES)
+    born = ev.clients.values("date_of_birth")
+    rows = []
+    for i in np.flatnonzero(mask).tolist():
+        c = int(ob.case[i])
+        dob = born[c]
+        rows.append(
+            [book.manager[c], book.branch[c], book.case_id[c], book.client_name[c],
+             book.program[c], dob, _age(dob, ev.as_of) if dob else None, _day(ob.due[i]),
+             str(STATUS_ORDER[ob.status[i]]), int(ob.days_overdue[i]) or None]
+        )  # fmt: skip
+    return rows
+
+
+def _age(born: dt.date, on: dt.date) -> int:
+    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+
+
+def exception_rows(book: _Book) -> Rows:
+    ev = book.ev
+    rows = []
+    for p in ev.problems:
+        case_id = ev.problem_cases.get((p.sheet, p.row), "")
+        c = book.index.get(case_id)
+        known = c is not None
+        rows.append(
+            [book.program[c] if known else "(unknown)", book.manager[c] if known else "(unknown)",
+             book.branch[c] if known else "", case_id, book.name, p.sheet, p.cell or None,
+             p.severity, p.column, p.value, p.message]
+        )  # fmt: skip
+    return rows
+
+
+# ---------------------------------------------------------------- conciliation (Oregon)
+
+OUTCOMES = {  # how a conciliation clock ended -> what the supervisor reads
+    "Good cause: yes": "Good cause",
+    "Decision not to disqualify": "No disqualification",
+    "Good cause: no": "Disqualification",
+    "Client responded": "Engaged before conciliation",
+    "Contact made": "Engaged before conciliation",
+    "Conciliation held": "Held, outcome not recorded",
+    "Exemption started": "Exempt",
+    "Case closed": "Closed",
+}
+
+
+def conciliation_rows(book: _Book) -> tuple[Rows, Rows]:
+    """Every conciliation (NC-OR-01, 10 working days from the report) with its outcome, and
+    each Oregon disqualification with the re-engagement that followed."""
+    ev = book.ev
+    clock = flowbook().clock("NC-OR-01").clock
+    rows: Rows = []
+    for c, case_id in enumerate(book.case_id):
+        calendar = ev.calendars.get(book.branch[c], WEEKENDS_ONLY)
+        for run in ev.flows.states[case_id].clock_runs:
+            if run.rule_id != "NC-OR-01":
                 continue
-            last = _day(ob.trigger[i])
-            assert last is not None
-            since = (ev.as_of - last).days
-            reason = ob.reason[i]
-            planned = "planned gap" in reason
-            gap = gaps.get(client.case_id) if planned else None
-            others = sorted(programs_of.get(client.person_id or "", set()) - {str(client.program)})
+            due = apply_clock(clock, run.trigger, calendar, ev.workbook.settings)
+            if run.by is None:  # still running
+                outcome = "Overdue" if ev.as_of > due else "Pending"
+            else:
+                outcome = OUTCOMES.get(run.by, run.by)
+            on_time = None if run.ended is None else run.ended <= due
             rows.append(
-                [EXIT_BANDS[4] if planned else exit_band(since), client.case_manager,
-                 client.branch, client.case_id, client.client_name, ", ".join(others), last,
-                 since, limit - since, "Yes" if planned else "No",
-                 gap[0] if gap else None, gap[1] if gap else None,
-                 "Yes" if "future service" in reason else "No"]
+                [book.branch[c], book.manager[c], case_id, book.client_name[c], run.trigger, due,
+                 run.ended, _yes_no(on_time), outcome]
             )  # fmt: skip
-    rows.sort(key=lambda r: (EXIT_BANDS.index(r[0]) == 4, r[8], r[3]))
+    history: Rows = []
+    penalties = ev.workbook.domain_rows("Penalties")
+    oregon = [(p, v) for p, v in zip(penalties, ev.flows.penalties, strict=True)
+              if p.program == Program.OR_JOBS and p.imposed_date is not None]  # fmt: skip
+    if not oregon:
+        return rows, history
+    asked_on: dict[str, list[dt.date]] = defaultdict(list)
+    for e in ev.workbook.domain_rows("Noncompliance"):
+        if e.event == "Re-engagement requested":
+            asked_on[e.case_id].append(e.date)
+    person = ev.clients.values("person_id")
+    for p, view in oregon:
+        c = book.index.get(p.case_id)
+        if c is None:
+            continue
+        asked = [d for d in asked_on[p.case_id] if d >= p.imposed_date]
+        requested = min(asked) if asked else None
+        history.append(
+            [person[c] or p.case_id, p.case_id, book.client_name[c], p.branch or book.branch[c],
+             p.case_manager or book.manager[c], p.imposed_date, p.step, p.level, view.expected,
+             p.ended_date, requested, (requested - p.imposed_date).days if requested else None]
+        )  # fmt: skip
+    return rows, history
+
+
+# ---------------------------------------------------------------- participation
+
+
+def _family_months(book: _Book) -> tuple[list[participation.FamilyMonth], object]:
+    ev = book.ev
+    settings = ev.workbook.settings
+    rules = participation.ParticipationRules.from_settings(settings)
+    months = participation.months_before(ev.as_of, settings["Participation months"])
+    clients = [c for c in ev.workbook.domain_rows("Clients") if c.program in rules.programs]
+    cases = {c.case_id for c in clients}
+    hours = ev.workbook.table("Hours")
+    keep = np.flatnonzero(hours.isin("case_id", cases)).tolist()
+    picked = [[column[i] for i in keep] for column in map(hours.values, hours.fields)]
+    found = participation.family_months(
+        clients,
+        list(map(hours.kind, *picked)),
+        months,
+        rules,
+        penalised_months(ev.workbook.domain_rows("Penalties"), ev.as_of),
+    )
+    return found, rules
+
+
+def _rate_rows(family, group: Callable[[participation.FamilyMonth], tuple]) -> Rows:
+    found, rules = family
+    return [
+        [r.month.strftime("%Y-%m"), *r.group, r.kind, r.families, r.excluded, r.denominator,
+         r.met, r.rate, r.target / 100, _yes_no(r.meets_target)]
+        for r in participation.rates(found, rules, group)
+    ]  # fmt: skip
+
+
+def _family_row(fm: participation.FamilyMonth) -> list[object]:
+    return [fm.month.strftime("%Y-%m"), fm.branch, fm.case_manager, fm.case_id, fm.program,
+            fm.family_type, fm.required_hours, fm.required_core, fm.core_hours, fm.other_hours,
+            "Yes" if fm.meets else "No", "Yes" if fm.in_all_families else "No",
+            "Yes" if fm.in_two_parent else "No", fm.excluded]  # fmt: skip
+
+
+# ---------------------------------------------------------------- the tables, from the parts
+
+
+def _sorted_keys(keys: Iterable[Key]) -> list[Key]:
+    return sorted(keys, key=lambda k: tuple(map(str, k)))
+
+
+def _status_sum(parts: Sequence[Part], group: Callable[[Key, str], tuple]) -> dict:
+    out: dict[tuple, list[int]] = defaultdict(lambda: [0] * len(STATUS_ORDER))
+    for part in parts:
+        for (key, rule), n in part.counts.items():
+            total = out[group(key, rule)]
+            for s, v in enumerate(n):
+                total[s] += v
+    return out
+
+
+def _open(n: Sequence[int]) -> int:
+    return sum(n[s] for s in OPEN_CODES)
+
+
+def _by_status(n: Sequence[int]) -> list[int]:
+    """Open, Overdue, Due Soon, Due, Met."""
+    return [_open(n), *(n[STATUS_CODE[s]] for s in (Status.OVERDUE, Status.DUE_SOON,
+                                                    Status.DUE, Status.MET))]  # fmt: skip
+
+
+STATUS_COLUMNS = (S("Open"), S("Overdue"), S("Due Soon"), S("Due"), S("Met"))
+
+
+def by_rule(parts: Sequence[Part]) -> ReportTable:
+    titles = {r: t for p in parts for r, t in p.titles.items()}
+    counts = _status_sum(parts, lambda _k, rule: (rule,))
+    rows = [[rule, titles[rule], *_by_status(n)] for (rule,), n in sorted(counts.items())]
+    return ReportTable(
+        "By Rule",
+        "ByRule",
+        "Obligations by rule",
+        "Every rule's and non-compliance clock's obligations by status on the report date: "
+        "the rows of the workbooks' Due Lists.",
+        (C("Rule", width=10), W("Obligation", 44), *STATUS_COLUMNS),
+        rows,
+    )
+
+
+def _people_sum(parts: Sequence[Part], group: Callable[[Key], tuple]) -> dict[tuple, list[int]]:
+    out: dict[tuple, list[int]] = defaultdict(lambda: [0, 0, 0])
+    for part in parts:
+        for key, n in part.people.items():
+            total = out[group(key)]
+            for k, v in enumerate(n):
+                total[k] += v
+    return out
+
+
+def _oldest(parts: Sequence[Part], group: Callable[[Key], tuple]) -> dict[tuple, tuple]:
+    out: dict[tuple, tuple] = {}
+    for part in parts:
+        for key, item in part.oldest.items():
+            g = group(key)
+            if g not in out or item[0] > out[g][0]:
+                out[g] = item
+    return out
+
+
+def _week(parts: Sequence[Part], group: Callable[[Key], tuple]) -> Counter[tuple]:
+    out: Counter[tuple] = Counter()
+    for part in parts:
+        for key, n in part.this_week.items():
+            out[group(key)] += n
+    return out
+
+
+def _oldest_text(item: tuple | None) -> str:
+    """ "NC-OR-01, case OR-12, due 2026-10-02": the oldest overdue obligation."""
+    if item is None:
+        return ""
+    _, rule, case_id, due = item
+    return f"{rule}, case {case_id}" + (f", due {due.isoformat()}" if due else "")
+
+
+def by_branch(parts: Sequence[Part]) -> ReportTable:
+    def branch(key: Key) -> tuple:
+        return (key[0],)
+
+    info = {b: v for p in parts for b, v in p.branches.items()}
+    counts = _status_sum(parts, lambda k, _r: branch(k))
+    people = _people_sum(parts, branch)
+    oldest = _oldest(parts, branch)
+    rows = []
+    for k in sorted(people, key=str):
+        n = counts.get(k, [0] * len(STATUS_ORDER))
+        state, boss = info.get(str(k[0]), ("", ""))
+        first = oldest.get(k)
+        rows.append(
+            [k[0], state, boss, people[k][0], people[k][1], *_by_status(n),
+             first[0] if first else None, people[k][2]]
+        )  # fmt: skip
+    return ReportTable(
+        "By Branch",
+        "ByBranch",
+        "Obligations by branch",
+        "Clients and obligations per branch; Data Errors = rows pyxl could not read.",
+        (C("Branch", width=18), C("State", width=7), C("Supervisor", width=18),
+         S("Clients"), S("Open Cases"), *STATUS_COLUMNS, C("Oldest Overdue Days", "int", 10),
+         S("Data Errors")),
+        rows,
+    )  # fmt: skip
+
+
+def by_case_manager(parts: Sequence[Part]) -> ReportTable:
+    counts = _status_sum(parts, lambda k, _r: k)
+    people = _people_sum(parts, lambda k: k)
+    oldest = _oldest(parts, lambda k: k)
+    rows = []
+    for k in _sorted_keys(people):  # type: ignore[arg-type]
+        n = counts.get(k, [0] * len(STATUS_ORDER))
+        first = oldest.get(k)
+        rows.append(
+            [*k, people[k][0], people[k][1], *_by_status(n), first[0] if first else None,
+             people[k][2]]
+        )  # fmt: skip
+    return ReportTable(
+        "By Case Manager",
+        "ByCaseManager",
+        "Obligations by case manager",
+        "Who is behind, and on how much. Filter Branch or Supervisor.",
+        (C("Branch", width=18), C("Supervisor", width=18), C("Case Manager", width=20),
+         S("Clients"), S("Open Cases"), *STATUS_COLUMNS, C("Oldest Overdue Days", "int", 10),
+         S("Data Errors")),
+        rows,
+    )  # fmt: skip
+
+
+def who_is_behind(parts: Sequence[Part], days: int) -> ReportTable:
+    """Page one: each branch (bold) and its case managers, most overdue first, with the
+    oldest overdue obligation (days, rule, case, due date) and what falls due within
+    `days`."""
+    counts = _status_sum(parts, lambda k, _r: k)
+    oldest = _oldest(parts, lambda k: k)
+    week = _week(parts, lambda k: k)
+    keys = _sorted_keys(_people_sum(parts, lambda k: k))  # type: ignore[arg-type]
+    overdue = {k: counts.get(k, [0] * len(STATUS_ORDER))[OVERDUE] for k in keys}
+    branches: dict[str, list[Key]] = defaultdict(list)
+    for k in keys:
+        branches[k[0]].append(k)
+
+    def line(label: list[object], group: list[Key]) -> list[object]:
+        late = sum(overdue[k] for k in group)
+        first = max((oldest[k] for k in group if k in oldest), default=None, key=lambda t: t[0])
+        since = list(first) if first else [None, "", "", None]
+        return [*label, late, *since, sum(week[k] for k in group)]
+
+    rows: Rows = []
+    bold = []
+    for branch, group in sorted(
+        branches.items(), key=lambda kv: (-sum(overdue[k] for k in kv[1]), kv[0])
+    ):
+        bold.append(len(rows))
+        rows.append(line([branch, "All case managers"], group))
+        for k in sorted(group, key=lambda k: (-overdue[k], k[2])):
+            rows.append(line([branch, k[2]], [k]))
+    return ReportTable(
+        "Overview",
+        "WhoIsBehind",
+        "Who is behind",
+        "",
+        (C("Branch", width=16), C("Case Manager", width=18), C("Overdue", "int", 8),
+         C("Oldest Overdue Days", "int", 8), C("Oldest: Rule", width=11),
+         C("Oldest: Case", width=11), C("Oldest: Due", "date", 11),
+         C(f"Due in {days} Days", "int", 8)),
+        rows,
+        frozenset(bold),
+    )  # fmt: skip
+
+
+def work_list(parts: Sequence[Part], days: int) -> ReportTable:
+    rows = [r for p in parts for r in p.detail.get("Work List", [])]
+    order = {str(s): i for i, s in enumerate(STATUS_ORDER)}
+    rows.sort(key=lambda r: (r[0], order[r[4]], r[3] or dt.date.max, r[8], r[6]))
+    return ReportTable(
+        "Work List",
+        "WorkList",
+        f"Work list: overdue and due within {days} days",
+        "What each case manager must do this week, most urgent first (the Due List's rows). "
+        "Filter Case Manager.",
+        (C("Case Manager", width=20), C("Branch", width=16), C("Supervisor", width=18),
+         C("Due Date", "date", 12), C("Status", width=10), C("Days Overdue", "int", 9),
+         C("Rule", width=9), W("Obligation", 40), C("Case ID", width=11, total="count"),
+         C("Client Name", width=22), C("Program", width=18)),
+        rows,
+    )  # fmt: skip
+
+
+def _listed(parts: Sequence[Part], sheet: str) -> Rows:
+    return [r for p in parts for r in p.lists[sheet]]
+
+
+def noncompliance_tanf(parts: Sequence[Part]) -> ReportTable:
+    rows = _listed(parts, "Non-Compliance TANF")
+    rows.sort(key=lambda r: (r[0], r[1], -(r[7] or 0), r[3]))  # type: ignore[operator]
+    return ReportTable(
+        "Non-Compliance TANF",
+        "NonComplianceTANF",
+        "Non-Compliance TANF",
+        "TANF customers with no activity recorded for more than one month (T-15), by "
+        "supervisor, with the last penalty request and the flow's next action. Action Taken "
+        "is for the supervisor's note.",
+        (C("Supervisor", width=18), C("Case Manager", width=20), C("Branch", width=16),
+         C("Case ID", width=11, total="count"), C("Client Name", width=22),
+         C("Program", width=14), C("Last Activity", "date", 12), C("Days Since", "int", 9),
+         C("Last Contact", "date", 12), C("Letter Sent", "date", 12),
+         C("Penalty Requested", "date", 12), W("Next Action", 36), W("Action Taken", 28)),
+        rows,
+    )  # fmt: skip
+
+
+def exiter_alert(parts: Sequence[Part]) -> ReportTable:
+    rows = _listed(parts, "CM Exiter Alert")
+    rows.sort(key=lambda r: (EXIT_BANDS.index(r[0]) == 4, r[8], r[3]))  # type: ignore[arg-type]
     return ReportTable(
         "CM Exiter Alert",
         "ExiterAlert",
@@ -422,71 +830,31 @@ def exiter_alert(sources: Sequence[Source]) -> ReportTable:
     )  # fmt: skip
 
 
-def _monthly_rows(
-    sources: Sequence[Source], rule_ids: Sequence[str], statuses: Iterable[Status]
-) -> list[tuple[Source, Client, int]]:
-    wanted = [STATUS_CODE[s] for s in statuses]
-    out = []
-    for src in sources:
-        ob = src.ev.obligations
-        clients = src.ev.workbook.caseload.clients
-        mask = np.zeros(len(ob), bool)
-        for rule_id in rule_ids:
-            mask |= _rule_mask(src.ev, rule_id)
-        for i in np.flatnonzero(mask & np.isin(ob.status, wanted)):
-            out.append((src, clients[ob.case[i]], int(i)))
-    return out
-
-
-def _month_client(start: dt.date | None, client: Client) -> list[object]:
-    """The first cells of a monthly duty's row: month, case manager, branch, case, name."""
-    month = start.strftime("%Y-%m") if start else ""
-    return [month, client.case_manager, client.branch, client.case_id, client.client_name]
-
-
 def _month_client_columns(month: str) -> tuple[ReportColumn, ...]:
     return (C(month, width=9), C("Case Manager", width=20), C("Branch", width=16),
             C("Case ID", width=11, total="count"), C("Client Name", width=22))  # fmt: skip
 
 
-CONTACT_RULES = ("A-06", "A-07", "Y-04")
-CHECKED = (Status.MET, Status.OVERDUE, Status.DUE_SOON, Status.DUE)
+def _detail(parts: Sequence[Part], sheet: str, key: Callable[[list[object]], tuple]) -> Rows:
+    rows = [r for p in parts for r in p.detail.get(sheet, [])]
+    rows.sort(key=key)
+    return rows
 
 
-def contact_compliance(sources: Sequence[Source]) -> ReportTable:
-    rows = []
-    for src, client, i in _monthly_rows(sources, CONTACT_RULES, CHECKED):
-        ob = src.ev.obligations
-        rule = src.ev.book.rules[ob.rule_ids[ob.rule[i]]]
-        start = _day(ob.period_start[i])
-        rows.append(
-            [*_month_client(start, client), rule.id, rule.title, int(ob.found[i]),
-             str(STATUS_ORDER[ob.status[i]]), _day(ob.met_on[i])]
-        )  # fmt: skip
-    rows.sort(key=lambda r: (r[0], r[1], r[3], r[5]))
+def contact_compliance(parts: Sequence[Part]) -> ReportTable:
     return ReportTable(
         "Contact Compliance",
         "ContactCompliance",
         "Monthly contact compliance",
         "One row per client, rule and month: meaningful contact with FSSP review (A-06), two "
         "attempts by two methods when not engaged (A-07), in-person quality contact (Y-04).",
-        (*_month_client_columns("Month"), C("Rule", width=7), C("Requirement", width=36),
-         C("Contacts Found", "int", 9), C("Status", width=10),
-         C("Met On", "date", 12)),
-        rows,
+        (*_month_client_columns("Month"), C("Rule", width=7), W("Requirement", 36),
+         C("Contacts Found", "int", 9), C("Status", width=10), C("Met On", "date", 12)),
+        _detail(parts, "Contact Compliance", lambda r: (r[0], r[1], r[3], r[5])),
     )  # fmt: skip
 
 
-def work_verification(sources: Sequence[Source]) -> ReportTable:
-    rows = []
-    for src, client, i in _monthly_rows(sources, ("A-23",), CHECKED):
-        ob = src.ev.obligations
-        start, due, met = _day(ob.period_start[i]), _day(ob.due[i]), _day(ob.met_on[i])
-        on_time = "Yes" if met and due and met <= due else "No"
-        rows.append(
-            [*_month_client(start, client), due, str(STATUS_ORDER[ob.status[i]]), met, on_time]
-        )
-    rows.sort(key=lambda r: (r[0], r[1], r[3]))
+def work_verification(parts: Sequence[Part]) -> ReportTable:
     return ReportTable(
         "Work Verification",
         "WorkVerification",
@@ -494,22 +862,12 @@ def work_verification(sources: Sequence[Source]) -> ReportTable:
         "A-23: the hours of the month entered by the 20th of the next month (Settings: A-23 "
         "day, A-23 roll). On Time = entered by the due date.",
         (*_month_client_columns("Hours Month"), C("Due", "date", 12), C("Status", width=10),
-         C("Entered On", "date", 12),
-         C("On Time", width=8)),
-        rows,
+         C("Entered On", "date", 12), C("On Time", width=8)),
+        _detail(parts, "Work Verification", lambda r: (r[0], r[1], r[3])),
     )  # fmt: skip
 
 
-def track_review(sources: Sequence[Source]) -> ReportTable:
-    rows = []
-    for src, client, i in _monthly_rows(sources, ("A-38",), CHECKED):
-        ob = src.ev.obligations
-        start = _day(ob.period_start[i])
-        rows.append(
-            [*_month_client(start, client), str(STATUS_ORDER[ob.status[i]]), _day(ob.met_on[i]),
-             client.track_change_date]
-        )  # fmt: skip
-    rows.sort(key=lambda r: (r[0], r[1], r[3]))
+def track_review(parts: Sequence[Part]) -> ReportTable:
     return ReportTable(
         "Track Review",
         "TrackReview",
@@ -517,34 +875,23 @@ def track_review(sources: Sequence[Source]) -> ReportTable:
         "A-38: every Families First case reviewed each month for readiness for Work First.",
         (*_month_client_columns("Month"), C("Status", width=10), C("Reviewed On", "date", 12),
          C("Track Change Date", "date", 13)),
-        rows,
+        _detail(parts, "Track Review", lambda r: (r[0], r[1], r[3])),
     )  # fmt: skip
 
 
-def compliance_by_case_manager(
-    contacts: ReportTable, verification: ReportTable, reviews: ReportTable, month: str
-) -> ReportTable:
+def compliance_by_case_manager(parts: Sequence[Part], month: str) -> ReportTable:
     """Per worker: share met of each monthly duty for the last complete month."""
     tally: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0] * 6)
-    for table, at, month_ok in (
-        (contacts, 0, lambda m: m == month),
-        (verification, 2, lambda m: m == month),
-        (reviews, 4, lambda m: m == month),
-    ):
-        status = table.column("Status")
-        ok = table.column("On Time") if table is verification else None
-        for k, row in enumerate(table.rows):
-            if not month_ok(row[0]):
-                continue
-            t = tally[(str(row[2]), str(row[1]))]
-            t[at] += 1
-            t[at + 1] += (ok[k] == "Yes") if ok is not None else status[k] == "MET"
-    rows = []
-    for (branch, manager), t in sorted(tally.items()):
-        rows.append(
-            [branch, manager, t[0], t[1], _share(t[1], t[0]), t[2], t[3], _share(t[3], t[2]),
-             t[4], t[5], _share(t[5], t[4])]
-        )  # fmt: skip
+    for part in parts:
+        for key, n in part.duties.items():
+            t = tally[key]
+            for k, v in enumerate(n):
+                t[k] += v
+    rows = [
+        [branch, manager, t[0], t[1], _share(t[1], t[0]), t[2], t[3], _share(t[3], t[2]),
+         t[4], t[5], _share(t[5], t[4])]
+        for (branch, manager), t in sorted(tally.items())
+    ]  # fmt: skip
     return ReportTable(
         "Compliance by CM",
         "ComplianceByCM",
@@ -559,24 +906,9 @@ def compliance_by_case_manager(
     )  # fmt: skip
 
 
-def _share(part: int, whole: int) -> float | None:
-    return part / whole if whole else None
-
-
-def selective_service(sources: Sequence[Source]) -> ReportTable:
-    rows = []
-    for src, client, i in _monthly_rows(
-        sources, ("T-14",), (Status.OVERDUE, Status.DUE_SOON, Status.DUE)
-    ):
-        ob = src.ev.obligations
-        dob = client.date_of_birth
-        age = _age(dob, src.ev.as_of) if dob else None
-        rows.append(
-            [client.case_manager, client.branch, client.case_id, client.client_name,
-             str(client.program), dob, age, _day(ob.due[i]), str(STATUS_ORDER[ob.status[i]]),
-             int(ob.days_overdue[i]) or None]
-        )  # fmt: skip
-    rows.sort(key=lambda r: (r[0], r[7] or dt.date.max, r[2]))
+def selective_service(parts: Sequence[Part]) -> ReportTable:
+    rows = _listed(parts, "Selective Service")
+    rows.sort(key=lambda r: (r[0], r[7] or dt.date.max, r[2]))  # type: ignore[operator]
     return ReportTable(
         "Selective Service",
         "SelectiveService",
@@ -591,23 +923,9 @@ def selective_service(sources: Sequence[Source]) -> ReportTable:
     )  # fmt: skip
 
 
-def _age(born: dt.date, on: dt.date) -> int:
-    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
-
-
-def exceptions(sources: Sequence[Source]) -> ReportTable:
-    rows = []
-    for src in sources:
-        for p in src.ev.problems:
-            case_id = src.ev.problem_cases.get((p.sheet, p.row), "")
-            client = src.by_case.get(case_id)
-            rows.append(
-                [str(client.program) if client else "(unknown)",
-                 client.case_manager if client else "(unknown)",
-                 client.branch if client else "", case_id, src.path.name, p.sheet,
-                 p.cell or None, p.severity, p.column, p.value, p.message]
-            )  # fmt: skip
-    rows.sort(key=lambda r: (r[0], r[1], r[4], r[5], r[6] or ""))
+def exceptions(parts: Sequence[Part]) -> ReportTable:
+    rows = _listed(parts, "Exceptions")
+    rows.sort(key=lambda r: (r[0], r[1], r[4], r[5], r[6] or ""))  # type: ignore[operator]
     return ReportTable(
         "Exceptions",
         "Exceptions",
@@ -615,9 +933,9 @@ def exceptions(sources: Sequence[Source]) -> ReportTable:
         "Every data problem the last check found, by program and case manager: fix each at "
         "the workbook, sheet and cell shown. (unknown) = the row names no known case.",
         (C("Program", width=18), C("Case Manager", width=20), C("Branch", width=14),
-         C("Case ID", width=11), C("Workbook", width=20), C("Sheet", width=12),
-         C("Cell", width=7, total="count"), C("Severity", width=9), C("Column", width=14),
-         C("Value", width=18), ReportColumn("Problem", "text", 60, None, True)),
+         C("Case ID", width=11), W("Workbook", 16), C("Sheet", width=12),
+         C("Cell", width=7, total="count"), C("Severity", width=9), W("Column", 14),
+         W("Value", 18), W("Problem", 48)),
         rows,
     )  # fmt: skip
 
@@ -638,77 +956,22 @@ def exception_counts(table: ReportTable) -> ReportTable:
     )  # fmt: skip
 
 
-# ---------------------------------------------------------------- conciliation (Oregon)
-
-OUTCOMES = {  # how a conciliation clock ended -> what the supervisor reads
-    "Good cause: yes": "Good cause",
-    "Decision not to disqualify": "No disqualification",
-    "Good cause: no": "Disqualification",
-    "Client responded": "Engaged before conciliation",
-    "Contact made": "Engaged before conciliation",
-    "Conciliation held": "Held, outcome not recorded",
-    "Exemption started": "Exempt",
-    "Case closed": "Closed",
-}
-
-
-def conciliation_tables(sources: Sequence[Source]) -> list[ReportTable]:
-    """S2: every conciliation (O-01, 10 working days from the report), its outcome, the
-    disqualification steps and levels, and re-engagement after a disqualification; by branch
-    and worker, and each person's disqualification history."""
-    rows: list[list[object]] = []
-    history: list[list[object]] = []
-    for src in sources:
-        ev = src.ev
-        caseload = ev.workbook.caseload
-        clock = flowbook().clock("NC-OR-01").clock
-        for client in caseload.clients:
-            state = ev.flows.states[client.case_id]
-            calendar = ev.calendars.get(client.branch, WEEKENDS_ONLY)
-            for run in state.clock_runs:
-                if run.rule_id != "NC-OR-01":
-                    continue
-                due = apply_clock(clock, run.trigger, calendar, ev.workbook.settings)
-                if run.by is None:  # still running
-                    outcome = "Overdue" if ev.as_of > due else "Pending"
-                else:
-                    outcome = OUTCOMES.get(run.by, run.by)
-                on_time = None if run.ended is None else run.ended <= due
-                rows.append(
-                    [client.branch, client.case_manager, client.case_id, client.client_name,
-                     run.trigger, due, run.ended, _yes_no(on_time), outcome]
-                )  # fmt: skip
-        views = ev.flows.penalties
-        for p, view in zip(caseload.penalties, views, strict=True):
-            if p.program != Program.OR_JOBS or p.imposed_date is None:
-                continue
-            client = src.by_case.get(p.case_id)
-            if client is None:
-                continue
-            asked = [
-                e.date
-                for e in caseload.noncompliance
-                if e.case_id == p.case_id
-                and e.event == "Re-engagement requested"
-                and e.date >= p.imposed_date
-            ]
-            requested = min(asked) if asked else None
-            history.append(
-                [client.person_id or client.case_id, client.case_id, client.client_name,
-                 p.branch or client.branch, p.case_manager or client.case_manager,
-                 p.imposed_date, p.step, p.level, view.expected, p.ended_date, requested,
-                 (requested - p.imposed_date).days if requested else None]
-            )  # fmt: skip
-    rows.sort(key=lambda r: (r[0], r[1], r[4], r[2]))
-    history.sort(key=lambda r: (r[0], r[5]))
+def conciliation_tables(parts: Sequence[Part]) -> list[ReportTable]:
+    """Oregon: every conciliation, its outcome, the disqualification steps and levels, and
+    re-engagement after a disqualification; by branch and worker, and each person's
+    disqualification history."""
+    rows = _listed(parts, "Conciliation")
+    history = _listed(parts, "Disqualification History")
+    rows.sort(key=lambda r: (r[0], r[1], r[4], r[2]))  # type: ignore[operator]
+    history.sort(key=lambda r: (r[0], r[5]))  # type: ignore[operator]
     tracking = ReportTable(
         "Conciliation",
         "Conciliation",
         "Conciliation tracking (Oregon JOBS)",
-        "Every conciliation: reported, due (10 working days, O-01), held, on time, outcome.",
+        "Every conciliation: reported, due (10 working days), held, on time, outcome.",
         (C("Branch", width=16), C("Case Manager", width=20), C("Case ID", width=11, total="count"),
          C("Client Name", width=22), C("Reported", "date", 12), C("Due", "date", 12),
-         C("Held", "date", 12), C("On Time", width=8), C("Outcome", width=26)),
+         C("Held", "date", 12), C("On Time", width=8), W("Outcome", 26)),
         rows,
     )  # fmt: skip
     by_worker: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
@@ -723,7 +986,7 @@ def conciliation_tables(sources: Sequence[Source]) -> list[ReportTable]:
         key = (str(h[3]), str(h[4]))
         disqualified[key] += 1
         if h[11] is not None:
-            reengaged[key].append(int(h[11]))
+            reengaged[key].append(int(h[11]))  # type: ignore[call-overload]
     summary_rows = []
     for key in sorted(set(by_worker) | set(disqualified)):
         c, days = by_worker[key], sorted(reengaged[key])
@@ -754,51 +1017,16 @@ def conciliation_tables(sources: Sequence[Source]) -> list[ReportTable]:
         (C("Person ID", width=12), C("Case ID", width=11, total="count"),
          C("Client Name", width=22), C("Branch", width=16), C("Case Manager", width=20),
          C("Imposed", "date", 12), C("Step", "int", 6), C("Level", "int", 6),
-         C("Expected", width=40), C("Ended", "date", 12), C("Re-engagement Requested", "date", 12),
+         W("Expected", 40), C("Ended", "date", 12), C("Re-engagement Requested", "date", 12),
          C("Days to Re-engage", "int", 10)),
         history,
     )  # fmt: skip
     return [tracking, summary, people]
 
 
-# ---------------------------------------------------------------- participation
-
-
-def participation_tables(sources: Sequence[Source], as_of: dt.date) -> list[ReportTable]:
-    detail_rows: list[list[object]] = []
-    family_months: list[participation.FamilyMonth] = []
-    rules_of = []
-    for src in sources:
-        settings = src.ev.workbook.settings
-        rules = participation.ParticipationRules.from_settings(settings)
-        months = participation.months_before(as_of, settings["Participation months"])
-        caseload = src.ev.workbook.caseload
-        found = participation.family_months(
-            caseload.clients,
-            caseload.hours,
-            months,
-            rules,
-            penalised_months(caseload.penalties, as_of),
-        )
-        family_months += found
-        rules_of.append((rules, found))
-    for fm in family_months:
-        detail_rows.append(
-            [fm.month.strftime("%Y-%m"), fm.branch, fm.case_manager, fm.case_id, fm.program,
-             fm.family_type, fm.required_hours, fm.required_core, fm.core_hours, fm.other_hours,
-             "Yes" if fm.meets else "No", "Yes" if fm.in_all_families else "No",
-             "Yes" if fm.in_two_parent else "No", fm.excluded]
-        )  # fmt: skip
-    detail_rows.sort(key=lambda r: (r[0], r[1], r[2], r[3]))
-
-    def rate_rows(group: Callable[[participation.FamilyMonth], tuple]) -> list[list[object]]:
-        out = []
-        for rules, found in rules_of:
-            for r in participation.rates(found, rules, group):
-                out.append(
-                    [r.month.strftime("%Y-%m"), *r.group, r.kind, r.families, r.excluded,
-                     r.denominator, r.met, r.rate, r.target / 100, _yes_no(r.meets_target)]
-                )  # fmt: skip
+def participation_tables(parts: Sequence[Part]) -> list[ReportTable]:
+    def rates(kind: str) -> Rows:
+        out = [r for p in parts for r in p.rates[kind]]
         out.sort(key=lambda row: tuple(map(str, row[:-6])))
         return out
 
@@ -811,7 +1039,7 @@ def participation_tables(sources: Sequence[Source], as_of: dt.date) -> list[Repo
         "Participation rates by office",
         "45 CFR 261.22 per month: met / (families - excluded). Targets from Settings.",
         (C("Month", width=9), C("Branch", width=16), *rate_columns),
-        rate_rows(lambda fm: (fm.branch,)),
+        rates("office"),
     )
     by_cm = ReportTable(
         "Participation by CM",
@@ -820,7 +1048,7 @@ def participation_tables(sources: Sequence[Source], as_of: dt.date) -> list[Repo
         "As by office, per case manager.",
         (C("Month", width=9), C("Branch", width=16), C("Case Manager", width=20),
          *rate_columns),
-        rate_rows(lambda fm: (fm.branch, fm.case_manager)),
+        rates("cm"),
     )  # fmt: skip
     monthly: dict[str, dict[str, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0]))
     targets: dict[str, int] = {}
@@ -841,14 +1069,18 @@ def participation_tables(sources: Sequence[Source], as_of: dt.date) -> list[Repo
         "Participation",
         "Work participation rates",
         "All-families (A-36) and two-parent (A-37) rates per complete month, all offices "
-        "together. Details on the next sheets.",
+        "together, against their targets (Settings). Details on the next sheets.",
         (C("Month", width=9), S("All Families Denominator", 13), S("All Families Met", 11),
          C("All Families Rate", "percent", 11), C("All Families Target", "percent", 10),
          S("Two-Parent Denominator", 13), S("Two-Parent Met", 11),
          C("Two-Parent Rate", "percent", 11), C("Two-Parent Target", "percent", 10)),
         overall,
     )  # fmt: skip
-    detail = ReportTable(
+    return [summary, by_office, by_cm]
+
+
+def participation_detail(parts: Sequence[Part]) -> ReportTable:
+    return ReportTable(
         "Participation Detail",
         "ParticipationDetail",
         "Participation: every family and month",
@@ -859,66 +1091,66 @@ def participation_tables(sources: Sequence[Source], as_of: dt.date) -> list[Repo
          C("Family Type", width=13), C("Hours Needed", "int", 8), C("Core Needed", "int", 8),
          C("Core Hours", "number", 8), C("Other Hours", "number", 8), C("Meets", width=7),
          C("In All Families", width=9), C("In Two-Parent", width=9),
-         C("Excluded", width=26)),
-        detail_rows,
+         W("Excluded", 26)),
+        _detail(parts, "Participation Detail", lambda r: (r[0], r[1], r[2], r[3])),
     )  # fmt: skip
-    return [summary, by_office, by_cm, detail]
-
-
-def _yes_no(value: bool | None) -> str:
-    return "" if value is None else "Yes" if value else "No"
 
 
 # ---------------------------------------------------------------- overview and history
 
 
-def status_totals(sources: Sequence[Source]) -> Counter[Status]:
-    total: Counter[Status] = Counter()
-    for src in sources:
-        total.update(src.ev.status_counts())
-    return total
-
-
-def key_figures(sources: Sequence[Source], tables: dict[str, ReportTable]) -> dict[str, object]:
-    statuses = status_totals(sources)
-    clients = [c for s in sources for c in s.ev.workbook.caseload.clients]
-    problems = [p for s in sources for p in s.ev.problems]
+def key_figures(parts: Sequence[Part], tables: dict[str, ReportTable]) -> dict[str, object]:
+    totals = [0] * len(STATUS_ORDER)
+    for n in _status_sum(parts, lambda _k, _r: ()).values():
+        totals = [a + b for a, b in zip(totals, n, strict=True)]
+    people = [sum(n[k] for p in parts for n in p.people.values()) for k in range(2)]
+    severities = Counter(str(r[7]) for r in tables["Exceptions"].rows)
     rates = tables["Participation"].rows
     last = rates[-1] if rates else None
     exiter = Counter(tables["CM Exiter Alert"].column("Band"))
     return {
-        "clients": len(clients),
-        "open_cases": sum(_open_case(c, s.ev.as_of) for s in sources
-                          for c in s.ev.workbook.caseload.clients),
-        "open": sum(statuses[s] for s in OPEN_STATUSES),
-        "overdue": statuses[Status.OVERDUE],
-        "due_soon": statuses[Status.DUE_SOON],
-        "due": statuses[Status.DUE],
-        "met": statuses[Status.MET],
-        "errors": sum(p.severity == "error" for p in problems),
-        "warnings": sum(p.severity == "warning" for p in problems),
+        "clients": people[0],
+        "open_cases": people[1],
+        "open": _open(totals),
+        "overdue": totals[OVERDUE],
+        "due_soon": totals[STATUS_CODE[Status.DUE_SOON]],
+        "due": totals[STATUS_CODE[Status.DUE]],
+        "met": totals[STATUS_CODE[Status.MET]],
+        "due_this_week": sum(_week(parts, lambda _k: ()).values()),
+        "errors": severities["error"],
+        "warnings": severities["warning"],
         "noncompliance_tanf": len(tables["Non-Compliance TANF"].rows),
         "exit_90_plus": exiter[EXIT_BANDS[3]],
         "selective_service": len(tables["Selective Service"].rows),
         "all_families_rate": last[3] if last else None,
+        "all_families_target": last[4] if last else None,
         "two_parent_rate": last[7] if last else None,
+        "two_parent_target": last[8] if last else None,
         "rate_month": last[0] if last else None,
-    }  # fmt: skip
+    }
 
 
 def overview(
-    as_of: dt.date, sources: Sequence[Source], figures: dict[str, object]
+    as_of: dt.date, parts: Sequence[Part], figures: dict[str, object], days: int
 ) -> tuple[ReportTable, tuple[int, int]]:
     """The key figures; returns the table and the rows of the status figures (for a chart)."""
-    branches = sorted({c.branch for s in sources for c in s.ev.workbook.caseload.clients})
+    branches = sorted({k[0] for p in parts for k in p.people})
     rate_month = figures["rate_month"] or "-"
-    rows: list[list[object]] = [
+
+    def target(key: str) -> str:
+        value = figures[key]
+        return f"{rate_month}; target {value:.0%}" if isinstance(value, float) else "no month"
+
+    def listed(names: list[str], sheet: str) -> str:
+        return ", ".join(names) if len(names) <= 3 else f"{names[0]}, ... (see {sheet})"
+
+    rows: Rows = [
         ["Report date", as_of, ""],
-        ["Workbooks", len(sources), ", ".join(s.path.name for s in sources)],
-        ["Branches", len(branches), ", ".join(branches)],
+        ["Workbooks", len(parts), listed([p.name for p in parts], "Exceptions")],
+        ["Branches", len(branches), listed(branches, "By Branch")],
         ["Clients", figures["clients"], "rows on the Clients sheets"],
         ["Open cases", figures["open_cases"], "no closure date on or before the report date"],
-        ["Obligations open", figures["open"], "OVERDUE + DUE SOON + DUE"],
+        ["Obligations open", figures["open"], "OVERDUE + DUE SOON + DUE (the Due Lists)"],
     ]
     first_status = len(rows)
     for label, key, note in (
@@ -930,8 +1162,9 @@ def overview(
         rows.append([label, figures[key], note])
     status_rows = (first_status, len(rows))
     rows += [
-        ["All-families rate", figures["all_families_rate"], f"{rate_month}; see Participation"],
-        ["Two-parent rate", figures["two_parent_rate"], f"{rate_month}; see Participation"],
+        [f"Due in {days} days", figures["due_this_week"], "open, not overdue, due by then"],
+        ["All-families rate", figures["all_families_rate"], target("all_families_target")],
+        ["Two-parent rate", figures["two_parent_rate"], target("two_parent_target")],
         ["Non-Compliance TANF", figures["noncompliance_tanf"], "no activity for over a month"],
         ["WIOA 90+ days (exit)", figures["exit_90_plus"], "see CM Exiter Alert"],
         ["Selective Service missing", figures["selective_service"], "see Selective Service"],
@@ -942,9 +1175,8 @@ def overview(
         "Overview",
         "Overview",
         f"Supervisor report, {as_of.isoformat()}",
-        "Key figures on the report date; the charts read the sheets named under them.",
-        (C("Figure", width=24), ReportColumn("Value", "number", 12),
-         C("Note", width=40)),
+        "Key figures; who is behind, on what, since when (right); charts below.",
+        (C("Figure", width=22), ReportColumn("Value", "number", 11), W("Note", 42)),
         rows,
     )  # fmt: skip
     return table, status_rows
@@ -1014,55 +1246,57 @@ def trend_table(history: list[dict[str, object]], scope: str, as_of: dt.date) ->
 
 
 def build_report(
-    sources: Sequence[Source],
+    parts: Sequence[Part],
     as_of: dt.date,
     history: list[dict[str, object]] | None = None,
 ) -> Report:
     """Every table of the report; `history` = earlier snapshots (this run's is added)."""
-    settings = sources[0].ev.workbook.settings if sources else None
-    days = settings["Report work list days"] if settings else 7
-    contacts = contact_compliance(sources)
-    verification = work_verification(sources)
-    reviews = track_review(sources)
+    days = parts[0].work_list_days if parts else 7
     last_month = edate(as_of.replace(day=1), -1).strftime("%Y-%m")
-    listing = exceptions(sources)
+    listing = exceptions(parts)
     tables_in_order = [
-        work_list(sources, days),
-        by_rule(sources),
-        by_branch(sources),
-        by_case_manager(sources),
-        noncompliance_tanf(sources),
-        exiter_alert(sources),
-        *conciliation_tables(sources),
-        *participation_tables(sources, as_of),
-        contacts,
-        verification,
-        compliance_by_case_manager(contacts, verification, reviews, last_month),
-        reviews,
-        selective_service(sources),
+        by_rule(parts),
+        by_branch(parts),
+        by_case_manager(parts),
+        noncompliance_tanf(parts),
+        exiter_alert(parts),
+        *conciliation_tables(parts),
+        *participation_tables(parts),
+        compliance_by_case_manager(parts, last_month),
+        selective_service(parts),
         listing,
         exception_counts(listing),
     ]
     tables = {t.sheet: t for t in tables_in_order}
-    figures = key_figures(sources, tables)
-    scope = " + ".join(sorted({c.branch for s in sources for c in s.ev.workbook.caseload.clients}))
+    figures = key_figures(parts, tables)
+    scope = " + ".join(sorted({k[0] for p in parts for k in p.people}))
     snapshot: dict[str, object] = {"as_of": as_of.isoformat(), "scope": scope}
     snapshot.update({k: figures.get(k) for k in HISTORY_FIELDS if k in figures})
     trend = trend_table(record_snapshot(history or [], snapshot), scope, as_of)
-    first, status_rows = overview(as_of, sources, figures)
+    first, status_rows = overview(as_of, parts, figures, days)
     ordered = {first.sheet: first, trend.sheet: trend, **tables}
     charts = [
+        ChartSpec("Participation rates against their targets", "column", "Participation",
+                  "Month", ("All Families Rate", "Two-Parent Rate"), percent=True,
+                  lines=("All Families Target", "Two-Parent Target")),
+        ChartSpec("Overdue by branch", "bar", "By Branch", "Branch", ("Overdue", "Due Soon")),
         ChartSpec("Obligations by status", "column", "Overview", "Figure", ("Value",),
                   status_rows),
         ChartSpec("Overdue by rule", "bar", "By Rule", "Rule", ("Overdue",)),
-        ChartSpec("Overdue by branch", "bar", "By Branch", "Branch", ("Overdue", "Due Soon")),
         ChartSpec("Overdue by case manager", "bar", "By Case Manager", "Case Manager",
                   ("Overdue", "Due Soon")),
-        ChartSpec("Participation rates", "column", "Participation", "Month",
-                  ("All Families Rate", "Two-Parent Rate"), percent=True),
         ChartSpec("Trend: open and overdue", "line", "Trend", "Month", ("Open", "Overdue")),
     ]  # fmt: skip
-    return Report(as_of, ordered, charts, snapshot, scope)
+    beside = {"Overview": who_is_behind(parts, days)}
+    return Report(as_of, ordered, charts, snapshot, scope, beside)
+
+
+def build_detail(parts: Sequence[Part], as_of: dt.date, scope: str) -> Report:
+    """The row-level lists: the work list, the monthly duties, participation per family."""
+    days = parts[0].work_list_days if parts else 7
+    tables = [work_list(parts, days), contact_compliance(parts), work_verification(parts),
+              track_review(parts), participation_detail(parts)]  # fmt: skip
+    return Report(as_of, {t.sheet: t for t in tables}, [], {}, scope)
 
 
 def snapshot_line(snapshot: dict[str, object]) -> str:
@@ -1081,17 +1315,38 @@ def append_history(path: Path, snapshot: dict[str, object]) -> None:
 
 
 @dataclass
+class Unreadable:
+    """A workbook the report had to leave out, and why."""
+
+    path: Path
+    reason: str
+
+
+@dataclass
 class ReportResult:
     report: Report
     path: Path
     history: Path
     pdf: Path | None
-    sources: list[Source]
+    parts: list[Part]
+    skipped: list[Unreadable] = field(default_factory=list)
+    detail: Path | None = None
+    detail_report: Report | None = None
+
+    def table(self, sheet: str) -> ReportTable:
+        """A sheet of the report or of the detail workbook."""
+        if sheet in self.report.tables or self.detail_report is None:
+            return self.report.tables[sheet]
+        return self.detail_report.tables[sheet]
 
 
 def default_output(paths: Sequence[Path], as_of: dt.date) -> Path:
     """report-<date>.xlsx beside the first workbook."""
     return paths[0].with_name(f"report-{as_of.isoformat()}.xlsx")
+
+
+def detail_file(out: Path) -> Path:
+    return out.with_name(f"{out.stem}-detail.xlsx")
 
 
 def run_report(
@@ -1100,23 +1355,42 @@ def run_report(
     out: Path | None = None,
     *,
     pdf: bool = False,
+    detail: bool = False,
+    scheduler: str | None = None,
+    workers: int | None = None,
     progress: Progress | None = None,
 ) -> ReportResult:
-    """Read the workbooks, write the report (and its PDF), record the dated snapshot."""
+    """Reduce the workbooks (in parallel), write the report (and its PDF, and the detail
+    workbook when asked), record the dated snapshot. A workbook that cannot be read is
+    left out and named in `skipped`; nothing is written to any workbook."""
     from pyxl.adapters import libreoffice
     from pyxl.adapters.report_workbook import write_report
+    from pyxl.services.rollup import reduce_all
 
     note = progress or (lambda _: None)
     out = out or default_output(paths, as_of)
-    sources = read_sources(paths, as_of, progress)
+    parts, skipped = reduce_all(paths, as_of, detail, scheduler=scheduler, workers=workers,
+                                progress=note)  # fmt: skip
+    if not parts:
+        from pyxl.adapters.workbook_reader import WorkbookUnreadable
+
+        raise WorkbookUnreadable(
+            "no workbook could be read: " + "; ".join(f"{s.path}: {s.reason}" for s in skipped)
+        )
     history_path = history_file(out)
     note("computing the report")
-    report = build_report(sources, as_of, read_history(history_path))
+    report = build_report(parts, as_of, read_history(history_path))
     note("writing the report")
     write_report(report, out)
+    written_detail = detail_report = None
+    if detail:
+        detail_report = build_detail(parts, as_of, report.scope)
+        written_detail = write_report(detail_report, detail_file(out))
     append_history(history_path, report.snapshot)
     printed = None
     if pdf:
         note("printing to PDF (LibreOffice)")
         printed = libreoffice.to_pdf(out, out.parent)
-    return ReportResult(report, out, history_path, printed, sources)
+    return ReportResult(
+        report, out, history_path, printed, parts, skipped, written_detail, detail_report
+    )

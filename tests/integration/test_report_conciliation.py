@@ -10,7 +10,7 @@ import pytest
 
 from pyxl.adapters import schema
 from pyxl.services.new_workbook import create_workbook
-from pyxl.services.report import build_report, read_sources
+from pyxl.services.report import build_report, reduce_workbook
 
 D = dt.date
 AS_OF = D(2026, 4, 10)
@@ -88,7 +88,7 @@ def report(tmp_path_factory: pytest.TempPathFactory):
         ],
     }
     create_workbook(path, as_of=AS_OF, rows=rows)
-    return build_report(read_sources([path], AS_OF), AS_OF)
+    return build_report([reduce_workbook(path, AS_OF)], AS_OF)
 
 
 def test_each_conciliation_is_listed_with_its_due_date_and_outcome(report):

@@ -1,0 +1,115 @@
+"""The roll-up beyond one process: worker processes and a Dask cluster give the same report
+as the plain path; the Parquet export holds the same counts (read with DuckDB); a
+workbook that cannot be read is named, the report is made from the others, and no input
+is touched."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import duckdb
+import pytest
+from report_fixtures import AS_OF, build_branch
+
+from pyxl.cli import main
+from pyxl.services.demo import run_demo
+from pyxl.services.export import SCHEMAS, export
+from pyxl.services.report import Report, run_report
+
+STATUS = ("Open", "Overdue", "Due Soon", "Due", "Met")
+
+
+@pytest.fixture(scope="module")
+def workbooks(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    folder = tmp_path_factory.mktemp("rollup")
+    houston = build_branch(folder / "houston.xlsx")
+    austin = build_branch(folder / "austin.xlsx", branch="Austin", prefix="AU")
+    demo = run_demo(folder / "demo", as_of=AS_OF, n_clients=150).path
+    return [houston, austin, demo]
+
+
+@pytest.fixture(scope="module")
+def plain(workbooks: list[Path], tmp_path_factory: pytest.TempPathFactory) -> Report:
+    out = tmp_path_factory.mktemp("plain") / "plain.xlsx"
+    return run_report(workbooks, AS_OF, out, workers=1).report
+
+
+def values(report: Report) -> dict[str, list[list[object]]]:
+    """Every table's rows (the Trend's report date aside: it reads the history file)."""
+    tables = {name: t.rows for name, t in report.tables.items() if name != "Trend"}
+    tables.update({f"beside {n}": t.rows for n, t in report.beside.items()})
+    return tables
+
+
+def test_worker_processes_give_the_plain_report(workbooks, plain, tmp_path: Path) -> None:
+    pooled = run_report(workbooks, AS_OF, tmp_path / "pooled.xlsx", workers=2).report
+    assert values(pooled) == values(plain)
+
+
+def test_a_dask_cluster_of_two_workers_gives_the_plain_report(workbooks, plain, tmp_path) -> None:
+    from distributed import LocalCluster
+
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True) as cluster:
+        address = cluster.scheduler_address
+        on_dask = run_report(workbooks, AS_OF, tmp_path / "dask.xlsx", scheduler=address)
+    assert values(on_dask.report) == values(plain)
+
+
+def test_duckdb_reads_the_export_and_counts_what_the_report_counts(
+    workbooks, plain, tmp_path: Path
+) -> None:
+    result = export(workbooks, AS_OF, tmp_path / "export")
+    assert set(result.files) == set(SCHEMAS) and not result.skipped
+    db = duckdb.connect()
+    for table, path in result.files.items():
+        db.execute(f"create view {table} as select * from read_parquet('{path}')")
+        got = [(c, str(t)) for c, t, *_ in db.execute(f"describe {table}").fetchall()]
+        assert [c for c, _ in got] == SCHEMAS[table].names  # the documented schema
+    by_branch = {
+        branch: [opened, late, soon, due, met]
+        for branch, opened, late, soon, due, met in db.execute(
+            """select branch,
+                 count(*) filter (where status in ('OVERDUE', 'DUE SOON', 'DUE')),
+                 count(*) filter (where status = 'OVERDUE'),
+                 count(*) filter (where status = 'DUE SOON'),
+                 count(*) filter (where status = 'DUE'),
+                 count(*) filter (where status = 'MET')
+               from obligations group by branch"""
+        ).fetchall()
+    }
+    table = plain.tables["By Branch"]
+    expected = {
+        r[0]: [r[table.columns.index(c)] for c in table.columns if c.header in STATUS]
+        for r in table.rows
+    }
+    assert by_branch == expected
+    figures = {r[0]: r[1] for r in plain.tables["Overview"].rows}
+    (listed,) = db.execute("select count(*) from due_list").fetchone()
+    assert listed == figures["Obligations open"]
+    (late,) = db.execute("select count(*) from due_list where status = 'OVERDUE'").fetchone()
+    assert late == figures["OVERDUE"]
+    (clients,) = db.execute(
+        "select count(distinct workbook || case_id) from obligations"
+    ).fetchone()
+    assert clients <= figures["Clients"]
+
+
+def test_an_unreadable_workbook_is_named_and_the_others_reported(
+    workbooks, tmp_path: Path, capsys
+) -> None:
+    broken = tmp_path / "broken.xlsx"
+    broken.write_bytes(b"PK\x03\x04 this is not a workbook")
+    before = {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in [*workbooks, broken]}
+    out = tmp_path / "report.xlsx"
+    code = main(["report", str(broken), *map(str, workbooks), "--as-of", "2026-11-23",
+                 "--out", str(out)])  # fmt: skip
+    printed = capsys.readouterr()
+    assert code == 1
+    assert "broken.xlsx" in printed.err and "not a readable" in printed.err
+    assert out.exists() and "3 workbook(s)" in printed.out
+    after = {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in [*workbooks, broken]}
+    assert after == before
+    code = main(["export", str(broken), str(workbooks[0]), "--as-of", "2026-11-23",
+                 "--out", str(tmp_path / "export")])  # fmt: skip
+    assert code == 1 and "broken.xlsx" in capsys.readouterr().err
