@@ -10,7 +10,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Iterable, Sequence
+import weakref
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,7 @@ from pyxl.adapters.workbook_reader import RawSheet, RawWorkbook
 from pyxl.domain.model import STATUS_ORDER
 from pyxl.excel import writes
 from pyxl.excel.cells import CellError, read_date
-from pyxl.excel.tables import raw_sheet, sheet_values
+from pyxl.excel.tables import SentBook
 from pyxl.policy import letter_book
 from pyxl.services import letters, report
 from pyxl.services.recompute import (
@@ -39,6 +40,17 @@ BUTTON_CELL = "N1"  # the Due List's sheet button: selecting this cell refreshes
 BUTTON_LABEL = "⟳ Refresh (select this cell)"
 
 
+_SENT: weakref.WeakKeyDictionary[Any, SentBook] = weakref.WeakKeyDictionary()
+
+
+def sent(book: Any) -> SentBook:
+    """The values Excel sent with this call, read once however many helpers ask."""
+    found = _SENT.get(book.impl)
+    if found is None:
+        found = _SENT[book.impl] = SentBook.of(book)
+    return found
+
+
 def _book_raw(book: Any) -> RawWorkbook:
     names = {s.name for s in book.sheets}
     needed = {schema.DUE_LIST.name, schema.ERRORS.name, schema.CLIENTS.name}
@@ -47,16 +59,7 @@ def _book_raw(book: Any) -> RawWorkbook:
         raise xw.XlwingsError(
             f"this is not a pyxl caseload workbook: no {', '.join(missing)} sheet"
         )
-    return RawWorkbook(_raw_sheets(book, READ_SHEETS), date1904=False, sheet_parts={})
-
-
-def _raw_sheets(book: Any, wanted: Iterable[str]) -> dict[str, RawSheet]:
-    """The book's sheets among those wanted, as the workbook reader gives a file's."""
-    names = {s.name for s in book.sheets}
-    return {
-        name: raw_sheet(name, sheet_values(book.sheets[name]), serial_dates=False)
-        for name in set(wanted) & names
-    }
+    return sent(book).raw(READ_SHEETS)
 
 
 def as_of_day(text: str) -> dt.date:
@@ -80,7 +83,7 @@ def selected_case_ids(book: Any) -> list[str]:
     address = selection.address.replace("$", "")
     if spec is None or "Case ID" not in spec.headers or not address:
         raise xw.XlwingsError("select rows on Clients, Due List or a sheet with a Case ID column")
-    values = sheet_values(sheet)
+    values = sent(book).values(sheet.name)
     found = find_header(RawSheet(sheet.name, values), _header_spec(spec))
     if found is None:
         raise xw.XlwingsError(f"the {sheet.name} sheet has no Case ID header")
@@ -144,7 +147,7 @@ def refresh(book: xw.Book, scope: str = "all", as_of: str = "") -> Evaluation:
 
 def _merged_due_list(book: Any, ev: Evaluation, cases: set[str]) -> list[list[object]]:
     """The Due List with the selected clients' rows recomputed and everyone else's kept."""
-    values = sheet_values(book.sheets[schema.DUE_LIST.name])
+    values = sent(book).values(schema.DUE_LIST.name)
     found = find_header(RawSheet(schema.DUE_LIST.name, values), _header_spec(schema.DUE_LIST))
     width = len(schema.DUE_LIST.columns)
     kept: list[list[object]] = []
@@ -193,7 +196,7 @@ def contact_row(
     staff: str,
 ) -> list[object]:
     """The new Contacts row in the table's own column order, validated like typed rows."""
-    values = sheet_values(book.sheets[schema.CONTACTS.name])
+    values = sent(book).values(schema.CONTACTS.name)
     found = find_header(RawSheet(schema.CONTACTS.name, values), schema.CONTACTS)
     if found is None:
         raise xw.XlwingsError("the Contacts sheet has no header row")
@@ -246,7 +249,7 @@ def log_contact(
     case_id = cases[0]
     known = {
         str(r[0]).strip()
-        for r in sheet_values(book.sheets[schema.CLIENTS.name])[schema.HEADER_ROW :]
+        for r in sent(book).values(schema.CLIENTS.name)[schema.HEADER_ROW :]
         if r and r[0]
     }
     if case_id not in known:
@@ -303,9 +306,11 @@ def plan_letters(book: Any, as_of: dt.date, cases: Sequence[str] = ()) -> Letter
             "create a new workbook with `pyxl new` and copy the data over"
         )
     _book_raw(book)  # refuses a book that is not a caseload
-    raw = _raw_sheets(book, READ_SHEETS | letters.EXTRA_SHEETS)
-    ev = evaluate_raw(RawWorkbook(raw, date1904=False, sheet_parts={}), as_of)
-    extras = letters.WorkbookExtras.from_sheets(raw)
+    raw = sent(book).raw(READ_SHEETS | letters.EXTRA_SHEETS)
+    ev = evaluate_raw(raw, as_of)
+    for sheet in raw.sheets.values():
+        sheet.cells()  # the letters' extras read the cells, not the typed columns
+    extras = letters.WorkbookExtras.from_sheets(raw.sheets)
     book_of_letters = letter_book()
     queue = letters.build_queue(ev, extras, book_of_letters, (), cases)
     _, _, problems = letters.letter_jobs(queue, ev, extras, book_of_letters)

@@ -15,6 +15,8 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
+
 from pyxl.adapters import schema
 from pyxl.adapters.schema import Sheet
 from pyxl.adapters.workbook_patch import safe_text
@@ -29,6 +31,8 @@ _ADDRESS = re.compile(r"^\$?([A-Z]+)\$?(\d+)(?::\$?([A-Z]+)\$?(\d+))?$")
 
 def cell_value(value: object) -> Any:
     """A value as Excel should store it: dates as serial numbers, text made cell-safe."""
+    if isinstance(value, np.generic):
+        value = value.item()
     if isinstance(value, dt.datetime):
         value = value.date()
     if isinstance(value, dt.date):
@@ -36,6 +40,12 @@ def cell_value(value: object) -> Any:
     if isinstance(value, str):
         return safe_text(value)
     return value
+
+
+def set_values(cells: Any, values: Sequence[Sequence[object]]) -> None:
+    """Write values already made Excel-ready (cell_value) as they are: blanks as empty
+    cells, and no second conversion cell by cell inside xlwings."""
+    cells.raw_value = [["" if v is None or v != v else v for v in row] for row in values]
 
 
 def number_format(column: schema.Column) -> str:
@@ -74,7 +84,7 @@ def replace_table_body(book: Any, spec: Sheet, rows: Sequence[Sequence[object]])
         )
     if rows:
         values = [[cell_value(v) for v in row] for row in rows]
-        _range(sheet, first_row + 1, first_col, len(rows), width).value = values
+        set_values(_range(sheet, first_row + 1, first_col, len(rows), width), values)
 
 
 def find_table(sheet: Any, spec: Sheet) -> Any:
@@ -131,7 +141,7 @@ def write_columns(
             block = [
                 [cell_value(values.get(r, blank)[columns.index(c)]) for c in col_run] for r in run
             ]
-            _range(sheet, run[0], col_run[0] + 1, len(run), len(col_run)).value = block
+            set_values(_range(sheet, run[0], col_run[0] + 1, len(run), len(col_run)), block)
 
 
 def _runs(numbers: Sequence[int]) -> list[list[int]]:
