@@ -13,10 +13,11 @@ import datetime as dt
 import functools
 import hashlib
 import itertools
-import json
+import pickle
 import re
+import threading
 from collections import OrderedDict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import pyarrow as pa
@@ -221,7 +222,7 @@ def workbook_from_ranges(ranges: Iterable[object], needed: Sequence[str]) -> Raw
             )
         if sheet.name in sheets:
             raise TablesError(f"the {sheet.name} table is passed twice")
-        sheets[sheet.name] = raw_sheet(sheet.name, grid, serial_dates=True)
+        sheets[sheet.name] = grid_sheet(sheet.name, grid, serial_dates=True)
     # Sheets added in a later version may be left out (older workbooks lack them).
     missing = [n for n in needed if n not in sheets and not schema.SHEETS[n].added_later]
     if missing:
@@ -242,23 +243,31 @@ class EvaluationCache:
     def __init__(self, size: int = 4) -> None:
         self.size = size
         self._items: OrderedDict[str, Evaluation] = OrderedDict()
+        self._lock = threading.Lock()  # calls run in worker threads
 
     def get(self, ranges: Sequence[object], as_of: dt.date) -> Evaluation:
-        key = _digest(ranges, as_of)
-        if key in self._items:
-            self._items.move_to_end(key)
-            return self._items[key]
-        raw = workbook_from_ranges(ranges, sorted(READ_SHEETS))
-        evaluation = evaluate_raw(raw, as_of)
-        self._items[key] = evaluation
-        while len(self._items) > self.size:
-            self._items.popitem(last=False)
+        return self.get_or_make(
+            digest(ranges, as_of),
+            lambda: evaluate_raw(workbook_from_ranges(ranges, sorted(READ_SHEETS)), as_of),
+        )
+
+    def get_or_make(self, key: str, make: Callable[[], Evaluation]) -> Evaluation:
+        """The evaluation under this content key, made (outside the lock) if not kept."""
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+        evaluation = make()
+        with self._lock:
+            self._items[key] = evaluation
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
         return evaluation
 
 
-def _digest(ranges: Sequence[object], as_of: dt.date) -> str:
-    text = json.dumps([as_of.isoformat(), ranges], default=str, separators=(",", ":"))
-    return hashlib.sha256(text.encode()).hexdigest()
+def digest(*content: object) -> str:
+    """A key for exactly this content (cell values, dates): the same cells, the same key."""
+    return hashlib.blake2b(pickle.dumps(content, protocol=5), digest_size=20).hexdigest()
 
 
 def sheet_values(sheet: Any) -> Grid:
