@@ -98,14 +98,16 @@ BUTTONS: tuple[Button, ...] = (
         working="reading the workbook and building the report",
     ),
 )
-# Scripts run from a preview's confirm button rather than from a button of their own.
-CONFIRM_SCRIPTS = ("generate_letters",)
+# Scripts the pane runs itself: a preview's confirm button, and the next page of a
+# button's writes when they did not fit in one response.
+CONFIRM_SCRIPTS = ("generate_letters", "more_writes")
 
 
 # The scripts are the functions in pyxl.excel.scripts themselves, registered for xlwings Server.
 # Each runs in a worker thread (pyxl.excel.workers), so no button holds up another call.
 refresh_due_list = script(button=f"Due List!{scripts.BUTTON_CELL}")(off_loop(scripts.refresh))
 log_contact = script(off_loop(scripts.log_contact))
+more_writes = script(off_loop(scripts.more_writes))
 
 
 @script

@@ -22,9 +22,9 @@ from pyxl.adapters import schema
 from pyxl.adapters.validation import find_header, read_sheet
 from pyxl.adapters.workbook_reader import RawSheet, RawWorkbook
 from pyxl.domain.model import STATUS_ORDER
-from pyxl.excel import writes
+from pyxl.excel import uploads, writes
 from pyxl.excel.cells import CellError, read_date
-from pyxl.excel.tables import SentBook
+from pyxl.excel.tables import EvaluationCache, SentBook, digest
 from pyxl.policy import letter_book
 from pyxl.services import letters, report
 from pyxl.services.recompute import (
@@ -43,15 +43,31 @@ BUTTON_LABEL = "⟳ Refresh (select this cell)"
 _SENT: weakref.WeakKeyDictionary[Any, SentBook] = weakref.WeakKeyDictionary()
 
 
-def sent(book: Any) -> SentBook:
-    """The values Excel sent with this call, read once however many helpers ask."""
+def sent(book: Any, upload: str = "") -> SentBook:
+    """The values Excel sent with this call (the pane's upload if it names one, else the
+    book's own values), read once however many helpers ask."""
     found = _SENT.get(book.impl)
     if found is None:
-        found = _SENT[book.impl] = SentBook.of(book)
+        if upload:
+            taken = uploads.take(upload)
+            if taken is None:
+                raise xw.XlwingsError(
+                    "the sheets sent for this button were not found (used already, or sent "
+                    "over an hour ago): press the button again"
+                )
+            found = SentBook(taken.grids, serial_dates=True, selected=taken.selected)
+        else:
+            found = SentBook.of(book)
+        _SENT[book.impl] = found
     return found
 
 
 def _book_raw(book: Any) -> RawWorkbook:
+    _require_caseload(book)
+    return sent(book).raw(READ_SHEETS)
+
+
+def _require_caseload(book: Any) -> None:
     names = {s.name for s in book.sheets}
     needed = {schema.DUE_LIST.name, schema.ERRORS.name, schema.CLIENTS.name}
     missing = sorted(needed - names)
@@ -59,7 +75,6 @@ def _book_raw(book: Any) -> RawWorkbook:
         raise xw.XlwingsError(
             f"this is not a pyxl caseload workbook: no {', '.join(missing)} sheet"
         )
-    return sent(book).raw(READ_SHEETS)
 
 
 def as_of_day(text: str) -> dt.date:
@@ -75,6 +90,14 @@ def as_of_day(text: str) -> dt.date:
 
 def selected_case_ids(book: Any) -> list[str]:
     """Case IDs on the selected rows of the active sheet (any sheet with a Case ID column)."""
+    chosen = sent(book).selected
+    if chosen is not None:  # the pane read them from the selected rows
+        cases = list(dict.fromkeys(c.strip() for c in chosen if c and c.strip()))
+        if not cases:
+            raise xw.XlwingsError(
+                "no client on the selected rows: select one or more clients' rows"
+            )
+        return cases
     selection = book.selection
     if selection is None:
         raise xw.XlwingsError("select one or more clients' rows first")
@@ -108,12 +131,17 @@ def _header_spec(spec: schema.Sheet) -> schema.Sheet:
     return schema.Sheet(spec.name, spec.table, spec.title, spec.description, columns)
 
 
-def refresh(book: xw.Book, scope: str = "all", as_of: str = "") -> Evaluation:
-    """Recompute, then write the Due List, Errors and the Clients summary columns in one go."""
+def refresh(book: xw.Book, scope: str = "all", as_of: str = "", upload: str = "") -> Evaluation:
+    """Recompute, then write the Due List, Errors and the Clients summary columns in one go.
+
+    `upload` names the sheets the task pane sent for this call (pyxl.excel.uploads);
+    without it the script reads the book's own values.
+    """
     if scope not in SCOPES:
         raise xw.XlwingsError(f"scope must be one of {', '.join(SCOPES)}, not {scope!r}")
+    sent(book, upload)
     selected = selected_case_ids(book) if scope == "selected" else None
-    ev = evaluate_raw(_book_raw(book), as_of_day(as_of))
+    ev = evaluate(book, as_of_day(as_of))
     patch = build_patch(ev)
     clients = patch.columns.get(schema.CLIENTS.name)
     if selected is None:
@@ -142,7 +170,30 @@ def refresh(book: xw.Book, scope: str = "all", as_of: str = "") -> Evaluation:
             book, schema.PENALTIES.name, penalties.columns, dict(penalties.values), rows
         )
     _status_line(book, ev, len(due_rows), scope)
+    writes.paginate(book, uploads.request_limit())
     return ev
+
+
+_EVALUATIONS = EvaluationCache()
+
+
+def evaluate(book: Any, as_of: dt.date) -> Evaluation:
+    """The caseload's evaluation, from the cache when the same tables were evaluated for
+    the same day (a Refresh pressed again with nothing changed)."""
+    _require_caseload(book)
+    key = digest(sent(book).content(READ_SHEETS), as_of)
+    return _EVALUATIONS.get_or_make(key, lambda: evaluate_raw(_book_raw(book), as_of))
+
+
+def more_writes(book: Any, key: str) -> None:
+    """The next page of a button's writes that did not fit in one response."""
+    found = uploads.next_page(key)
+    if found is None:
+        raise xw.XlwingsError("these writes were already made, or are over an hour old")
+    page, left = found
+    book.json()["actions"].extend(page)
+    if left:
+        writes.more_to_come(book, key, left)
 
 
 def _merged_due_list(book: Any, ev: Evaluation, cases: set[str]) -> list[list[object]]:
@@ -241,8 +292,10 @@ def log_contact(
     purpose: str = "",
     notes: str = "",
     staff: str = "",
+    upload: str = "",
 ) -> str:
     """Append one contact for the client on the selected row; returns its case ID."""
+    sent(book, upload)
     cases = selected_case_ids(book)
     if len(cases) != 1:
         raise xw.XlwingsError(f"select one client's row (selected: {', '.join(cases)})")

@@ -287,13 +287,18 @@ def sheet_values(sheet: Any) -> Grid:
 class SentBook:
     """The sheets' values a button's script reads, as Excel sent them, each sheet read once.
 
-    From the book Office.js posts (xlwings Server: the JSON values themselves, no
-    per-cell xlwings range objects) or, on the desktop, through xlwings' ranges.
+    From the task pane's upload (pyxl.excel.uploads: the sheets and columns the button
+    declares, dates as serials), the book Office.js posts (xlwings Server: the JSON
+    values themselves, no per-cell xlwings range objects) or, on the desktop, through
+    xlwings' ranges.
     """
 
-    def __init__(self, grids: dict[str, Any], serial_dates: bool) -> None:
+    def __init__(
+        self, grids: dict[str, Any], serial_dates: bool, selected: list[str] | None = None
+    ) -> None:
         self.grids = grids  # sheet name -> its cells from A1, or a function reading them
         self.serial_dates = serial_dates
+        self.selected = selected  # the Case IDs on the selected rows, when the pane sent them
         self._raw: dict[str, RawSheet] = {}
         self._values: dict[str, Grid] = {}
 
@@ -322,6 +327,10 @@ class SentBook:
         return RawWorkbook(
             {n: s for n, s in self._raw.items() if n in set(names)}, date1904=False, sheet_parts={}
         )
+
+    def content(self, names: Iterable[str]) -> list[tuple[str, Any]]:
+        """The wanted sheets' cells as sent, in a fixed order: what a cache key hashes."""
+        return [(n, self._grid(n)) for n in sorted(set(names) & self.names)]
 
     def values(self, name: str) -> Grid:
         """One sheet's cells as Python values (dates as datetimes, blanks as None)."""
