@@ -23,6 +23,7 @@ from xlwings.server import script
 from xlwings_server.models import CurrentUser
 
 from pyxl.excel import downloads, scripts
+from pyxl.excel.workers import off_loop
 from pyxl.services import letters
 
 PREVIEW_CALLBACK = "pyxlPreview"  # shows a preview in the task pane with a confirm button
@@ -97,16 +98,20 @@ BUTTONS: tuple[Button, ...] = (
         working="reading the workbook and building the report",
     ),
 )
-# Scripts run from a preview's confirm button rather than from a button of their own.
-CONFIRM_SCRIPTS = ("generate_letters",)
+# Scripts the pane runs itself: a preview's confirm button, and the next page of a
+# button's writes when they did not fit in one response.
+CONFIRM_SCRIPTS = ("generate_letters", "more_writes")
 
 
 # The scripts are the functions in pyxl.excel.scripts themselves, registered for xlwings Server.
-refresh_due_list = script(button=f"Due List!{scripts.BUTTON_CELL}")(scripts.refresh)
-log_contact = script(scripts.log_contact)
+# Each runs in a worker thread (pyxl.excel.workers), so no button holds up another call.
+refresh_due_list = script(button=f"Due List!{scripts.BUTTON_CELL}")(off_loop(scripts.refresh))
+log_contact = script(off_loop(scripts.log_contact))
+more_writes = script(off_loop(scripts.more_writes))
 
 
 @script
+@off_loop
 def preview_letters(book: xw.Book, scope: str = "all", as_of: str = "") -> None:
     """Show the letter queue in the task pane; its confirm button runs generate_letters."""
     plan = scripts.plan_letters(book, scripts.as_of_day(as_of), scripts.letter_cases(book, scope))
@@ -115,6 +120,7 @@ def preview_letters(book: xw.Book, scope: str = "all", as_of: str = "") -> None:
 
 
 @script
+@off_loop
 def generate_letters(
     book: xw.Book, as_of: str, fingerprint: str, cases: str, current_user: CurrentUser
 ) -> None:
@@ -135,6 +141,7 @@ def generate_letters(
 
 
 @script
+@off_loop
 def build_report(book: xw.Book, as_of: str = "") -> None:
     """Build the supervisor report from the open book and offer it for download."""
     day = scripts.as_of_day(as_of)

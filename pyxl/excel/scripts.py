@@ -10,7 +10,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Iterable, Sequence
+import weakref
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,9 +22,9 @@ from pyxl.adapters import schema
 from pyxl.adapters.validation import find_header, read_sheet
 from pyxl.adapters.workbook_reader import RawSheet, RawWorkbook
 from pyxl.domain.model import STATUS_ORDER
-from pyxl.excel import writes
+from pyxl.excel import uploads, writes
 from pyxl.excel.cells import CellError, read_date
-from pyxl.excel.tables import raw_sheet, sheet_values
+from pyxl.excel.tables import EvaluationCache, SentBook, digest
 from pyxl.policy import letter_book
 from pyxl.services import letters, report
 from pyxl.services.recompute import (
@@ -39,7 +40,34 @@ BUTTON_CELL = "N1"  # the Due List's sheet button: selecting this cell refreshes
 BUTTON_LABEL = "⟳ Refresh (select this cell)"
 
 
+_SENT: weakref.WeakKeyDictionary[Any, SentBook] = weakref.WeakKeyDictionary()
+
+
+def sent(book: Any, upload: str = "") -> SentBook:
+    """The values Excel sent with this call (the pane's upload if it names one, else the
+    book's own values), read once however many helpers ask."""
+    found = _SENT.get(book.impl)
+    if found is None:
+        if upload:
+            taken = uploads.take(upload)
+            if taken is None:
+                raise xw.XlwingsError(
+                    "the sheets sent for this button were not found (used already, or sent "
+                    "over an hour ago): press the button again"
+                )
+            found = SentBook(taken.grids, serial_dates=True, selected=taken.selected)
+        else:
+            found = SentBook.of(book)
+        _SENT[book.impl] = found
+    return found
+
+
 def _book_raw(book: Any) -> RawWorkbook:
+    _require_caseload(book)
+    return sent(book).raw(READ_SHEETS)
+
+
+def _require_caseload(book: Any) -> None:
     names = {s.name for s in book.sheets}
     needed = {schema.DUE_LIST.name, schema.ERRORS.name, schema.CLIENTS.name}
     missing = sorted(needed - names)
@@ -47,16 +75,6 @@ def _book_raw(book: Any) -> RawWorkbook:
         raise xw.XlwingsError(
             f"this is not a pyxl caseload workbook: no {', '.join(missing)} sheet"
         )
-    return RawWorkbook(_raw_sheets(book, READ_SHEETS), date1904=False, sheet_parts={})
-
-
-def _raw_sheets(book: Any, wanted: Iterable[str]) -> dict[str, RawSheet]:
-    """The book's sheets among those wanted, as the workbook reader gives a file's."""
-    names = {s.name for s in book.sheets}
-    return {
-        name: raw_sheet(name, sheet_values(book.sheets[name]), serial_dates=False)
-        for name in set(wanted) & names
-    }
 
 
 def as_of_day(text: str) -> dt.date:
@@ -72,6 +90,14 @@ def as_of_day(text: str) -> dt.date:
 
 def selected_case_ids(book: Any) -> list[str]:
     """Case IDs on the selected rows of the active sheet (any sheet with a Case ID column)."""
+    chosen = sent(book).selected
+    if chosen is not None:  # the pane read them from the selected rows
+        cases = list(dict.fromkeys(c.strip() for c in chosen if c and c.strip()))
+        if not cases:
+            raise xw.XlwingsError(
+                "no client on the selected rows: select one or more clients' rows"
+            )
+        return cases
     selection = book.selection
     if selection is None:
         raise xw.XlwingsError("select one or more clients' rows first")
@@ -80,7 +106,7 @@ def selected_case_ids(book: Any) -> list[str]:
     address = selection.address.replace("$", "")
     if spec is None or "Case ID" not in spec.headers or not address:
         raise xw.XlwingsError("select rows on Clients, Due List or a sheet with a Case ID column")
-    values = sheet_values(sheet)
+    values = sent(book).values(sheet.name)
     found = find_header(RawSheet(sheet.name, values), _header_spec(spec))
     if found is None:
         raise xw.XlwingsError(f"the {sheet.name} sheet has no Case ID header")
@@ -105,12 +131,17 @@ def _header_spec(spec: schema.Sheet) -> schema.Sheet:
     return schema.Sheet(spec.name, spec.table, spec.title, spec.description, columns)
 
 
-def refresh(book: xw.Book, scope: str = "all", as_of: str = "") -> Evaluation:
-    """Recompute, then write the Due List, Errors and the Clients summary columns in one go."""
+def refresh(book: xw.Book, scope: str = "all", as_of: str = "", upload: str = "") -> Evaluation:
+    """Recompute, then write the Due List, Errors and the Clients summary columns in one go.
+
+    `upload` names the sheets the task pane sent for this call (pyxl.excel.uploads);
+    without it the script reads the book's own values.
+    """
     if scope not in SCOPES:
         raise xw.XlwingsError(f"scope must be one of {', '.join(SCOPES)}, not {scope!r}")
+    sent(book, upload)
     selected = selected_case_ids(book) if scope == "selected" else None
-    ev = evaluate_raw(_book_raw(book), as_of_day(as_of))
+    ev = evaluate(book, as_of_day(as_of))
     patch = build_patch(ev)
     clients = patch.columns.get(schema.CLIENTS.name)
     if selected is None:
@@ -139,12 +170,35 @@ def refresh(book: xw.Book, scope: str = "all", as_of: str = "") -> Evaluation:
             book, schema.PENALTIES.name, penalties.columns, dict(penalties.values), rows
         )
     _status_line(book, ev, len(due_rows), scope)
+    writes.paginate(book, uploads.request_limit())
     return ev
+
+
+_EVALUATIONS = EvaluationCache()
+
+
+def evaluate(book: Any, as_of: dt.date) -> Evaluation:
+    """The caseload's evaluation, from the cache when the same tables were evaluated for
+    the same day (a Refresh pressed again with nothing changed)."""
+    _require_caseload(book)
+    key = digest(sent(book).content(READ_SHEETS), as_of)
+    return _EVALUATIONS.get_or_make(key, lambda: evaluate_raw(_book_raw(book), as_of))
+
+
+def more_writes(book: Any, key: str) -> None:
+    """The next page of a button's writes that did not fit in one response."""
+    found = uploads.next_page(key)
+    if found is None:
+        raise xw.XlwingsError("these writes were already made, or are over an hour old")
+    page, left = found
+    book.json()["actions"].extend(page)
+    if left:
+        writes.more_to_come(book, key, left)
 
 
 def _merged_due_list(book: Any, ev: Evaluation, cases: set[str]) -> list[list[object]]:
     """The Due List with the selected clients' rows recomputed and everyone else's kept."""
-    values = sheet_values(book.sheets[schema.DUE_LIST.name])
+    values = sent(book).values(schema.DUE_LIST.name)
     found = find_header(RawSheet(schema.DUE_LIST.name, values), _header_spec(schema.DUE_LIST))
     width = len(schema.DUE_LIST.columns)
     kept: list[list[object]] = []
@@ -193,7 +247,7 @@ def contact_row(
     staff: str,
 ) -> list[object]:
     """The new Contacts row in the table's own column order, validated like typed rows."""
-    values = sheet_values(book.sheets[schema.CONTACTS.name])
+    values = sent(book).values(schema.CONTACTS.name)
     found = find_header(RawSheet(schema.CONTACTS.name, values), schema.CONTACTS)
     if found is None:
         raise xw.XlwingsError("the Contacts sheet has no header row")
@@ -238,15 +292,17 @@ def log_contact(
     purpose: str = "",
     notes: str = "",
     staff: str = "",
+    upload: str = "",
 ) -> str:
     """Append one contact for the client on the selected row; returns its case ID."""
+    sent(book, upload)
     cases = selected_case_ids(book)
     if len(cases) != 1:
         raise xw.XlwingsError(f"select one client's row (selected: {', '.join(cases)})")
     case_id = cases[0]
     known = {
         str(r[0]).strip()
-        for r in sheet_values(book.sheets[schema.CLIENTS.name])[schema.HEADER_ROW :]
+        for r in sent(book).values(schema.CLIENTS.name)[schema.HEADER_ROW :]
         if r and r[0]
     }
     if case_id not in known:
@@ -304,9 +360,11 @@ def plan_letters(book: Any, as_of: dt.date, cases: Sequence[str] = ()) -> Letter
             "create a new workbook with `pyxl new` and copy the data over"
         )
     _book_raw(book)  # refuses a book that is not a caseload
-    raw = _raw_sheets(book, READ_SHEETS | letters.EXTRA_SHEETS)
-    ev = evaluate_raw(RawWorkbook(raw, date1904=False, sheet_parts={}), as_of)
-    extras = letters.WorkbookExtras.from_sheets(raw)
+    raw = sent(book).raw(READ_SHEETS | letters.EXTRA_SHEETS)
+    ev = evaluate_raw(raw, as_of)
+    for sheet in raw.sheets.values():
+        sheet.cells()  # the letters' extras read the cells, not the typed columns
+    extras = letters.WorkbookExtras.from_sheets(raw.sheets)
     book_of_letters = letter_book()
     queue = letters.build_queue(ev, extras, book_of_letters, (), cases)
     jobs, _, problems = letters.letter_jobs(queue, ev, extras, book_of_letters)

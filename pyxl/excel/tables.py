@@ -10,17 +10,23 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import hashlib
-import json
+import itertools
+import pickle
+import re
+import threading
 from collections import OrderedDict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
+
+import pyarrow as pa
 
 from pyxl.adapters import schema
 from pyxl.adapters.schema import Sheet
 from pyxl.adapters.validation import MAX_HEADER_SCAN, find_header
 from pyxl.adapters.workbook_reader import RawSheet, RawWorkbook
-from pyxl.excel.cells import CellError, Grid, as_grid, serial_to_date
+from pyxl.excel.cells import CellError, Grid, as_grid, date_to_serial, serial_to_date
 from pyxl.services.recompute import READ_SHEETS, Evaluation, evaluate_raw
 
 ERROR_STRINGS = frozenset(
@@ -80,6 +86,129 @@ def raw_sheet(name: str, grid: Grid, serial_dates: bool) -> RawSheet:
     return RawSheet(name, values, errors)
 
 
+# ---------------------------------------------------------------- columnar grids
+
+# A date cell as xlwings' Office.js code sends it in a book: ISO text, midnight UTC.
+_ISO_STAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z?$")
+_UNIX_EPOCH_SERIAL = date_to_serial(dt.date(1970, 1, 1))
+_MS_PER_DAY = 86_400_000
+
+
+class _Declined(Exception):
+    """A column whose cells are not all of one kind, or with an Excel error in it."""
+
+
+def grid_sheet(name: str, grid: Grid, serial_dates: bool) -> RawSheet:
+    """A sheet's cells from A1, as the workbook reader gives a file's: typed columns.
+
+    The columns under the contract's headers become one Arrow table, like fastexcel's for
+    a file, so the same columnar reading and validation as `pyxl recompute` takes them
+    whole; the cells themselves are turned into Python values only if that reading
+    declines the sheet (a mixed column, an error cell). Dates come as Office.js sends
+    them: ISO text in a book (`serial_dates` False), serial numbers in function ranges
+    and uploads (True).
+    """
+    spec = schema.SHEETS[name]
+    head = _normalized(name, grid[:MAX_HEADER_SCAN], spec, serial_dates, header=None)
+    found = find_header(RawSheet(name, head), spec)
+    if found is None:
+        return raw_sheet_of(name, grid, spec, serial_dates, None)
+    header_row, _ = found
+    headers = {c.header: c for c in spec.columns}
+    picked = [
+        (str(h).strip(), i)
+        for i, h in enumerate(head[header_row])
+        if isinstance(h, str) and h in headers
+    ]
+    body = grid[header_row + 1 :]
+    columns = list(itertools.zip_longest(*body)) if body else []
+    blank = (None,) * len(body)
+    try:
+        arrays = [
+            _typed(columns[i] if i < len(columns) else blank, headers[h].kind, serial_dates)
+            for h, i in picked
+        ]
+    except _Declined:  # a mixed column or an error cell: the careful reading says which
+        return raw_sheet_of(name, grid, spec, serial_dates, header_row)
+    return RawSheet(
+        name,
+        [],
+        table=pa.Table.from_arrays(arrays, names=[h for h, _ in picked]),
+        header_row=header_row,
+        table_columns=picked,
+        loader=lambda: _normalized(name, grid, spec, serial_dates, header_row),
+    )
+
+
+def _typed(cells: Sequence[object], kind: str, serial_dates: bool) -> pa.Array:
+    """One column as an Arrow array typed like fastexcel's strict reading; _Mixed if not."""
+    distinct = set(cells)
+    distinct.discard(None)
+    distinct.discard("")
+    kinds = set(map(type, distinct))
+    if not kinds:
+        return pa.nulls(len(cells), pa.string())
+    if kinds == {str}:
+        if distinct & ERROR_STRINGS:
+            raise _Declined
+        if kind == "date" and not serial_dates:
+            if not all(_ISO_STAMP.match(v) for v in distinct):
+                raise _Declined
+            ms = {v: _iso_ms(v) for v in distinct}
+            return pa.array([ms.get(v) for v in cells], pa.timestamp("ms"))
+        return pa.array([None if v == "" else v for v in cells], pa.string())
+    if kinds <= {int, float}:
+        if kind == "date" and serial_dates:
+            return pa.array(
+                [
+                    None if v is None or v == "" else round((v - _UNIX_EPOCH_SERIAL) * _MS_PER_DAY)
+                    for v in cells
+                ],
+                pa.timestamp("ms"),
+            )
+        return pa.array([None if v == "" else v for v in cells], pa.float64())
+    if kinds == {bool}:
+        return pa.array([None if v == "" else v for v in cells], pa.bool_())
+    raise _Declined
+
+
+def _iso_ms(text: str) -> int:
+    stamp = dt.datetime.fromisoformat(text.rstrip("Z"))
+    return round((stamp - dt.datetime(1970, 1, 1)).total_seconds() * 1000)
+
+
+def raw_sheet_of(
+    name: str, grid: Grid, spec: Sheet, serial_dates: bool, header_row: int | None
+) -> RawSheet:
+    """The cell-by-cell form, for a sheet the columnar form does not take."""
+    return raw_sheet(name, _normalized(name, grid, spec, serial_dates, header_row), False)
+
+
+def _normalized(name: str, grid: Grid, spec: Sheet, serial_dates: bool, header: int | None) -> Grid:
+    """Cells as Python values: ISO date text as datetimes (as xlwings reads them), and
+    serial numbers as dates in the contract's date columns."""
+    out = [
+        [
+            dt.datetime.fromisoformat(v.rstrip("Z"))
+            if isinstance(v, str) and _ISO_STAMP.match(v)
+            else v
+            for v in row
+        ]
+        for row in grid
+    ]
+    if serial_dates:
+        if header is None:
+            found = find_header(RawSheet(name, out), spec)
+            header = found[0] if found else -1
+        for c in _date_columns(out, spec):
+            for row in out[header + 1 :]:
+                value = row[c] if c < len(row) else None
+                if isinstance(value, int | float) and not isinstance(value, bool):
+                    with contextlib.suppress(CellError):
+                        row[c] = serial_to_date(float(value))
+    return out
+
+
 def workbook_from_ranges(ranges: Iterable[object], needed: Sequence[str]) -> RawWorkbook:
     """A RawWorkbook from table ranges (with their headers) passed to a function, in any order."""
     sheets: dict[str, RawSheet] = {}
@@ -93,7 +222,7 @@ def workbook_from_ranges(ranges: Iterable[object], needed: Sequence[str]) -> Raw
             )
         if sheet.name in sheets:
             raise TablesError(f"the {sheet.name} table is passed twice")
-        sheets[sheet.name] = raw_sheet(sheet.name, grid, serial_dates=True)
+        sheets[sheet.name] = grid_sheet(sheet.name, grid, serial_dates=True)
     # Sheets added in a later version may be left out (older workbooks lack them).
     missing = [n for n in needed if n not in sheets and not schema.SHEETS[n].added_later]
     if missing:
@@ -114,23 +243,31 @@ class EvaluationCache:
     def __init__(self, size: int = 4) -> None:
         self.size = size
         self._items: OrderedDict[str, Evaluation] = OrderedDict()
+        self._lock = threading.Lock()  # calls run in worker threads
 
     def get(self, ranges: Sequence[object], as_of: dt.date) -> Evaluation:
-        key = _digest(ranges, as_of)
-        if key in self._items:
-            self._items.move_to_end(key)
-            return self._items[key]
-        raw = workbook_from_ranges(ranges, sorted(READ_SHEETS))
-        evaluation = evaluate_raw(raw, as_of)
-        self._items[key] = evaluation
-        while len(self._items) > self.size:
-            self._items.popitem(last=False)
+        return self.get_or_make(
+            digest(ranges, as_of),
+            lambda: evaluate_raw(workbook_from_ranges(ranges, sorted(READ_SHEETS)), as_of),
+        )
+
+    def get_or_make(self, key: str, make: Callable[[], Evaluation]) -> Evaluation:
+        """The evaluation under this content key, made (outside the lock) if not kept."""
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+        evaluation = make()
+        with self._lock:
+            self._items[key] = evaluation
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
         return evaluation
 
 
-def _digest(ranges: Sequence[object], as_of: dt.date) -> str:
-    text = json.dumps([as_of.isoformat(), ranges], default=str, separators=(",", ":"))
-    return hashlib.sha256(text.encode()).hexdigest()
+def digest(*content: object) -> str:
+    """A key for exactly this content (cell values, dates): the same cells, the same key."""
+    return hashlib.blake2b(pickle.dumps(content, protocol=5), digest_size=20).hexdigest()
 
 
 def sheet_values(sheet: Any) -> Grid:
@@ -142,3 +279,65 @@ def sheet_values(sheet: Any) -> Grid:
     last = sheet.used_range.last_cell
     cells = sheet.range((1, 1), (max(last.row, 1), max(last.column, 1)))
     return cells.options(ndim=2, err_to_str=True).value or [[None]]
+
+
+# ---------------------------------------------------------------- the book a script gets
+
+
+class SentBook:
+    """The sheets' values a button's script reads, as Excel sent them, each sheet read once.
+
+    From the task pane's upload (pyxl.excel.uploads: the sheets and columns the button
+    declares, dates as serials), the book Office.js posts (xlwings Server: the JSON
+    values themselves, no per-cell xlwings range objects) or, on the desktop, through
+    xlwings' ranges.
+    """
+
+    def __init__(
+        self, grids: dict[str, Any], serial_dates: bool, selected: list[str] | None = None
+    ) -> None:
+        self.grids = grids  # sheet name -> its cells from A1, or a function reading them
+        self.serial_dates = serial_dates
+        self.selected = selected  # the Case IDs on the selected rows, when the pane sent them
+        self._raw: dict[str, RawSheet] = {}
+        self._values: dict[str, Grid] = {}
+
+    @classmethod
+    def of(cls, book: Any) -> SentBook:
+        sent = getattr(book.impl, "api", None)
+        if isinstance(sent, dict) and isinstance(sent.get("sheets"), list):
+            grids = {s["name"]: s["values"] for s in sent["sheets"] if s.get("values") != [[]]}
+            return cls(grids, serial_dates=False)
+        return cls({s.name: functools.partial(sheet_values, s) for s in book.sheets}, False)
+
+    @property
+    def names(self) -> set[str]:
+        return set(self.grids)
+
+    def _grid(self, name: str) -> Grid:
+        grid = self.grids[name]
+        if callable(grid):
+            grid = self.grids[name] = grid()
+        return grid
+
+    def raw(self, names: Iterable[str]) -> RawWorkbook:
+        """The wanted sheets (those sent) in the columnar form the reader gives a file's."""
+        for name in set(names) & self.names - set(self._raw):
+            self._raw[name] = grid_sheet(name, self._grid(name), self.serial_dates)
+        return RawWorkbook(
+            {n: s for n, s in self._raw.items() if n in set(names)}, date1904=False, sheet_parts={}
+        )
+
+    def content(self, names: Iterable[str]) -> list[tuple[str, Any]]:
+        """The wanted sheets' cells as sent, in a fixed order: what a cache key hashes."""
+        return [(n, self._grid(n)) for n in sorted(set(names) & self.names)]
+
+    def values(self, name: str) -> Grid:
+        """One sheet's cells as Python values (dates as datetimes, blanks as None)."""
+        if name not in self._values:
+            spec = schema.SHEETS.get(name)
+            grid = self._grid(name)
+            if spec is not None:
+                grid = _normalized(name, grid, spec, self.serial_dates, None)
+            self._values[name] = [[None if v == "" else v for v in row] for row in grid]
+        return self._values[name]

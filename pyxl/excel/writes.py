@@ -11,14 +11,18 @@ never parses it as a formula or a number (reliability.md 2.2).
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from collections.abc import Sequence
 from typing import Any
+
+import numpy as np
 
 from pyxl.adapters import schema
 from pyxl.adapters.schema import Sheet
 from pyxl.adapters.workbook_patch import safe_text
 from pyxl.adapters.workbook_reader import column_index, column_letter
+from pyxl.excel import uploads
 from pyxl.excel.cells import date_to_serial
 
 TEXT_FORMAT = "@"
@@ -29,6 +33,8 @@ _ADDRESS = re.compile(r"^\$?([A-Z]+)\$?(\d+)(?::\$?([A-Z]+)\$?(\d+))?$")
 
 def cell_value(value: object) -> Any:
     """A value as Excel should store it: dates as serial numbers, text made cell-safe."""
+    if isinstance(value, np.generic):
+        value = value.item()
     if isinstance(value, dt.datetime):
         value = value.date()
     if isinstance(value, dt.date):
@@ -36,6 +42,48 @@ def cell_value(value: object) -> Any:
     if isinstance(value, str):
         return safe_text(value)
     return value
+
+
+MAX_CELLS = 20_000  # per write action: a block of rows well under the request limit
+MORE_CALLBACK = "pyxlMore"  # tells the pane more pages of writes are waiting
+
+
+def set_values(cells: Any, values: Sequence[Sequence[object]]) -> None:
+    """Write values already made Excel-ready (cell_value) as they are: blanks as empty
+    cells, no second conversion cell by cell inside xlwings, in blocks of rows that
+    each stay well under the request limit."""
+    rows = [["" if v is None or v != v else v for v in row] for row in values]
+    if not rows:
+        return
+    width = len(rows[0])
+    step = max(MAX_CELLS // max(width, 1), 1)
+    sheet, top, left = cells.sheet, cells.row, cells.column
+    for start in range(0, len(rows), step):
+        block = rows[start : start + step]
+        _range(sheet, top + start, left, len(block), width).raw_value = block
+
+
+def paginate(book: Any, limit: int) -> None:
+    """Leave in this response only the writes that fit under the limit; keep the others
+    as pages the task pane fetches one by one (more_writes), in order."""
+    actions = book.json()["actions"]
+    sizes = [len(json.dumps(a, default=str)) for a in actions]
+    if sum(sizes) <= limit:
+        return
+    pages: list[list[dict[str, Any]]] = [[]]
+    size = 0
+    for action, bytes_ in zip(actions, sizes, strict=True):
+        if pages[-1] and size + bytes_ > limit:
+            pages.append([])
+            size = 0
+        pages[-1].append(action)
+        size += bytes_
+    actions[:] = pages[0]
+    more_to_come(book, uploads.keep_pages(pages[1:]), len(pages) - 1)
+
+
+def more_to_come(book: Any, key: str, pages: int) -> None:
+    book.app.macro(MORE_CALLBACK)(json.dumps({"key": key, "pages": pages}))
 
 
 def number_format(column: schema.Column) -> str:
@@ -74,7 +122,7 @@ def replace_table_body(book: Any, spec: Sheet, rows: Sequence[Sequence[object]])
         )
     if rows:
         values = [[cell_value(v) for v in row] for row in rows]
-        _range(sheet, first_row + 1, first_col, len(rows), width).value = values
+        set_values(_range(sheet, first_row + 1, first_col, len(rows), width), values)
 
 
 def find_table(sheet: Any, spec: Sheet) -> Any:
@@ -131,7 +179,7 @@ def write_columns(
             block = [
                 [cell_value(values.get(r, blank)[columns.index(c)]) for c in col_run] for r in run
             ]
-            _range(sheet, run[0], col_run[0] + 1, len(run), len(col_run)).value = block
+            set_values(_range(sheet, run[0], col_run[0] + 1, len(run), len(col_run)), block)
 
 
 def _runs(numbers: Sequence[int]) -> list[list[int]]:

@@ -1,18 +1,21 @@
-"""The download route: a file a button made (pyxl.excel.downloads), fetched once by its id.
+"""The add-in's own routes: the upload of the sheets a button reads (pyxl.excel.uploads)
+and the download of a file a button made (pyxl.excel.downloads), fetched once by its id.
 
 Signed in like every call (the access code, or Entra ID for an office): without it,
-or for an unknown or already fetched id, nothing is served.
+or for an unknown or already fetched id, nothing is kept or served. An upload's body
+is stored as it came, in a worker thread: it is read when the button's script runs.
 """
 
 from __future__ import annotations
 
+import asyncio
 from urllib.parse import quote
 
-from fastapi import APIRouter, HTTPException, status
+from fastapi import APIRouter, HTTPException, Request, status
 from fastapi.responses import Response
 from xlwings_server import dependencies as dep
 
-from pyxl.excel import downloads
+from pyxl.excel import downloads, uploads
 
 router = APIRouter()
 
@@ -35,3 +38,26 @@ async def download(file_id: str, current_user: dep.User) -> Response:
             "Cache-Control": "no-store",
         },
     )
+
+
+@router.post("/pyxl/upload")
+async def upload_start(current_user: dep.User) -> dict[str, str]:
+    return {"upload": await asyncio.to_thread(uploads.start)}
+
+
+@router.post("/pyxl/upload/{upload_id}")
+async def upload_piece(upload_id: str, request: Request, current_user: dep.User) -> dict[str, int]:
+    body = await request.body()
+    if len(body) > uploads.request_limit():
+        raise HTTPException(
+            status_code=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+            detail=f"pyxl: a piece of the upload is larger than {uploads.request_limit():,} "
+            "bytes: reload the task pane (its pieces are made smaller than that)",
+        )
+    if not await asyncio.to_thread(uploads.add, upload_id, body):
+        raise HTTPException(
+            status_code=status.HTTP_404_NOT_FOUND,
+            detail="pyxl: no such upload (it was used or is over an hour old): press the "
+            "button again.",
+        )
+    return {"bytes": len(body)}
