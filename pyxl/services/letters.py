@@ -845,7 +845,6 @@ def _proposal_words(q: QueuedLetter) -> list[str]:
     ]
 
 
-
 def write_queue_csv(plan: BatchPlan, target: Path) -> Path:
     return csv_file.write_csv(target, QUEUE_HEADERS, queue_rows(plan.queue, plan.errors))
 
