@@ -350,7 +350,8 @@ HOLIDAYS = Sheet(
     "Holidays",
     "Holidays",
     "Office holiday calendars",
-    "Days the office is closed. Business-day rules skip rows with Closed = Yes.",
+    "Days the office is closed, and the weekday next to each weekend holiday, closed or open by "
+    "the state's rule (see Source). Business-day rules skip rows with Closed = Yes.",
     (
         C("Calendar", field="calendar", required=True, width=10),
         C("Date", "date", "date", True, width=12),

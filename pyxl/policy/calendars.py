@@ -175,6 +175,7 @@ class _Row:
     name: str
     closed: bool
     source: str
+    not_moved: bool = False  # says only why a weekday stays open; dropped if the day has others
 
 
 def default_years(as_of: dt.date) -> range:
@@ -285,7 +286,7 @@ def _observed(
     if weekday in moves:
         return [_Row(to, f"{name} (observed)", True, source)]
     when = "Saturday" if weekday == _SATURDAY else "Sunday"
-    return [_Row(to, f"{name} on {when}: not moved", False, source)]
+    return [_Row(to, f"{name} on {when}: not moved", False, source, not_moved=True)]
 
 
 def _merge(calendar: str, rows: list[_Row]) -> list[Holiday]:
@@ -298,6 +299,7 @@ def _merge(calendar: str, rows: list[_Row]) -> list[Holiday]:
     for day in sorted(by_date):
         # Closing rows first, so the name and source read in order of effect.
         group = sorted(by_date[day], key=lambda row: not row.closed)
+        group = [row for row in group if not row.not_moved] or group
         names = list(dict.fromkeys(row.name for row in group))
         if len(names) == 1:
             source = "; ".join(dict.fromkeys(row.source for row in group))

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from pyxl.domain.model import Program, Service, Status
+from pyxl.domain.model import Caseload, Program, Service, Status
 from pyxl.domain.obligations import explain
+from pyxl.domain.sanctions import engagement_by_flow
 from pyxl.policy import default_settings, flowbook
 from tests.unit.flowkit import (
     CALENDARS,
@@ -321,3 +322,26 @@ def test_y09_an_exited_youth_has_twelve_months_of_follow_up():
     s = state(person, D(2026, 6, 1), services=services)
     assert (s.state, s.next_action) == ("Follow-up", "Follow-up services to Fri 2027-04-30 (Y-09)")
     assert state(person, D(2027, 5, 3), services=services).state == "Closed"
+
+
+def test_engagement_by_flow_names_only_the_alaska_cases_whose_engaged_column_it_contradicts():
+    clients = (
+        client(WORK_FIRST, "AK-YES"),  # Engaged = Yes, a missed activity recorded: not engaged
+        client(WORK_FIRST, "AK-NO", engaged=False),  # No, and good cause found: engaged again
+        client(WORK_FIRST, "AK-AGREE", engaged=False),  # No, a missed activity: they agree
+        client(JOBS, "OR-1"),  # Oregon: no Engaged column to contradict
+    )
+    events = (
+        event(D(2026, 3, 3), "Missed activity", case_id="AK-YES"),
+        event(D(2026, 3, 4), "Good cause: yes", case_id="AK-NO"),
+        event(D(2026, 3, 3), "Missed activity", case_id="AK-AGREE"),
+        event(D(2026, 3, 3), "Missed activity", case_id="OR-1"),
+    )
+    found = engagement_by_flow(
+        Caseload(clients=clients, noncompliance=events),
+        flowbook(),
+        default_settings(),
+        CALENDARS,
+        D(2026, 3, 10),
+    )
+    assert found == {"AK-YES": False, "AK-NO": True}

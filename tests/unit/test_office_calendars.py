@@ -105,7 +105,10 @@ def test_texas_gives_no_weekday_substitute_for_a_weekend_holiday_and_says_so_on_
     assert "§662.005(a)(1)" in july_3.source
     tx_2027 = rows_by_date("TX", 2027)
     assert D(2027, 12, 23) not in tx_2027
-    assert tx_2027[D(2027, 12, 24)].closed
+    assert (tx_2027[D(2027, 12, 24)].name, tx_2027[D(2027, 12, 24)].closed) == (
+        "Christmas Eve",
+        True,
+    )
     assert not tx_2027[D(2027, 12, 27)].closed
     assert not tx_2027[D(2027, 12, 31)].closed
     assert tx_2027[D(2027, 12, 31)].name == "New Year's Day on Saturday: not moved"
