@@ -33,6 +33,7 @@ class Column:
     earliest_year: int = 2000  # dates before this year are typing mistakes (not for births)
     wrap: bool = False  # long text wraps in the cell instead of running on
     number_format: str | None = None  # overrides the kind's format (e.g. weekday + date)
+    suggestions: str | None = None  # a list offered as a dropdown; other values are allowed
 
 
 @dataclass(frozen=True)
@@ -285,7 +286,14 @@ BRANCHES = Sheet(
     (
         C("Branch", field="name", required=True, width=16),
         C("State", "choice", "state", True, "States", 7),
-        C("Calendar", field="calendar", required=True, width=10),
+        C(
+            "Calendar",
+            field="calendar",
+            required=True,
+            width=10,
+            suggestions="States",
+            help="The holiday calendar on Holidays: AK, TX, OR or one you added there",
+        ),
         C("Office Name", field="office_name", width=34),
         C("Address", field="address", width=26),
         C("City", field="city", width=14),
@@ -318,7 +326,14 @@ HOLIDAYS = Sheet(
     "Office holiday calendars",
     "Days the office is closed. Business-day rules skip rows with Closed = Yes.",
     (
-        C("Calendar", field="calendar", required=True, width=10),
+        C(
+            "Calendar",
+            field="calendar",
+            required=True,
+            width=10,
+            suggestions="States",
+            help="The holiday calendar on Holidays: AK, TX, OR or one you added there",
+        ),
         C("Date", "date", "date", True, width=12),
         C("Holiday", field="name", required=True, width=34),
         C("Closed", "bool", "closed", True, "YesNo", 8),
