@@ -35,7 +35,7 @@ SHOWN: dict[str, tuple[str, tuple[int, int, int] | None]] = {
     "due-list": ("Due List", None),
     "clients": ("Clients", (300, 110, 220)),
     "branches": ("Branches", (760, 150, 100)),
-    "settings": ("Settings", None),
+    "settings": ("Settings", (792, 300, 110)),
 }
 DPI = 80
 

@@ -351,7 +351,7 @@ SETTINGS = Sheet(
         C("Value", "value", required=True, width=12),
         C("Default", width=12),
         C("Rule", width=8),
-        C("Meaning", width=70),
+        C("Meaning", width=90, wrap=True),
     ),
     key="Setting",
 )

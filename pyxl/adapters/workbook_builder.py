@@ -348,6 +348,9 @@ class _Builder(XlsxWriterBook):
             for c, value in enumerate(row):
                 col = sheet.columns[c]
                 self.write_cell(ws, sheet, header_row + 1 + r, c, col, value, col_formats[c])
+            height = schema.row_height(sheet, row)
+            if height is not None:  # wrapped text (Settings' Meaning): readers do not autofit
+                ws.set_row(header_row + 1 + r, height)
 
         if not sheet.computed:
             for c, col in enumerate(sheet.columns):
