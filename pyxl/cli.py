@@ -147,7 +147,10 @@ def cmd_check(args: argparse.Namespace) -> int:
 def cmd_import_history(args: argparse.Namespace) -> int:
     from pyxl.services.history import import_history
 
+    steps = _Steps(total=1)
+    steps(f"importing from {args.source.name}")
     result = import_history(args.source, args.target, args.as_of)
+    steps.done()
     print(
         f"{result.people} people of {args.source.name} are clients in {args.target.name}: "
         f"imported {len(result.events)} events and {len(result.penalties)} penalties; "
@@ -272,13 +275,9 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     out = args.out or default_output(args.paths, args.as_of)
     if out.suffix.lower() != ".xlsx":
-        print(f"pyxl: the report is an .xlsx workbook; {out} is not", file=sys.stderr)
-        return 1
+        raise UserError(f"the report is an .xlsx workbook; {out} is not: end --out in .xlsx")
     if out.resolve() in {p.resolve() for p in args.paths}:
-        print(
-            f"pyxl: {out} is one of the caseload workbooks; choose another --out", file=sys.stderr
-        )
-        return 1
+        raise UserError(f"{out} is one of the caseload workbooks; choose another --out")
     steps = _Steps(total=len(args.paths) + 2 + args.pdf)
     try:
         result = run_report(args.paths, args.as_of, out, pdf=args.pdf, progress=steps)
@@ -334,7 +333,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="the workbook to create (.xlsx or .xlsm; never replaced)",
     )
     p.add_argument(
-        "--as-of", type=_date, default=today, help="centre year of the holiday calendars"
+        "--as-of",
+        type=_date,
+        default=today,
+        help="centre year of the holiday calendars; example dates count back from it",
     )
     p.add_argument("--empty", action="store_true", help="no example branches, staff and clients")
     p.set_defaults(func=cmd_new)
