@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from contextlib import suppress
 from pathlib import Path
 
-from pyxl import errors
+from pyxl import errors, version
 from pyxl.adapters.safe_save import SafeSaveError
 from pyxl.adapters.workbook_reader import WorkbookUnreadable
 from pyxl.domain.letters import LetterInputError
@@ -35,7 +35,8 @@ def _date(text: str) -> dt.date:
 
 
 class _Steps:
-    """Progress on stderr: a bar over the command's steps on a terminal, a line per step in logs."""
+    """Progress on stderr: a bar over the command's steps on a terminal; nothing off a terminal
+    (a log or a pipe gets only the result)."""
 
     def __init__(self, total: int) -> None:
         self.bar = None
@@ -53,7 +54,6 @@ class _Steps:
 
     def __call__(self, step: str) -> None:
         if self.bar is None:
-            print(f"... {step}", file=sys.stderr, flush=True)
             return
         if self.bar.desc:
             self.bar.update(1)
@@ -99,11 +99,23 @@ def _print_problems(ev: Evaluation, limit: int | None = None) -> None:
         print(f"  ... and {len(ev.problems) - limit} more")
 
 
-def cmd_new(args: argparse.Namespace) -> int:
-    from pyxl.services.new_workbook import create_workbook
+NEEDS_REFRESH = (
+    "The Due List and Supervisor sheet now say they need a Refresh: run pyxl recompute {path}"
+)
 
-    path = create_workbook(args.path, as_of=args.as_of)
-    print(f"Created {path}. Fill in Branches and Staff, then add clients.")
+
+def cmd_new(args: argparse.Namespace) -> int:
+    from pyxl.services.new_workbook import EXAMPLE, create_workbook, example_rows
+
+    rows = None if args.empty else example_rows(args.as_of)
+    path = create_workbook(args.path, as_of=args.as_of, rows=rows)
+    if args.empty:
+        print(f"Created {path}. Fill in Branches and Staff, then add clients.")
+    else:
+        print(
+            f"Created {path}. The rows marked {EXAMPLE} on Branches, Staff and Clients show how "
+            "each sheet is filled in: replace them with your own, then Refresh."
+        )
     return 0
 
 
@@ -124,7 +136,9 @@ def cmd_recompute(args: argparse.Namespace) -> int:
 def cmd_check(args: argparse.Namespace) -> int:
     from pyxl.services.recompute import check
 
-    ev = check(args.path, args.as_of)
+    steps = _Steps(total=2)
+    ev = check(args.path, args.as_of, steps)
+    steps.done()
     print(_summary(ev, written=False))
     _print_problems(ev)
     return 1 if ev.workbook.errors else 0
@@ -133,13 +147,18 @@ def cmd_check(args: argparse.Namespace) -> int:
 def cmd_import_history(args: argparse.Namespace) -> int:
     from pyxl.services.history import import_history
 
+    steps = _Steps(total=1)
+    steps(f"importing from {args.source.name}")
     result = import_history(args.source, args.target, args.as_of)
+    steps.done()
     print(
         f"{result.people} people of {args.source.name} are clients in {args.target.name}: "
         f"imported {len(result.events)} events and {len(result.penalties)} penalties; "
         f"{result.already_there} rows were already there"
         + (f" (backup: {result.backup})" if result.backup else "")
     )
+    if result.events or result.penalties:
+        print(NEEDS_REFRESH.format(path=args.target))
     for line in result.conflicts:
         print(f"  conflict: {line}")
     for line in result.unmatched:
@@ -217,6 +236,8 @@ def cmd_letters(args: argparse.Namespace) -> int:
     )
     for q in result.held:
         print(f"  held: {q.request.case_id} {q.request.code}: {q.request.held}")
+    if result.logged:
+        print(NEEDS_REFRESH.format(path=args.path))
     for error in result.errors:
         print(f"  not made: {error}")
     return 1 if result.errors else 0
@@ -261,13 +282,9 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     out = args.out or default_output(args.paths, args.as_of)
     if out.suffix.lower() != ".xlsx":
-        print(f"pyxl: the report is an .xlsx workbook; {out} is not", file=sys.stderr)
-        return 1
+        raise UserError(f"the report is an .xlsx workbook; {out} is not: end --out in .xlsx")
     if out.resolve() in {p.resolve() for p in args.paths}:
-        print(
-            f"pyxl: {out} is one of the caseload workbooks; choose another --out", file=sys.stderr
-        )
-        return 1
+        raise UserError(f"{out} is one of the caseload workbooks; choose another --out")
     kept = claim_file(out, "report", force=args.force)
     if kept is not None:
         print(f"The file that was at {out} is kept as {kept}")
@@ -328,16 +345,6 @@ EXIT_CODES_HELP = """exit codes:
   2  nothing done: the input is unusable or writing was refused (the message says why)"""
 
 
-def version() -> str:
-    from importlib.metadata import PackageNotFoundError
-    from importlib.metadata import version as installed
-
-    try:
-        return installed("pyxl-caseload")
-    except PackageNotFoundError:  # run from a source tree that was never installed
-        return "unknown"
-
-
 def _new_workbook_path(text: str) -> Path:
     path = Path(text)
     if path.suffix.lower() not in (".xlsx", ".xlsm"):
@@ -365,8 +372,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="the workbook to create (.xlsx or .xlsm; never replaced)",
     )
     p.add_argument(
-        "--as-of", type=_date, default=today, help="centre year of the holiday calendars"
+        "--as-of",
+        type=_date,
+        default=today,
+        help="centre year of the holiday calendars; example dates count back from it",
     )
+    p.add_argument("--empty", action="store_true", help="no example branches, staff and clients")
     p.set_defaults(func=cmd_new)
 
     for name, func, text in (

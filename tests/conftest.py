@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -10,6 +11,10 @@ import pytest
 from PIL import Image
 
 from pyxl.adapters import libreoffice
+
+# Reproducible outputs: every Refresh in the tests (and in the commands they start) says it
+# was made at this moment, so two runs of the same recompute give the same bytes.
+os.environ.setdefault("SOURCE_DATE_EPOCH", "1795435200")  # 2026-11-23 12:00 UTC
 
 
 @pytest.fixture(scope="session")

@@ -37,6 +37,7 @@ class Column:
     minimum: float | None = None
     maximum: float | None = None
     past_only: bool = False  # a date that cannot be after the as-of date (a birth)
+    suggestions: str | None = None  # a list offered as a dropdown; other values are allowed
 
 
 @dataclass(frozen=True)
@@ -313,7 +314,14 @@ BRANCHES = Sheet(
     (
         C("Branch", field="name", required=True, width=16),
         C("State", "choice", "state", True, "States", 7),
-        C("Calendar", field="calendar", required=True, width=10),
+        C(
+            "Calendar",
+            field="calendar",
+            required=True,
+            width=10,
+            suggestions="States",
+            help="The holiday calendar on Holidays: AK, TX, OR or one you added there",
+        ),
         C("Office Name", field="office_name", width=34),
         C("Address", field="address", width=26),
         C("City", field="city", width=14),
@@ -353,7 +361,14 @@ HOLIDAYS = Sheet(
     "Days the office is closed, and the weekday next to each weekend holiday, closed or open by "
     "the state's rule (see Source). Business-day rules skip rows with Closed = Yes.",
     (
-        C("Calendar", field="calendar", required=True, width=10),
+        C(
+            "Calendar",
+            field="calendar",
+            required=True,
+            width=10,
+            suggestions="States",
+            help="The holiday calendar on Holidays: AK, TX, OR or one you added there",
+        ),
         C("Date", "date", "date", True, width=12),
         C("Holiday", field="name", required=True, width=34),
         C("Closed", "bool", "closed", True, "YesNo", 8),
@@ -371,7 +386,7 @@ SETTINGS = Sheet(
         C("Value", "value", required=True, width=12),
         C("Default", width=12),
         C("Rule", width=8),
-        C("Meaning", width=70),
+        C("Meaning", width=90, wrap=True),
     ),
     key="Setting",
 )

@@ -355,6 +355,9 @@ class _Builder(XlsxWriterBook):
             for c, value in enumerate(row):
                 col = sheet.columns[c]
                 self.write_cell(ws, sheet, header_row + 1 + r, c, col, value, col_formats[c])
+            height = schema.row_height(sheet, row)
+            if height is not None:  # wrapped text (Settings' Meaning): readers do not autofit
+                ws.set_row(header_row + 1 + r, height)
 
         if not sheet.computed:
             for c, col in enumerate(sheet.columns):
@@ -465,7 +468,7 @@ class _Builder(XlsxWriterBook):
         return None
 
     def has_validation(self, col: schema.Column) -> bool:
-        return col.kind == "date" or self.list_key(col) is not None
+        return col.kind == "date" or self.list_key(col) is not None or bool(col.suggestions)
 
     def validate_column(self, ws: Worksheet, c: int, col: schema.Column) -> None:
         first, last = schema.HEADER_ROW, VALIDATION_LAST_ROW - 1  # 0-based rows
@@ -496,6 +499,24 @@ class _Builder(XlsxWriterBook):
                     "input_message": _join(col.help, message)[:255],
                     "error_title": "Not on the list",
                     "error_message": error[:255],
+                },
+            )
+        elif col.suggestions:
+            ws.data_validation(
+                first,
+                c,
+                last,
+                c,
+                {
+                    "validate": "list",
+                    "source": f"={list_name(col.suggestions)}",
+                    "input_title": title,
+                    "input_message": _join(col.help, "Choose from the list or type your own.")[
+                        :255
+                    ],
+                    "error_type": "information",
+                    "error_title": "Not on the list",
+                    "error_message": "This value is not on the list. Keep it if it is meant.",
                 },
             )
         elif col.kind == "date":
@@ -699,11 +720,29 @@ def guide_sections() -> list[tuple[str, list[tuple[str, str]]]]:
                     "table: type in the first empty row under it and the table grows by itself.",
                 ),
                 (
-                    "Press Refresh",
-                    "Refresh (the command pyxl recompute) reads every sheet, applies the office "
-                    f"rules and fills in the {S.DUE_LIST.name}, the {S.ERRORS.name} sheet and the "
-                    f"grey columns on {S.CLIENTS.name} ({computed_cols}). Refresh at the start of "
-                    "the day and after a batch of entries. It never changes what you typed.",
+                    "Refresh",
+                    "Refresh reads every sheet, applies the office rules and fills in the "
+                    f"{S.DUE_LIST.name}, the {S.SUPERVISOR.name} and {S.ERRORS.name} sheets and "
+                    f"the grey columns on {S.CLIENTS.name} ({computed_cols}). Refresh at the "
+                    "start of the day and after a batch of entries. It never changes what you "
+                    "typed. The line under the Due List title says as of which day it was "
+                    "computed, when and by whom.",
+                ),
+                (
+                    "How to Refresh",
+                    "Use the first way your office has set up. 1. The pyxl add-in: the Refresh "
+                    "button on the pyxl tab of the ribbon or in its task pane. 2. Desktop "
+                    "macros: the Refresh button the office added (see macros/README.md). "
+                    "3. Without either: "
+                    "save and close the workbook, run  pyxl recompute caseload.xlsx  in a "
+                    "command window in its folder, and open it again. workbook/README.md "
+                    "explains each.",
+                ),
+                (
+                    "Examples",
+                    "A new workbook has rows marked (example) on Branches, Staff and Clients to "
+                    "show how each sheet is filled in. Replace the branches and staff with your "
+                    "own and delete the example clients.",
                 ),
                 (
                     "Grey means computed",
@@ -819,9 +858,12 @@ def guide_sections() -> list[tuple[str, list[tuple[str, str]]]]:
             [
                 (
                     "Dates",
-                    "Type dates as year-month-day, for example 2025-03-14. That reads the same "
-                    "everywhere, so 03/04 can never mean two things. Dates must be between "
-                    "2000 and 2100 (a Date of Birth from 1900).",
+                    "Type dates as you are used to: 11/23/2026, Nov 23 2026 and 2026-11-23 all "
+                    "work. A date that could mean two days, such as 03/04/2026, is read in the "
+                    "Date order on Settings (month first unless the office changed it) and "
+                    "listed on Errors so you can check it; year-month-day never can. Type the "
+                    "year in full (2026, not 26). Dates must be between 2000 and 2100 (a Date "
+                    "of Birth from 1900).",
                 ),
                 (
                     "Dropdowns",

@@ -134,9 +134,42 @@ class Patch:
     # sheet name -> cell above its table -> number: the cached result of a formula pyxl placed
     # there (shown by readers that do not recalculate on open; Excel recalculates anyway)
     results: dict[str, dict[str, float]] = field(default_factory=dict)
+    # sheet name -> cell above its table -> text (the "Computed as of ..." line); the cell
+    # keeps its style
+    texts: dict[str, dict[str, str]] = field(default_factory=dict)
+    # sheet name -> the left part of its printed footer (printouts say which day they show)
+    footers: dict[str, str] = field(default_factory=dict)
 
 
 _FORMULA_CELL = re.compile(rb'(<c r="[A-Z]+[0-9]+"[^>]*>\s*<f>[^<]*</f>)\s*(?:<v>[^<]*</v>)?')
+
+
+_TEXT_CELL = re.compile(rb'<c r="([A-Z]+[0-9]+)"((?:\s+s="[0-9]+")?)[^>]*?(?:/>|>.*?</c>)', re.S)
+
+
+def _set_texts(rows_xml: bytes, texts: Mapping[str, str]) -> bytes:
+    """Put text in existing cells above the table (as inline strings, style kept)."""
+    if not texts:
+        return rows_xml
+
+    def put(m: re.Match[bytes]) -> bytes:
+        ref = m.group(1).decode()
+        if ref not in texts:
+            return m.group(0)
+        text = escape(texts[ref]).encode()
+        return b'<c r="%s"%s t="inlineStr"><is><t>%s</t></is></c>' % (m.group(1), m.group(2), text)
+
+    return _TEXT_CELL.sub(put, rows_xml)
+
+
+def _set_footer(shell: etree._Element, left: str | None) -> None:
+    """The left section of the printed footer (footer codes: a literal & is &&); the
+    centre and right stay."""
+    footer = shell.find("m:headerFooter/m:oddFooter", NS)
+    if left is None or footer is None or footer.text is None:
+        return
+    rest = re.sub(r"^&L.*?(?=&[CR]|$)", "", footer.text, flags=re.S)
+    footer.text = "&L" + left + rest
 
 
 def _set_results(sheet_xml: bytes, results: Mapping[str, float]) -> bytes:
@@ -366,6 +399,8 @@ def _replace_table_rows(
     heights: Sequence[float | None] | None = None,
     links: Sequence[Sequence[tuple[int, str]]] | None = None,
     results: Mapping[str, float] | None = None,
+    texts: Mapping[str, str] | None = None,
+    footer: str | None = None,
 ) -> tuple[bytes, bytes | None]:
     shell, old_rows = _split_sheet_data(sheet_xml)
     cells.column_styles = _column_styles(shell)
@@ -383,7 +418,8 @@ def _replace_table_rows(
         if int(m.group(1)) > header_row:
             break
         kept.append(m.group(0))
-    pieces = [_set_results(b"".join(kept), results or {}).decode()]
+    pieces = [_set_texts(_set_results(b"".join(kept), results or {}), texts or {}).decode()]
+    _set_footer(shell, footer)
     size_of: dict[float | None, str] = {None: ""}
     sizes = []
     for height in heights if heights else [None] * len(rows):
@@ -615,6 +651,8 @@ def apply_patch(data: bytes, patch: Patch) -> bytes:
                 update.heights,
                 update.links,
                 patch.results.get(name),
+                patch.texts.get(name),
+                patch.footers.get(name),
             )
             if part in column_parts:
                 pending[part] = new_sheet
@@ -730,7 +768,9 @@ def _in_table_order(
 
 
 def append_rows(
-    data: bytes, rows: Mapping[str, Sequence[Sequence[Value] | Mapping[str, Value]]]
+    data: bytes,
+    rows: Mapping[str, Sequence[Sequence[Value] | Mapping[str, Value]]],
+    above: Mapping[str, Mapping[str, str]] | None = None,
 ) -> bytes:
     """Append rows to the Excel tables of the named sheets (e.g. Contacts, Letters).
 
@@ -739,6 +779,7 @@ def append_rows(
     dimension and conditional formats. Cells take their column's style (dates stay dates)
     and are written like every pyxl value: numbers or inline strings, never formulas.
     Refuses (AppendRefused) rather than overwrite anything typed below a table.
+    `above`: sheet -> cell in the rows above its table -> text (e.g. "Needs a Refresh").
     """
     source = zipfile.ZipFile(io.BytesIO(data))
     parts, date1904 = sheet_parts(source)
@@ -756,6 +797,18 @@ def append_rows(
         replaced[part], replaced[table_part] = _append_to_sheet(
             sheet_xml, source.read(table_part), name, new_rows, cells
         )
+    for name, texts in (above or {}).items():
+        if name in parts:
+            part = parts[name]
+            replaced[part] = _set_texts_above(replaced.get(part) or source.read(part), texts)
     if styles.changed:
         replaced["xl/styles.xml"] = styles.xml()
     return _repack(source, replaced)
+
+
+def _set_texts_above(sheet_xml: bytes, texts: Mapping[str, str]) -> bytes:
+    """_set_texts on the first rows only (a big table below is not scanned)."""
+    last = max(int(re.sub(r"[A-Z]+", "", ref)) for ref in texts)
+    end = sheet_xml.find(b'<row r="%d"' % (last + 1))
+    end = len(sheet_xml) if end < 0 else end
+    return _set_texts(sheet_xml[:end], texts) + sheet_xml[end:]

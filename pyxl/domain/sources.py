@@ -31,7 +31,7 @@ _DOC = re.compile(r"\bS([0-4])\b")
 _MARK = re.compile(r"\s*\[(EXT|GAP|AMBIG)\]\s*")
 _CATALOGUE_NOTE = re.compile(r",?\s*domain\.md(?:\s+L\d+)?")
 # The catalogue's own numbers (T-07, A-08, O-01: ../shared/domain.md) mean nothing to users.
-_CATALOGUE_IDS = re.compile(r"\(?\b[ATOY]-\d\d\b(?:,\s*)?\)?")
+_CATALOGUE_IDS = re.compile(r"\b[ATOY]-\d\d\b(?:\s+to\s+[ATOY]-\d\d\b)?,?\s*")
 
 
 @cache
@@ -48,7 +48,8 @@ def cite(source: str) -> str:
         if "AMBIG" in marks:
             notes.append(AMBIGUOUS_WORDS)
         text = _CATALOGUE_IDS.sub(" ", _CATALOGUE_NOTE.sub("", _MARK.sub(" ", part)))
-        text = " ".join(re.sub(r"\(\s*,?\s*\)", "", text).split()).replace(" ,", ",")
+        text = re.sub(r"\(\s*,?\s*\)", "", text.replace("( ", "("))
+        text = " ".join(text.split()).replace(" ,", ",").replace(" )", ")")
         text = text.strip(" ,")
         text = _DOC.sub(lambda m: DOCUMENTS[f"S{m.group(1)}"], text)
         text = re.sub(r"(?<!Texas )\bChoices Guide\b", "Texas Choices Guide", text)

@@ -33,6 +33,7 @@ from pyxl.services.recompute import (
     build_patch,
     due_list_rows,
     evaluate_raw,
+    refresh_stamp,
 )
 
 SCOPES = ("all", "selected")
@@ -225,9 +226,10 @@ def _status_line(book: Any, ev: Evaluation, rows: int, scope: str) -> None:
     warnings = len(ev.problems) - errors
     what = "all clients" if scope == "all" else "the selected clients"
     sheet = book.sheets[schema.DUE_LIST.name]
+    stamp = refresh_stamp(ev.as_of, who="Excel")
     sheet["A2"].value = (
-        f"{schema.DUE_LIST.description} Last refresh ({what}) as of {ev.as_of.isoformat()}: "
-        f"{rows} rows; data problems: {errors} errors, {warnings} warnings."
+        f"{stamp} {schema.DUE_LIST.description} Last refresh: {what}, {rows} rows; "
+        f"data problems: {errors} errors, {warnings} warnings."
     )
     sheet[BUTTON_CELL].value = BUTTON_LABEL
 

@@ -25,6 +25,7 @@ from pyxl.adapters.workbook_patch import append_rows
 from pyxl.adapters.workbook_reader import WorkbookUnreadable, read_raw
 from pyxl.domain.model import Client, NoncomplianceEvent, Penalty
 from pyxl.policy import default_settings
+from pyxl.services.recompute import needs_refresh
 
 HISTORY_SHEETS = {"Clients", "Noncompliance", "Penalties", "Settings"}
 PENALTY_DETAILS = (
@@ -200,7 +201,7 @@ def import_history(source: Path, target: Path, as_of: dt.date) -> ImportResult:
             counts = {name: _count(data, name) + len(new) for name, new in rows.items()}
             plan.backup = safe_save.atomic_write(
                 target,
-                append_rows(data, rows),
+                append_rows(data, rows, above=needs_refresh("pyxl import-history", rows)),
                 expected=snapshot,
                 verify=lambda path: _verify(path, counts.items()),
             )

@@ -55,7 +55,7 @@ from pyxl.domain.model import Appointment, Branch, Client
 from pyxl.domain.obligations import fmt
 from pyxl.domain.reference import WEEKENDS_ONLY
 from pyxl.policy import letter_book
-from pyxl.services.recompute import Evaluation, check_writable, evaluate_bytes
+from pyxl.services.recompute import Evaluation, check_writable, evaluate_bytes, needs_refresh
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "letter_templates"
 EXTRA_SHEETS = {
@@ -428,6 +428,12 @@ def build_queue(
         raise LetterInputError(
             f"unknown letter kind {', '.join(sorted(unknown))}; "
             f"known: {', '.join(sorted(book.letters))}"
+        )
+    strangers = cases - set(clients)
+    if strangers:
+        raise LetterInputError(
+            f"no client with Case ID {', '.join(sorted(strangers))} on the Clients sheet "
+            "(or the row has an error: `pyxl check` lists it); check the Case ID"
         )
     out = [
         q
@@ -897,7 +903,8 @@ def run_letters(
         note("logging")
         log = log_rows(result, as_of, book, user)
         if result.logged:
-            patched = append_rows(data, log)
+            stale = needs_refresh("pyxl letters", [name for name, rows in log.items() if rows])
+            patched = append_rows(data, log, above=stale)
             expected = len(extras.logged) + result.logged
             result.backup = safe_save.atomic_write(
                 path, patched, expected=snapshot, verify=lambda p: _verify_logged(p, expected)

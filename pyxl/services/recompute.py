@@ -10,8 +10,10 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import gc
+import getpass
 import heapq
 import io
+import os
 import zipfile
 from collections import Counter, defaultdict
 from collections.abc import Callable, Collection, Iterator, Sequence
@@ -24,6 +26,7 @@ import fastexcel
 import numpy as np
 from lxml import etree
 
+from pyxl import version
 from pyxl.adapters import safe_save, schema
 from pyxl.adapters.validation import (
     CASELOAD_FIELDS,
@@ -618,9 +621,60 @@ def supervisor_rows(
     return rows, links
 
 
-def build_patch(ev: Evaluation, sheets: Collection[str] | None = None) -> Patch:
+def refresh_stamp(
+    as_of: dt.date, *, who: str | None = None, when: dt.datetime | None = None
+) -> str:
+    """The line every Refresh writes on the Due List and the Supervisor sheet (and in their
+    printed footers): the day the deadlines were computed for, and who refreshed when."""
+    when = when or _now()
+    who = " ".join((who or _login_name()).split())[:40] or "unknown"
+    return (
+        f"Computed as of {as_of.isoformat()} (refreshed {when:%Y-%m-%d %H:%M} by {who}, "
+        f"pyxl {version()})."
+    )
+
+
+def _now() -> dt.datetime:
+    """Local time, or SOURCE_DATE_EPOCH (UTC) when set: the reproducible-builds convention,
+    so the same recompute gives the same bytes (tests, the committed example workbook)."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if epoch.isdigit():
+        return dt.datetime.fromtimestamp(int(epoch), dt.UTC).replace(tzinfo=None)
+    return dt.datetime.now()
+
+
+def _login_name() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # no login name in some services and containers
+        return "unknown"
+
+
+def stamp_sheets(patch: Patch, stamp: str, sheets: Collection[str] | None = None) -> None:
+    """Write the refresh stamp above the Due List and Supervisor tables and in their footers."""
+    for sheet in (schema.DUE_LIST, schema.SUPERVISOR):
+        if sheets is None or sheet.name in sheets:
+            patch.texts.setdefault(sheet.name, {})["A2"] = f"{stamp} {sheet.description}"
+            patch.footers[sheet.name] = stamp.replace("&", "&&").rstrip(".") + "; printed &D"
+
+
+def needs_refresh(command: str, sheets: Collection[str]) -> dict[str, dict[str, str]]:
+    """What a command that adds input rows after a Refresh writes above the Due List and
+    Supervisor tables (for append_rows' `above`): their figures are from before."""
+    when = _now()
+    added = " and ".join(sheets)
+    text = (
+        f"Needs a Refresh: {command} added rows to {added} on {when:%Y-%m-%d %H:%M}, after "
+        "these figures were computed. Refresh to bring them up to date."
+    )
+    return {schema.DUE_LIST.name: {"A2": text}, schema.SUPERVISOR.name: {"A2": text}}
+
+
+def build_patch(
+    ev: Evaluation, sheets: Collection[str] | None = None, stamp: str | None = None
+) -> Patch:
     """What recompute writes; `sheets` = the sheets the workbook has (a workbook made
-    before a computed sheet existed simply goes without it)."""
+    before a computed sheet existed simply goes without it); `stamp`, the refresh line."""
     clients = ev.workbook.sheets["Clients"]
     summary = client_summaries(ev)
     computed = [c.header for c in schema.CLIENTS.columns if c.computed]
@@ -669,6 +723,8 @@ def build_patch(ev: Evaluation, sheets: Collection[str] | None = None) -> Patch:
             last_row=penalties.header_row + 1_048_576,
             heights=_column_heights(schema.PENALTIES, computed, values),
         )
+    if stamp:
+        stamp_sheets(patch, stamp, sheets)
     return patch
 
 
@@ -698,12 +754,14 @@ def recompute(path: Path, as_of: dt.date, progress: Progress | None = None) -> R
     note = progress or (lambda _: None)
     safe_save.cleanup_stale_temp_files(path)
     with safe_save.writer_lock(path), without_cycle_collector():
+        # Refuse before reading and evaluating: the save would be refused anyway.
+        safe_save.refuse_if_open(path, "Nothing was written.")
         data, snapshot = safe_save.read_snapshot(path)
         check_writable(data)
         ev = evaluate_bytes(data, as_of, progress)
         note("writing")
         present = set(sheet_parts(zipfile.ZipFile(io.BytesIO(data)))[0])
-        patch = build_patch(ev, present)
+        patch = build_patch(ev, present, refresh_stamp(as_of))
         new = apply_patch(data, patch)
         expected_rows = len(patch.tables[schema.DUE_LIST.name].rows)
         backup = safe_save.atomic_write(

@@ -1,7 +1,7 @@
 """`pyxl recompute` on a shared workbook (reliability.md 1.3 and "Top risks" 2): killed
 half-way it leaves the old version or the complete new one, never a broken file; a
 second writer, an open Excel or LibreOffice, or a save by someone else in between make
-it refuse with "nothing was written" and exit code 2. All data is made up.
+it refuse with "Nothing was written" (said once) and exit code 2. All data is made up.
 """
 
 from __future__ import annotations
@@ -325,7 +325,7 @@ def test_a_second_recompute_is_refused_while_the_first_holds_the_lock(
         second = run_pyxl("recompute", path, "--as-of", AS_OF_ARG)
         assert second.returncode == 2, (second.stdout, second.stderr)
         message = second.stderr
-        assert "nothing was written" in message
+        assert message.count("Nothing was written") == 1, message
         assert "another pyxl" in message
         assert f"process {first.pid}" in message
         assert getpass.getuser() in message
@@ -367,7 +367,8 @@ def test_open_in_excel_or_libreoffice_refuses_with_exit_2(
     (tmp_path / lock_name).write_bytes(content)
     done = run_pyxl("recompute", path, "--as-of", AS_OF_ARG)
     assert done.returncode == 2, (done.stdout, done.stderr)
-    assert "nothing was written" in done.stderr
+    assert done.stderr.count("Nothing was written") == 1, done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
     assert holder in done.stderr
     assert "Traceback" not in done.stderr
     assert small.state(path) == "old"
@@ -452,7 +453,7 @@ def test_cli_reports_a_changed_file_with_exit_2(
     code = cli.main(["recompute", str(path), "--as-of", AS_OF_ARG])
     err = capsys.readouterr().err
     assert code == 2
-    assert "nothing was written" in err
+    assert err.count("Nothing was written") == 1, err
     assert "changed" in err and "Run the command again" in err
     _assert_refused(path, theirs[0], tmp_path)
 

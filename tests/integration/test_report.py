@@ -256,7 +256,7 @@ def test_the_report_command_writes_the_workbook_and_the_pdf(
     assert code == 0, printed
     assert out.exists() and out.with_suffix(".pdf").exists()
     assert "20 OVERDUE, 2 data errors" in printed
-    assert main(["report", str(houston), "--out", str(houston)]) == 1
+    assert main(["report", str(houston), "--out", str(houston)]) == 2  # refused, nothing done
     assert houston.read_bytes()[:2] == b"PK"
 
 

@@ -406,7 +406,10 @@ def test_dropdowns_point_at_defined_names_never_inline_lists(book: openpyxl.Work
         for i, col in enumerate(sheet.columns, start=1):
             letter = openpyxl.utils.get_column_letter(i)
             dv = by_col.get(f"{letter}4:{letter}100000")
-            if col.computed or col.kind not in ("choice", "bool", "date"):
+            if col.suggestions:  # offered, but other values are allowed (Branches' Calendar)
+                assert dv.type == "list" and dv.formula1 == wbb.list_name(col.suggestions)
+                assert dv.errorStyle == "information", (sheet.name, col.header)
+            elif col.computed or col.kind not in ("choice", "bool", "date"):
                 assert dv is None, (sheet.name, col.header)
             elif col.kind == "date":
                 assert dv.type == "date" and dv.operator in (None, "between")  # the default
@@ -434,7 +437,7 @@ def test_computed_columns_are_grey_with_a_note_not_a_new_header(book: openpyxl.W
             assert (cell.fill.fgColor.rgb == "FFBFBFBF") == computed, (sheet.name, col.header)
             if computed:
                 assert cell.comment is not None and "(computed)" in cell.comment.text
-            elif col.help and col.kind not in ("choice", "bool", "date"):
+            elif col.help and col.kind not in ("choice", "bool", "date") and not col.suggestions:
                 assert cell.comment is not None and col.help in cell.comment.text
 
 

@@ -29,3 +29,12 @@ def test_the_progress_bar_on_a_terminal_starts_no_thread(monkeypatch: pytest.Mon
     finally:
         steps.done()
     assert "validating" in terminal.getvalue()
+
+
+def test_off_a_terminal_progress_says_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    log = io.StringIO()
+    monkeypatch.setattr(cli.sys, "stderr", log)
+    steps = cli._Steps(3)
+    steps("reading")
+    steps.done()
+    assert steps.bar is None and log.getvalue() == ""
