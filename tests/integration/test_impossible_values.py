@@ -261,3 +261,24 @@ def test_the_years_ahead_setting_moves_the_window(
     messages = [p.message for p in validate_workbook(raw, default_settings(), AS_OF).errors]
     assert not any("more than 2 years" in m for m in messages)  # 2031 and 2040 are in now
     assert sum("more than 20 years after" in m for m in messages) == 1  # 2099 still is not
+
+
+def test_excel_refuses_an_impossible_number_as_it_is_typed(
+    impossible_book: tuple[Path, dict],
+) -> None:
+    """The new workbook's data validation holds the same bounds as the Errors sheet."""
+    path, _ = impossible_book
+    book = openpyxl.load_workbook(create_workbook(path.with_name("fresh.xlsx"), as_of=AS_OF))
+    for (name, header), (kind, least, most) in NUMBER_BOUNDS.items():
+        sheet = schema.SHEETS[name]
+        letter = column_letter(sheet.headers.index(header))
+        rules = [
+            v
+            for v in book[name].data_validations.dataValidation
+            if str(v.sqref).startswith(f"{letter}{FIRST}:")
+        ]
+        assert len(rules) == 1, (name, header)
+        rule = rules[0]
+        assert rule.type == ("whole" if kind == "int" else "decimal")
+        assert (float(rule.formula1), float(rule.formula2)) == (least, most)
+        assert rule.operator in (None, "between") and rule.showErrorMessage  # between: default
