@@ -282,3 +282,72 @@ def test_excel_refuses_an_impossible_number_as_it_is_typed(
         assert rule.type == ("whole" if kind == "int" else "decimal")
         assert (float(rule.formula1), float(rule.formula2)) == (least, most)
         assert rule.operator in (None, "between") and rule.showErrorMessage  # between: default
+
+
+# ---------------------------------------------------------------- one date, whole workbook
+
+CLIENT = {
+    "Case ID": "C1",
+    "Client Name": "Ann Lee",
+    "Program": "Oregon JOBS",
+    "Branch": "Salem",
+    "Case Manager": "Rosa Ortiz",
+    "Referral Date": dt.date(2026, 1, 5),
+}
+DATE_ROWS = {  # a valid row of each sheet with date columns
+    "Clients": CLIENT,
+    "Contacts": {"Case ID": "C1", "Date": dt.date(2026, 3, 2), "Method": "Phone"}
+    | {"Successful": "Yes"},
+    "Appointments": {"Case ID": "C1", "Type": "Orientation", "Date": dt.date(2026, 3, 2)}
+    | {"Status": "Kept"},
+    "Hours": SAMPLE_ROWS["Hours"] | {"Hours": 10.0},
+    "Services": {"Case ID": "C1", "Service": "Employability Assessment"}
+    | {"Start Date": dt.date(2026, 3, 2)},
+    "Plans": {"Case ID": "C1", "Plan Type": "FSSP", "Plan Date": dt.date(2026, 3, 2)},
+    "Noncompliance": {"Case ID": "C1", "Date": dt.date(2026, 3, 2), "Event": "Missed activity"},
+    "Penalties": SAMPLE_ROWS["Penalties"],
+}
+
+
+def raw_sheet(sheet: schema.Sheet, row: dict[str, object]) -> RawSheet:
+    values: list[list[object]] = [[""] * len(sheet.columns) for _ in range(schema.HEADER_ROW)]
+    values[schema.HEADER_ROW - 1] = list(sheet.headers)
+    values.append([row.get(h, "") for h in sheet.headers])
+    return RawSheet(sheet.name, values)
+
+
+DATES = st.one_of(
+    st.dates(dt.date(1800, 1, 1), dt.date(2300, 12, 31)),
+    st.dates(AS_OF - dt.timedelta(days=30), AS_OF + dt.timedelta(days=800)),
+    st.datetimes(dt.datetime(1890, 1, 1), dt.datetime(2200, 1, 1)),
+    st.dates(dt.date(1890, 1, 1), dt.date(2200, 1, 1)).map(dt.date.isoformat),
+    st.integers(-10, 10**6),
+    st.sampled_from(["2099-01-04", "1/2/45", "2024-02-30", "tomorrow", "NaN", ""]),
+)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(column=st.sampled_from(sorted(DATE_BOUNDS)), value=DATES)
+def test_any_value_in_a_date_column_is_read_or_reported_at_its_cell(
+    column: tuple[str, str], value: object
+) -> None:
+    name, header = column
+    sheet = schema.SHEETS[name]
+    row = {**DATE_ROWS[name], header: value}
+    sheets = {"Clients": raw_sheet(schema.CLIENTS, CLIENT if name != "Clients" else row)}
+    if name != "Clients":
+        sheets[name] = raw_sheet(sheet, row)
+    book = validate_workbook(RawWorkbook(sheets, False, {}), default_settings(), AS_OF)
+    cell = f"{column_letter(sheet.headers.index(header))}{FIRST}"
+    errors = [p for p in book.errors if (p.sheet, p.cell) == (name, cell)]
+    rows = book.sheets[name]
+    field = sheet.column(header).field or header
+    read = rows.column(field)[0] if len(rows) else "row left out"
+    earliest, latest = DATE_BOUNDS[name, header]
+    last = AS_OF if latest == "as-of" else AS_OF.replace(year=AS_OF.year + 2)
+    required = sheet.column(header).required
+    if errors:  # reported at its cell and not read: blank, or the row waits for the fix
+        assert read == ("row left out" if required else None), (value, read, errors)
+    else:  # accepted: a possible date, or an optional cell left blank
+        assert read is None or dt.date(earliest, 1, 1) <= read <= last, (value, read)
+        assert read is not None or (value == "" and not required), (value, book.problems)

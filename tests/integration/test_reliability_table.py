@@ -57,6 +57,9 @@ def figures() -> dict[str, list[str]]:
     random_values = examples(
         impossible.test_any_value_in_a_number_column_is_read_or_reported_at_its_cell
     ) + examples(impossible.test_the_columnar_reading_takes_only_possible_numbers_and_agrees)
+    random_values += examples(
+        impossible.test_any_value_in_a_date_column_is_read_or_reported_at_its_cell
+    )
     literal = test_literal_text
     random_lists = sum(
         examples(t)
