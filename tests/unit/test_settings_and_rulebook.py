@@ -39,6 +39,7 @@ GLOBAL_SETTINGS = {
     "Missed months shown",
     "Due List shows met",
     "Dates years ahead",  # read by validation: how far ahead a typed date can be
+    "Date order",  # read by the validation of typed dates
 }
 
 
@@ -76,6 +77,7 @@ def test_every_setting_parses_its_default_and_the_default_as_typed_in_the_sheet(
 def test_default_values_are_the_ones_domain_md_suggests():
     assert DEFAULTS.values == {
         "Due soon days": 5,
+        "Date order": "month first",
         "A-03 days": 30,
         "A-07 attempts": 2,
         "A-07 methods": 2,
