@@ -214,9 +214,8 @@ def check_number(column: Column, number: float) -> float:
             f"{number:g} is below {column.minimum:g}, the least {column.header} can be"
         )
     if column.maximum is not None and number > column.maximum:
-        unit = " (a week has 168 hours)" if column.maximum == 168 else ""
         raise CellProblem(
-            f"{number:g} is above {column.maximum:g}, the most {column.header} can be{unit}"
+            f"{number:g} is above {column.maximum:g}, the most {column.header} can be"
         )
     if column.kind == "int" and not number.is_integer():
         raise CellProblem(f"{number:g} is not a whole number")
@@ -225,12 +224,11 @@ def check_number(column: Column, number: float) -> float:
 
 def fits(column: Column, number: float) -> bool:
     """Whether check_number takes the number as it is."""
-    return (
-        math.isfinite(number)
-        and (column.minimum is None or number >= column.minimum)
-        and (column.maximum is None or number <= column.maximum)
-        and (column.kind != "int" or number.is_integer())
-    )
+    try:
+        check_number(column, number)
+    except CellProblem:
+        return False
+    return True
 
 
 def _all_fit(column: Column, numbers: np.ndarray) -> bool:
