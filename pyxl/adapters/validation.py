@@ -214,9 +214,8 @@ def check_number(column: Column, number: float) -> float:
             f"{number:g} is below {column.minimum:g}, the least {column.header} can be"
         )
     if column.maximum is not None and number > column.maximum:
-        unit = " (a week has 168 hours)" if column.maximum == 168 else ""
         raise CellProblem(
-            f"{number:g} is above {column.maximum:g}, the most {column.header} can be{unit}"
+            f"{number:g} is above {column.maximum:g}, the most {column.header} can be"
         )
     if column.kind == "int" and not number.is_integer():
         raise CellProblem(f"{number:g} is not a whole number")
@@ -225,12 +224,23 @@ def check_number(column: Column, number: float) -> float:
 
 def fits(column: Column, number: float) -> bool:
     """Whether check_number takes the number as it is."""
-    return (
-        math.isfinite(number)
-        and (column.minimum is None or number >= column.minimum)
-        and (column.maximum is None or number <= column.maximum)
-        and (column.kind != "int" or number.is_integer())
-    )
+    try:
+        check_number(column, number)
+    except CellProblem:
+        return False
+    return True
+
+
+def _all_fit(column: Column, numbers: np.ndarray) -> bool:
+    """fits() over a whole column at once."""
+    ok = np.isfinite(numbers)
+    if column.minimum is not None:
+        ok &= numbers >= column.minimum
+    if column.maximum is not None:
+        ok &= numbers <= column.maximum
+    if column.kind == "int":
+        ok &= numbers == np.floor(numbers)
+    return bool(ok.all())
 
 
 def read_choice(value: object, warn: Callable[[str], None], choices: Sequence[str]) -> str | None:
@@ -605,7 +615,7 @@ def _typed_column(
         if not (pa.types.is_floating(col.type) or pa.types.is_integer(col.type)):
             raise _Declined
         numbers = pc.fill_null(col.cast(pa.float64()), 0.0).to_numpy()
-        if not all(fits(column, n) for n in np.unique(numbers[~missing]).tolist()):
+        if not _all_fit(column, numbers[~missing]):
             raise _Declined  # an impossible number: the careful reading reports it
         values = _blanked(numbers.tolist(), missing)
         _contract(
@@ -1086,6 +1096,9 @@ def _check_date_window(
                 continue
             latest = as_of if column.past_only else ahead
             name = column.field or column.header
+            ordinals = rows.arrays.get(name)  # from the columnar reading: 0 = blank
+            if ordinals is not None and (not ordinals.size or ordinals.max() <= latest.toordinal()):
+                continue  # the common case, at numpy speed
             values = rows.values[name]
             late = {d for d in set(values) if d is not None and d > latest}
             if not late:

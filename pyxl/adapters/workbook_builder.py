@@ -468,7 +468,10 @@ class _Builder(XlsxWriterBook):
         return None
 
     def has_validation(self, col: schema.Column) -> bool:
-        return col.kind == "date" or self.list_key(col) is not None or bool(col.suggestions)
+        bounded = col.kind in ("number", "int") and None not in (col.minimum, col.maximum)
+        return (
+            col.kind == "date" or bounded or self.list_key(col) is not None or bool(col.suggestions)
+        )
 
     def validate_column(self, ws: Worksheet, c: int, col: schema.Column) -> None:
         first, last = schema.HEADER_ROW, VALIDATION_LAST_ROW - 1  # 0-based rows
@@ -517,6 +520,30 @@ class _Builder(XlsxWriterBook):
                     "error_type": "information",
                     "error_title": "Not on the list",
                     "error_message": "This value is not on the list. Keep it if it is meant.",
+                },
+            )
+        elif col.kind in ("number", "int") and None not in (col.minimum, col.maximum):
+            whole = col.kind == "int"
+            least, most = f"{col.minimum:g}", f"{col.maximum:g}"
+            ws.data_validation(
+                first,
+                c,
+                last,
+                c,
+                {
+                    "validate": "integer" if whole else "decimal",
+                    "criteria": "between",
+                    "minimum": col.minimum,
+                    "maximum": col.maximum,
+                    "input_title": title,
+                    "input_message": _join(
+                        col.help, f"A {'whole ' if whole else ''}number from {least} to {most}."
+                    )[:255],
+                    "error_title": "Not possible",
+                    "error_message": (
+                        f"{col.header} is a {'whole ' if whole else ''}number "
+                        f"from {least} to {most}."
+                    ),
                 },
             )
         elif col.kind == "date":

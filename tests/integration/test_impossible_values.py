@@ -201,7 +201,7 @@ def test_the_columnar_reading_takes_only_possible_numbers_and_agrees(
 IMPOSSIBLE = [
     ("Hours", 0, "Hours", -40, "below 0"),
     ("Hours", 1, "Hours", 1e308, "above 168"),
-    ("Hours", 2, "Hours", 10000, "a week has 168 hours"),
+    ("Hours", 2, "Hours", 10000, "above 168, the most Hours can be"),
     ("Hours", 3, "Hours", "NaN", "not a number"),
     ("Hours", 4, "Hours", "inf", "not a number"),
     ("Hours", 5, "Hours", 168.5, "above 168"),
@@ -261,3 +261,93 @@ def test_the_years_ahead_setting_moves_the_window(
     messages = [p.message for p in validate_workbook(raw, default_settings(), AS_OF).errors]
     assert not any("more than 2 years" in m for m in messages)  # 2031 and 2040 are in now
     assert sum("more than 20 years after" in m for m in messages) == 1  # 2099 still is not
+
+
+def test_excel_refuses_an_impossible_number_as_it_is_typed(
+    impossible_book: tuple[Path, dict],
+) -> None:
+    """The new workbook's data validation holds the same bounds as the Errors sheet."""
+    path, _ = impossible_book
+    book = openpyxl.load_workbook(create_workbook(path.with_name("fresh.xlsx"), as_of=AS_OF))
+    for (name, header), (kind, least, most) in NUMBER_BOUNDS.items():
+        sheet = schema.SHEETS[name]
+        letter = column_letter(sheet.headers.index(header))
+        rules = [
+            v
+            for v in book[name].data_validations.dataValidation
+            if str(v.sqref).startswith(f"{letter}{FIRST}:")
+        ]
+        assert len(rules) == 1, (name, header)
+        rule = rules[0]
+        assert rule.type == ("whole" if kind == "int" else "decimal")
+        assert (float(rule.formula1), float(rule.formula2)) == (least, most)
+        assert rule.operator in (None, "between") and rule.showErrorMessage  # between: default
+
+
+# ---------------------------------------------------------------- one date, whole workbook
+
+CLIENT = {
+    "Case ID": "C1",
+    "Client Name": "Ann Lee",
+    "Program": "Oregon JOBS",
+    "Branch": "Salem",
+    "Case Manager": "Rosa Ortiz",
+    "Referral Date": dt.date(2026, 1, 5),
+}
+DATE_ROWS = {  # a valid row of each sheet with date columns
+    "Clients": CLIENT,
+    "Contacts": {"Case ID": "C1", "Date": dt.date(2026, 3, 2), "Method": "Phone"}
+    | {"Successful": "Yes"},
+    "Appointments": {"Case ID": "C1", "Type": "Orientation", "Date": dt.date(2026, 3, 2)}
+    | {"Status": "Kept"},
+    "Hours": SAMPLE_ROWS["Hours"] | {"Hours": 10.0},
+    "Services": {"Case ID": "C1", "Service": "Employability Assessment"}
+    | {"Start Date": dt.date(2026, 3, 2)},
+    "Plans": {"Case ID": "C1", "Plan Type": "FSSP", "Plan Date": dt.date(2026, 3, 2)},
+    "Noncompliance": {"Case ID": "C1", "Date": dt.date(2026, 3, 2), "Event": "Missed activity"},
+    "Penalties": SAMPLE_ROWS["Penalties"],
+}
+
+
+def raw_sheet(sheet: schema.Sheet, row: dict[str, object]) -> RawSheet:
+    values: list[list[object]] = [[""] * len(sheet.columns) for _ in range(schema.HEADER_ROW)]
+    values[schema.HEADER_ROW - 1] = list(sheet.headers)
+    values.append([row.get(h, "") for h in sheet.headers])
+    return RawSheet(sheet.name, values)
+
+
+DATES = st.one_of(
+    st.dates(dt.date(1800, 1, 1), dt.date(2300, 12, 31)),
+    st.dates(AS_OF - dt.timedelta(days=30), AS_OF + dt.timedelta(days=800)),
+    st.datetimes(dt.datetime(1890, 1, 1), dt.datetime(2200, 1, 1)),
+    st.dates(dt.date(1890, 1, 1), dt.date(2200, 1, 1)).map(dt.date.isoformat),
+    st.integers(-10, 10**6),
+    st.sampled_from(["2099-01-04", "1/2/45", "2024-02-30", "tomorrow", "NaN", ""]),
+)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(column=st.sampled_from(sorted(DATE_BOUNDS)), value=DATES)
+def test_any_value_in_a_date_column_is_read_or_reported_at_its_cell(
+    column: tuple[str, str], value: object
+) -> None:
+    name, header = column
+    sheet = schema.SHEETS[name]
+    row = {**DATE_ROWS[name], header: value}
+    sheets = {"Clients": raw_sheet(schema.CLIENTS, CLIENT if name != "Clients" else row)}
+    if name != "Clients":
+        sheets[name] = raw_sheet(sheet, row)
+    book = validate_workbook(RawWorkbook(sheets, False, {}), default_settings(), AS_OF)
+    cell = f"{column_letter(sheet.headers.index(header))}{FIRST}"
+    errors = [p for p in book.errors if (p.sheet, p.cell) == (name, cell)]
+    rows = book.sheets[name]
+    field = sheet.column(header).field or header
+    read = rows.column(field)[0] if len(rows) else "row left out"
+    earliest, latest = DATE_BOUNDS[name, header]
+    last = AS_OF if latest == "as-of" else AS_OF.replace(year=AS_OF.year + 2)
+    required = sheet.column(header).required
+    if errors:  # reported at its cell and not read: blank, or the row waits for the fix
+        assert read == ("row left out" if required else None), (value, read, errors)
+    else:  # accepted: a possible date, or an optional cell left blank
+        assert read is None or dt.date(earliest, 1, 1) <= read <= last, (value, read)
+        assert read is not None or (value == "" and not required), (value, book.problems)

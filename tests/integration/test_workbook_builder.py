@@ -406,11 +406,16 @@ def test_dropdowns_point_at_defined_names_never_inline_lists(book: openpyxl.Work
         for i, col in enumerate(sheet.columns, start=1):
             letter = openpyxl.utils.get_column_letter(i)
             dv = by_col.get(f"{letter}4:{letter}100000")
+            bounded = col.minimum is not None  # a number with what it can be
             if col.suggestions:  # offered, but other values are allowed (Branches' Calendar)
                 assert dv.type == "list" and dv.formula1 == wbb.list_name(col.suggestions)
                 assert dv.errorStyle == "information", (sheet.name, col.header)
-            elif col.computed or col.kind not in ("choice", "bool", "date"):
+            elif col.computed or (col.kind not in ("choice", "bool", "date") and not bounded):
                 assert dv is None, (sheet.name, col.header)
+            elif bounded:
+                assert dv.type == ("whole" if col.kind == "int" else "decimal")
+                assert (float(dv.formula1), float(dv.formula2)) == (col.minimum, col.maximum)
+                assert dv.error and dv.prompt and dv.showErrorMessage
             elif col.kind == "date":
                 assert dv.type == "date" and dv.operator in (None, "between")  # the default
                 # 2000-01-01 .. 2100-12-31; a date of birth may go back to 1900-01-01
@@ -437,7 +442,12 @@ def test_computed_columns_are_grey_with_a_note_not_a_new_header(book: openpyxl.W
             assert (cell.fill.fgColor.rgb == "FFBFBFBF") == computed, (sheet.name, col.header)
             if computed:
                 assert cell.comment is not None and "(computed)" in cell.comment.text
-            elif col.help and col.kind not in ("choice", "bool", "date") and not col.suggestions:
+            elif (
+                col.help
+                and col.kind not in ("choice", "bool", "date")
+                and not col.suggestions
+                and col.minimum is None
+            ):
                 assert cell.comment is not None and col.help in cell.comment.text
 
 
