@@ -240,6 +240,16 @@ def cmd_templates_check(args: argparse.Namespace) -> int:
     return 1 if findings else 0
 
 
+def cmd_templates_text(args: argparse.Namespace) -> int:
+    from pyxl.policy import letter_book
+    from pyxl.services.letters import TEMPLATES_DIR
+    from pyxl.services.template_texts import write_texts
+
+    written = write_texts(letter_book(), args.dir or TEMPLATES_DIR)
+    print(f"Wrote {len(written)} side-by-side texts in {written[0].parent}")
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     from pyxl.excel.server import serve
 
@@ -326,6 +336,11 @@ def build_parser() -> argparse.ArgumentParser:
     t = tsub.add_parser("check", help="lint every letter template")
     t.add_argument("--dir", type=Path, help="template folder (default letter_templates)")
     t.set_defaults(func=cmd_templates_check)
+    t = tsub.add_parser(
+        "text", help="write each letter's English and Spanish texts side by side (Markdown)"
+    )
+    t.add_argument("--dir", type=Path, help="template folder (default letter_templates)")
+    t.set_defaults(func=cmd_templates_text)
 
     p = sub.add_parser(
         "import-history",

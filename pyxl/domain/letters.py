@@ -73,6 +73,14 @@ class LetterBook:
     from_appointments: tuple[AppointmentTrigger, ...]
     sample: Mapping[str, Any] = field(default_factory=dict)
     voice: tuple[str, ...] = ()  # one letter a client a day: the first of these goes
+    spanish: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # list -> en -> es
+    violations: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # event -> lang
+
+    def words(self, kind: str, value: str, lang: str) -> str | None:
+        """A value-list word as a letter in `lang` prints it (None: no Spanish for it)."""
+        if lang != "es":
+            return value
+        return self.spanish.get(kind, {}).get(value)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> LetterBook:
@@ -114,6 +122,8 @@ class LetterBook:
             appointments,
             dict(data.get("sample", {})),
             voice,
+            {k: dict(v) for k, v in data.get("spanish", {}).items()},
+            {k: dict(v) for k, v in data.get("violations", {}).items()},
         )
 
     def allowed_fields(self, code: str) -> frozenset[str]:
