@@ -16,11 +16,11 @@ import pytest
 
 from pyxl.adapters import schema
 from pyxl.adapters.letter_docx import document_text
-from pyxl.domain.model import APPOINTMENT_TYPES, Program
+from pyxl.domain.model import APPOINTMENT_TYPES, Program, Status
 from pyxl.policy import letter_book
 from pyxl.services.demo import run_demo
 from pyxl.services.letters import preview, run_letters
-from pyxl.services.recompute import check
+from pyxl.services.recompute import check, due_list_rows
 
 DAYS = [dt.date(2026, 11, 23), dt.date(2026, 12, 2)]
 
@@ -162,3 +162,21 @@ def test_spanish_letters_hold_no_english_value_list_word(demo, as_of, tmp_path):
         text = document_text(m.file.read_bytes())
         found = [w for w in ENGLISH_WORDS if re.search(rf"(?<!\w){re.escape(w)}(?!\w)", text)]
         assert found == [], (m.case_id, m.code, found)
+
+
+def test_letters_mail_cannot_carry_say_so_in_the_preview_and_on_the_due_list(demo, tmp_path):
+    workbook = tmp_path / "caseload.xlsx"
+    shutil.copy(demo, workbook)
+    plan = preview(workbook, DAYS[0])
+    short = {
+        q.request.case_id
+        for q in plan.printable
+        if any("phone or see the client" in w for w in q.request.warnings)
+    }
+    assert short
+    run_letters(workbook, DAYS[0], out_dir=tmp_path / "out")
+    ev = check(workbook, DAYS[0])
+    rows = [r for r in due_list_rows(ev) if r[5] == "LTR-CALL"]
+    assert {r[0] for r in rows} == short
+    assert all(r[8] == DAYS[0] and r[9] == "DUE" for r in rows)
+    assert ev.status_counts()[Status.DUE] >= len(rows)  # counted where the Due List is

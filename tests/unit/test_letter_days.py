@@ -16,8 +16,9 @@ from pyxl.domain.letters import (
     letter_queue,
     one_voice,
     open_reply_by,
+    short_window_calls,
 )
-from pyxl.domain.model import Appointment, Client, Holiday, Program
+from pyxl.domain.model import Appointment, Client, Contact, Holiday, Program, Status
 from pyxl.policy import letter_book
 
 BOOK = letter_book()
@@ -135,3 +136,26 @@ def test_a_letter_without_an_appointment_proposes_one_and_answers_it():
     assert letter.appointment == Appointment("C1", "Conciliation", D(2026, 12, 2))
     assert letter.proposed_time == dt.time(8) and letter.trigger == D(2026, 12, 2)
     assert letter.reply_by == D(2026, 12, 1)  # the business day before the meeting
+
+
+def letter_contact(day: dt.date, reply_by: dt.date) -> Contact:
+    return Contact("C1", day, "Letter", False, reply_by=reply_by)
+
+
+def calls(rows, as_of):
+    return short_window_calls({"C1": rows}, {"C1": TEXAS}, LetterTiming(), as_of, "LTR-CALL")
+
+
+def test_a_letter_mail_cannot_carry_puts_a_call_on_the_due_list_until_one_is_made():
+    short = letter_contact(MONDAY, D(2026, 11, 25))  # 2 business days: mail needs 3 + 2
+    [due] = calls([short], MONDAY)
+    assert (due.rule_id, due.due, due.status) == ("LTR-CALL", MONDAY, Status.DUE)
+    [late] = calls([short], D(2026, 11, 24))
+    assert late.status == Status.OVERDUE and late.days_overdue == 1
+    voicemail = Contact("C1", MONDAY, "Voicemail", False)
+    assert calls([short, voicemail], MONDAY)[0].status == Status.DUE  # does not count
+    phoned = Contact("C1", MONDAY, "Phone", False)
+    [met] = calls([short, phoned], MONDAY)
+    assert met.status == Status.MET and met.met_on == MONDAY
+    assert calls([short], D(2026, 11, 30)) == []  # the reply-by has passed
+    assert calls([letter_contact(MONDAY, D(2026, 12, 7))], MONDAY) == []  # long enough
