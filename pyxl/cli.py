@@ -366,7 +366,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, help="folder for the letters (default letters/DATE)")
     p.add_argument("--pdf", action="store_true", help="also one PDF of the batch (LibreOffice)")
     p.add_argument(
-        "--preview", action="store_true", help="list the letters due; print and log nothing"
+        "--preview",
+        action="store_true",
+        help="list what printing would make, hold and not make (and why); print and log nothing",
     )
     p.set_defaults(func=cmd_letters)
 
