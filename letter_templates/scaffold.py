@@ -96,7 +96,7 @@ WORDS = {
         date="Fecha",
         case="Número de caso",
         reply_by="Responda a más tardar el",
-        reply_note="Llame o visite a su administrador de caso antes de esta fecha.",
+        reply_note="Llame o visite a su administrador de caso a más tardar ese día.",
         phone="Teléfono",
         hours="Horario de oficina",
         case_manager="Su administrador de caso",
@@ -176,9 +176,9 @@ LETTERS: dict[str, dict[str, Letter]] = {
             subject="Aviso de su cita: {{ appointment_type }}",
             greeting="Estimado/a {{ client_name }}:",
             paragraphs=[
-                "Intentamos comunicarnos con usted por teléfono sobre su referido a los "
-                "Servicios de Trabajo y no pudimos. Tiene una cita con su administrador de "
-                "caso:",
+                "Intentamos comunicarnos con usted por teléfono sobre su remisión a los "
+                "Servicios de Trabajo, pero no pudimos localizarle. Tiene una cita con su "
+                "administrador de caso:",
             ],
             details=[("Cita", "{{ appointment_type }}"), *APPOINTMENT_ES],
             after=[
@@ -351,11 +351,11 @@ LETTERS: dict[str, dict[str, Letter]] = {
                 "problema familiar, díganos. Muchas veces podemos ayudar, y puede ser causa "
                 "justificada por haber faltado.",
             ],
-            rights_title="Bueno saber",
+            rights_title="Para su información",
             rights=[
                 "Participar en su plan de caso es parte de recibir TANF. Si deja de participar "
                 "sin causa justificada, primero le ofreceremos una reunión de "
-                "re-participación antes de cualquier cambio en sus beneficios.",
+                "reincorporación antes de cualquier cambio en sus beneficios.",
             ],
         ),
     },
@@ -385,12 +385,12 @@ LETTERS: dict[str, dict[str, Letter]] = {
             ],
         ),
         "es": Letter(
-            subject="Cita de re-participación",
+            subject="Cita de reincorporación",
             greeting="Estimado/a {{ client_name }}:",
             paragraphs=[
                 "Usted no ha participado en las actividades de su plan de caso de JOBS y no "
                 "hemos podido comunicarnos con usted. Hemos programado una reunión de "
-                "re-participación (conciliación) con usted:",
+                "reincorporación (conciliación) con usted:",
             ],
             details=APPOINTMENT_ES,
             after=[
@@ -512,7 +512,7 @@ LETTERS: dict[str, dict[str, Letter]] = {
                 "asunto familiar), díganos. Podemos ajustar su plan o programar una pausa "
                 "planificada.",
             ],
-            rights_title="Bueno saber",
+            rights_title="Para su información",
             rights=[
                 "Si no sabemos de usted y no recibe servicios durante 90 días, saldrá del "
                 "programa. Aún puede comunicarse con nosotros para recibir ayuda de "
@@ -524,11 +524,11 @@ LETTERS: dict[str, dict[str, Letter]] = {
 TITLES = {
     "APPT": ("Appointment notice", "Aviso de cita"),
     "TX-NONCOMP": ("Notice of non-cooperation", "Aviso de falta de cooperación"),
-    "SNAP-OUTREACH": ("SNAP E&T outreach", "Alcance de SNAP E&T"),
+    "SNAP-OUTREACH": ("SNAP E&T outreach", "Invitación de SNAP E&T"),
     "OR-ENGAGE": ("Engagement note", "Nota de participación"),
-    "OR-CONCIL": ("Re-engagement appointment", "Cita de re-participación"),
+    "OR-CONCIL": ("Re-engagement appointment", "Cita de reincorporación"),
     "DQ-NOTICE": ("Penalty notice", "Aviso de sanción"),
-    "YOUTH-REENG": ("Re-engagement letter", "Carta de re-participación"),
+    "YOUTH-REENG": ("Re-engagement letter", "Carta de reincorporación"),
 }
 
 

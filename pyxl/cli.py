@@ -269,6 +269,16 @@ def cmd_templates_check(args: argparse.Namespace) -> int:
     return 1 if findings else 0
 
 
+def cmd_templates_text(args: argparse.Namespace) -> int:
+    from pyxl.policy import letter_book
+    from pyxl.services.letters import TEMPLATES_DIR
+    from pyxl.services.template_texts import write_texts
+
+    written = write_texts(letter_book(), args.dir or TEMPLATES_DIR)
+    print(f"Wrote {len(written)} side-by-side texts in {written[0].parent}")
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     from pyxl.excel.server import serve
 
@@ -403,7 +413,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, help="folder for the letters (default letters/DATE)")
     p.add_argument("--pdf", action="store_true", help="also one PDF of the batch (LibreOffice)")
     p.add_argument(
-        "--preview", action="store_true", help="list the letters due; print and log nothing"
+        "--preview",
+        action="store_true",
+        help="list what printing would make, hold and not make (and why); print and log nothing",
     )
     p.set_defaults(func=cmd_letters)
 
@@ -412,6 +424,11 @@ def build_parser() -> argparse.ArgumentParser:
     t = tsub.add_parser("check", help="lint every letter template")
     t.add_argument("--dir", type=Path, help="template folder (default letter_templates)")
     t.set_defaults(func=cmd_templates_check)
+    t = tsub.add_parser(
+        "text", help="write each letter's English and Spanish texts side by side (Markdown)"
+    )
+    t.add_argument("--dir", type=Path, help="template folder (default letter_templates)")
+    t.set_defaults(func=cmd_templates_text)
 
     p = sub.add_parser(
         "import-history",

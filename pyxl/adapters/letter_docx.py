@@ -582,6 +582,20 @@ def _xml(root: etree._Element) -> bytes:
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
 
 
+def paragraphs(docx: bytes) -> list[str]:
+    """Each paragraph's text of a .docx, the body's then the footers' (tags as typed)."""
+    archive = zipfile.ZipFile(io.BytesIO(docx))
+    parts = [DOCUMENT] + [
+        target for kind, target, _ in _rels(archive, DOCUMENT).values() if kind == FOOTER_TYPE
+    ]
+    out = []
+    for part in parts:
+        root = etree.fromstring(archive.read(part), _STRICT)
+        for p in root.iter(f"{{{W}}}p"):
+            out.append("".join(t.text or "" for t in p.iter(f"{{{W}}}t")))
+    return out
+
+
 def document_text(docx: bytes) -> str:
     """All text of a .docx (body, headers, footers, properties), <w:br/> as a newline."""
     archive = zipfile.ZipFile(io.BytesIO(docx))

@@ -12,8 +12,9 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from pyxl.domain.calendar import BusinessCalendar
-from pyxl.domain.model import Appointment, Client, Status
+from pyxl.domain.model import Appointment, Client, Contact, Status
 from pyxl.domain.obligations import Obligation, fmt
+from pyxl.domain.rules import Clock, Rule
 
 LANGUAGE_CODES = {"English": "en", "Spanish": "es"}
 
@@ -73,6 +74,15 @@ class LetterBook:
     from_appointments: tuple[AppointmentTrigger, ...]
     sample: Mapping[str, Any] = field(default_factory=dict)
     voice: tuple[str, ...] = ()  # one letter a client a day: the first of these goes
+    short_window: Rule | None = None  # the Due List's call for a letter mail cannot carry
+    spanish: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # list -> en -> es
+    violations: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # event -> lang
+
+    def words(self, kind: str, value: str, lang: str) -> str | None:
+        """A value-list word as a letter in `lang` prints it (None: no Spanish for it)."""
+        if lang != "es":
+            return value
+        return self.spanish.get(kind, {}).get(value)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> LetterBook:
@@ -114,6 +124,9 @@ class LetterBook:
             appointments,
             dict(data.get("sample", {})),
             voice,
+            _short_window_rule(data["short_window"]) if "short_window" in data else None,
+            {k: dict(v) for k, v in data.get("spanish", {}).items()},
+            {k: dict(v) for k, v in data.get("violations", {}).items()},
         )
 
     def allowed_fields(self, code: str) -> frozenset[str]:
@@ -132,6 +145,20 @@ class LetterBook:
         """Every field pyxl can fill in for some letter (restricted ones included)."""
         own = {f for d in self.letters.values() for f in (*d.fields, *d.optional)}
         return frozenset((*self.common, *self.restricted, *own))
+
+
+def _short_window_rule(d: Mapping[str, Any]) -> Rule:
+    """The Due List's call for a letter mail cannot carry, as a deadline rule (like the
+    flows' clocks: pyxl.domain.letters.short_window_calls decides its status)."""
+    return Rule(
+        id=d["id"],
+        source=d["source"],
+        title=d["title"],
+        kind="deadline",
+        reference=d["reference"],
+        phrase=d["phrase"],
+        clock=Clock.from_dict(d["clock"]),
+    )
 
 
 class CaseStateLike(Protocol):
@@ -457,4 +484,40 @@ def one_voice(
                     "asks for this one again if it is still due",
                 )
             out.append(r)
+    return out
+
+
+CALL_METHODS = frozenset({"Phone", "In person", "Home visit", "School visit"})
+
+
+def short_window_calls(
+    contacts: Mapping[str, Sequence[Contact]],
+    calendars: Mapping[str, BusinessCalendar],  # by case
+    timing: LetterTiming,
+    as_of: dt.date,
+    rule_id: str,
+) -> list[Obligation]:
+    """For each letter logged on Contacts whose reply window is shorter than the mail can
+    carry, still open (reply-by not passed): a phone or in-person attempt due the day it was
+    mailed, met by the first such contact from that day on."""
+    out = []
+    for case_id, rows in contacts.items():
+        calendar = calendars[case_id]
+        for letter in rows:
+            if letter.method != "Letter" or letter.reply_by is None:
+                continue
+            if not letter.date <= as_of <= letter.reply_by:
+                continue
+            if calendar.networkdays(letter.date, letter.reply_by) - 1 >= timing.needed:
+                continue
+            calls = [
+                c.date for c in rows if c.method in CALL_METHODS and letter.date <= c.date <= as_of
+            ]
+            if calls:
+                status, late, met = Status.MET, 0, min(calls)
+            elif as_of > letter.date:
+                status, late, met = Status.OVERDUE, (as_of - letter.date).days, None
+            else:
+                status, late, met = Status.DUE, 0, None
+            out.append(Obligation(case_id, rule_id, letter.date, letter.date, status, late, met))
     return out

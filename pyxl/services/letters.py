@@ -16,6 +16,7 @@ case_id, flow, state, since, letter, reply_by: pyxl.domain.sanctions.CaseState).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import getpass
 import hashlib
 import io
@@ -30,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import python_calamine
+from babel.dates import format_date, format_time
 from jinja2 import TemplateError
 from lxml import etree
 from openpyxl.utils import get_column_letter
@@ -69,56 +71,27 @@ EXTRA_SHEETS = {
 }
 Progress = Callable[[str], None]
 
-MONTHS = {
-    "en": "January February March April May June July August September October November December",
-    "es": "enero febrero marzo abril mayo junio julio agosto septiembre octubre noviembre "
-    "diciembre",
-}
-WEEKDAYS = {
-    "en": "Monday Tuesday Wednesday Thursday Friday Saturday Sunday",
-    "es": "lunes martes miércoles jueves viernes sábado domingo",
-}
-VIOLATIONS = {  # Noncompliance events that a non-compliance letter names, per language
-    "Missed activity": ("You missed a scheduled activity.", "Faltó a una actividad programada."),
-    "Hours short": (
-        "You did not complete the required participation hours.",
-        "No completó las horas de participación requeridas.",
-    ),
-    "Pattern of non-cooperation": (
-        "You have missed several required activities.",
-        "Ha faltado a varias actividades requeridas.",
-    ),
-    "No response": (
-        "You did not respond to our letter.",
-        "No respondió a nuestra carta.",
-    ),
-}
+LOCALES = {"en": "en_US", "es": "es_US"}
 
 
+@functools.lru_cache(maxsize=4096)
 def long_date(day: dt.date, lang: str, weekday: bool = False) -> str:
-    """'Monday, November 30, 2026' / 'lunes, 30 de noviembre de 2026' (no locale needed)."""
-    month = MONTHS[lang].split()[day.month - 1]
-    if lang == "es":
-        text = f"{day.day} de {month} de {day.year}"
-    else:
-        text = f"{month} {day.day}, {day.year}"
-    if weekday:
-        text = f"{WEEKDAYS[lang].split()[day.weekday()]}, {text}"
-    return text
+    """'Monday, November 30, 2026' / 'lunes, 30 de noviembre de 2026' (Babel, CLDR)."""
+    return format_date(day, "full" if weekday else "long", locale=LOCALES[lang])
 
 
 def clock_time(value: object, lang: str) -> str:
-    """A time cell (dt.time or typed text) as printed: '10:00 AM' / '10:00 a. m.'."""
-    if isinstance(value, dt.datetime):
-        value = value.time()
-    if isinstance(value, dt.time):
-        hour = value.hour % 12 or 12
-        half = ("AM", "PM") if lang == "en" else ("a. m.", "p. m.")
-        return f"{hour}:{value.minute:02d} {half[value.hour >= 12]}"
+    """A time cell (a time, a day fraction or typed text) as printed: '10:00 AM' /
+    '10:00 a.m.' (Babel, CLDR); text that is not a time is printed as typed."""
     parsed = parse_clock(value) if value not in (None, "") else None
-    if parsed is not None:  # a day fraction, or text such as "8:00 AM"
-        return clock_time(parsed, lang)
+    if parsed is not None:
+        return _clock(parsed, lang)
     return str(value).strip() if value not in (None, "") else ""
+
+
+@functools.lru_cache(maxsize=1024)
+def _clock(value: dt.time, lang: str) -> str:
+    return format_time(value, "short", locale=LOCALES[lang])
 
 
 def parse_clock(value: object) -> dt.time | None:
@@ -301,7 +274,7 @@ class WorkbookExtras:
             case = _text(r["Case ID"])
             if (
                 day
-                and event in VIOLATIONS
+                and event in letter_book().violations
                 and (case not in violations or violations[case][1] <= day)
             ):
                 violations[case] = (event, day)
@@ -461,14 +434,16 @@ def proposed_place(branch: Branch) -> str:
     return branch.office_name or branch.name
 
 
-def _centers(branches: Sequence[Branch], state: str) -> list[dict[str, str]]:
+def _centers(
+    branches: Sequence[Branch], state: str, lang: str, hours_es: Mapping[str, str]
+) -> list[dict[str, str]]:
     return [
         {
             "name": b.office_name or b.name,
             "address": b.address,
             "city_line": f"{b.city}, {b.state} {b.postal_code}".strip(", "),
             "phone": b.phone,
-            "hours": b.hours,
+            "hours": hours_es.get(b.name, "") if lang == "es" else b.hours,
         }
         for b in branches
         if b.state == state
@@ -488,6 +463,16 @@ def letter_fields(
     phone, email = extras.staff.get(client.case_manager, ("", ""))
     city_line = " ".join(p for p in (f"{city}," if city else "", state, postal) if p)
     street = [line.strip() for line in address.split("\n") if line.strip()]
+    untranslated: list[str] = []
+
+    def said(kind: str, value: str) -> str:
+        words = book.words(kind, value, lang)
+        if words is None:
+            untranslated.append(
+                f"letters.toml: add the Spanish for {value!r} under [spanish.{kind}]"
+            )
+        return words or value
+
     if r.problem:
         a = r.appointment
         key = appointment_key(a.case_id, a.type, a.date) if a else ""
@@ -509,13 +494,13 @@ def letter_fields(
         "case_id": client.case_id,
         "client_name": client.client_name,
         "mailing_address": "\n".join([*street, city_line]) if street and city_line else "",
-        "program": str(client.program),
+        "program": said("programs", str(client.program)),
         "reply_by": long_date(r.reply_by, lang, weekday=True),
         "case_manager": client.case_manager,
         "case_manager_phone": phone,
         "case_manager_email": email,
         "pool_date": long_date(client.referral_date, lang),
-        "centers": _centers(ev.workbook.caseload.branches, branch.state),
+        "centers": _centers(ev.workbook.caseload.branches, branch.state, lang, extras.hours_es),
     }
     if len(street) > 2:
         where = extras.cell("Clients", client.case_id, "Address")
@@ -531,7 +516,7 @@ def letter_fields(
         if r.proposed_time is not None:
             time, place = r.proposed_time, proposed_place(branch)
         values |= {
-            "appointment_type": a.type,
+            "appointment_type": said("appointment_types", a.type),
             "appointment_date": long_date(a.date, lang, weekday=True),
             "appointment_time": clock_time(time, lang),
             "appointment_place": place,
@@ -548,7 +533,7 @@ def letter_fields(
     values["next_activity_date"] = long_date(soonest.date, lang, weekday=True) if soonest else ""
     if client.case_id in extras.violations:
         event, day = extras.violations[client.case_id]
-        values["violation"] = VIOLATIONS[event][lang == "es"]
+        values["violation"] = book.violations[event][lang]
         values["violation_date"] = long_date(day, lang)
     if client.case_id in extras.penalties:
         p = extras.penalties[client.case_id]
@@ -570,8 +555,8 @@ def letter_fields(
         if value in (None, "", []) and name not in optional:
             missing.append(fill_in(name, q, extras, book))
         context[name] = "" if value is None else value
-    if missing:
-        raise MissingField(missing)
+    if missing or untranslated:
+        raise MissingField([*untranslated, *missing])
     context["client_name"] = letter_docx.clean_value(context["client_name"], one_line=True)
     return letter_docx.clean_value(context)  # type: ignore[return-value]
 

@@ -16,7 +16,7 @@ import io
 import os
 import zipfile
 from collections import Counter, defaultdict
-from collections.abc import Callable, Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -42,12 +42,13 @@ from pyxl.domain import model
 from pyxl.domain.calendar import BusinessCalendar
 from pyxl.domain.columns import TableColumns
 from pyxl.domain.engine import Obligations, evaluate
+from pyxl.domain.letters import LetterTiming, short_window_calls
 from pyxl.domain.model import STATUS_ORDER, Status
 from pyxl.domain.obligations import OPEN_STATUSES, Obligation, explain
 from pyxl.domain.reference import WEEKENDS_ONLY
 from pyxl.domain.rules import Rule, RuleBook
 from pyxl.domain.sanctions import YOUTH_RULES, Flows, engagement_by_flow, evaluate_flows
-from pyxl.policy import default_settings, flowbook, rulebook
+from pyxl.policy import default_settings, flowbook, letter_book, rulebook
 
 Progress = Callable[[str], None]
 READ_SHEETS = {s.name for s in (*schema.INPUT_SHEETS, *schema.REFERENCE_SHEETS)}
@@ -66,6 +67,8 @@ class Evaluation:
     # (sheet, 1-based row) -> the Case ID typed on that row, for every problem row of an
     # input sheet: reports file each data problem under its case even when the row was left out.
     problem_cases: dict[tuple[str, int], str] = field(default_factory=dict)
+    # Letters mailed with a reply window too short for mail: a call due (pyxl.domain.letters).
+    letter_calls: list[Obligation] = field(default_factory=list)
 
     @property
     def problems(self) -> list[Problem]:
@@ -73,8 +76,10 @@ class Evaluation:
 
     @property
     def rules(self) -> dict[str, Rule]:
-        """Every rule an obligation may name: the timing rules and the flows' clocks."""
-        return {**self.book.rules, **flowbook().rules}
+        """Every rule an obligation may name: the timing rules, the flows' clocks and the
+        letters' call when the mail is too slow."""
+        call = letter_book().short_window
+        return {**self.book.rules, **flowbook().rules, **({call.id: call} if call else {})}
 
     def status_counts(self) -> dict[Status, int]:
         """Obligations by status: the rules' and the flows' clocks."""
@@ -162,7 +167,9 @@ class Evaluation:
         return out
 
     def flow_obligations(self) -> list[Obligation]:
-        return [o for state in self.flows.states.values() for o in state.obligations]
+        """The flows' clocks and the letters' calls: obligations beside the rules' columns."""
+        flows = [o for state in self.flows.states.values() for o in state.obligations]
+        return flows + self.letter_calls
 
     @cached_property
     def items(self) -> DueItems:
@@ -289,8 +296,48 @@ def evaluate_raw(raw: RawWorkbook, as_of: dt.date, progress: Progress | None = N
     validated.problems.extend(flag_problems(validated, flows))
     validated.problems.sort(key=problem_order)
     return Evaluation(
-        as_of, validated, obligations, calendars, book, flows, problem_cases(raw, validated)
+        as_of,
+        validated,
+        obligations,
+        calendars,
+        book,
+        flows,
+        problem_cases(raw, validated),
+        letter_calls(validated, calendars, as_of),
     )
+
+
+def letter_calls(
+    validated: ValidatedWorkbook, calendars: Mapping[str, BusinessCalendar], as_of: dt.date
+) -> list[Obligation]:
+    """The calls due for letters mailed with a reply window too short for mail (read from
+    the letters logged on Contacts: method Letter, with a Reply By not yet passed)."""
+    rule = letter_book().short_window
+    contacts = validated.table("Contacts")
+    if rule is None or not len(contacts):
+        return []
+    day = as_of.toordinal()
+    reply_by, date = np.asarray(contacts["reply_by"]), np.asarray(contacts["date"])
+    letters = contacts.isin("method", {"Letter"}) & (reply_by >= day) & (date <= day)
+    cases = set(np.asarray(contacts["case_id"])[letters].tolist())
+    if not cases:
+        return []
+    rows = rows_of_cases(validated, cases, ["contacts"])["contacts"]
+    branches = validated.table("Clients")["branch"]
+    index = validated.client_index
+    calendar = {
+        case: calendars.get(str(branches[index[case]]), WEEKENDS_ONLY)
+        if case in index
+        else WEEKENDS_ONLY
+        for case in rows
+    }
+    settings = validated.settings
+    timing = LetterTiming(
+        settings["Letter mail days"],
+        settings["Minimum reply window"],
+        settings["Reply-by on a closed day moves the flow"],
+    )
+    return short_window_calls(rows, calendar, timing, as_of, rule.id)
 
 
 def rows_of_cases(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import shutil
 import subprocess
 from collections.abc import Iterator
@@ -105,7 +106,8 @@ def generated(
 def test_the_preview_lists_the_same_queue_as_pyxl_letters_preview(
     previewed: dict[str, Any], workbook: Path
 ) -> None:
-    queue = preview(workbook, AS_OF)
+    plan = preview(workbook, AS_OF)
+    queue = plan.queue
     assert previewed["headers"][:2] == ["Case ID", "Letter"]
     assert [r[:2] for r in previewed["rows"]] == [
         [q.request.case_id, q.request.code] for q in queue
@@ -114,22 +116,25 @@ def test_the_preview_lists_the_same_queue_as_pyxl_letters_preview(
         f"Letters for today's queue as of 2026-11-23: {len(queue)}"
     )
     assert previewed["confirm"]["script"] == "generate_letters"
-    made = len(queue) - len(previewed["problems"])
+    made = len(plan.printable)
     assert previewed["confirm"]["label"] == f"Print {made} letters and log them"
+    assert previewed["problems"] == [str(e) for e in plan.errors]
 
 
 def test_the_preview_names_each_letter_that_cannot_be_made_and_the_field_to_fill_in(
     previewed: dict[str, Any],
 ) -> None:
     assert previewed["problems"]
-    for problem in previewed["problems"]:
-        assert problem.startswith("case ") and "is blank (" in problem
+    sheets = "Clients|Staff|Branches|Appointments|Noncompliance|Penalties"
+    for problem in previewed["problems"]:  # the case, the letter's title, the sheet to fix
+        assert re.match(rf"[A-Z]{{2}}-\d+, [A-Z][^:]+: ({sheets}): ", problem), problem
+        assert "_" not in problem.split(": ", 1)[1]  # words, never field names
 
 
 def test_letters_for_the_selected_rows_are_only_those_clients_letters(
     client: TestClient, workbook: Path, previewed: dict[str, Any]
 ) -> None:
-    cannot = {p.split(",")[0].removeprefix("case ") for p in previewed["problems"]}
+    cannot = {p.split(",")[0] for p in previewed["problems"]}
     case = next(r[0] for r in previewed["rows"] if r[0] not in cannot)
     row = next(
         r
@@ -173,7 +178,7 @@ def test_the_batch_writes_only_rows_appended_to_letters_and_contacts_in_one_go(
     generated: tuple[list[dict], dict[str, Any], bytes], workbook: Path
 ) -> None:
     actions, _, _ = generated
-    allowed = {sheet_index(workbook, "Letters"), sheet_index(workbook, "Contacts")}
+    allowed = {sheet_index(workbook, s) for s in ("Letters", "Contacts", "Appointments")}
     writes = actions[:-1]  # all computed first; the download offer comes last
     assert writes and {a["sheet_position"] for a in writes} <= allowed
     assert {a["func"] for a in writes} <= {"setValues", "addTableRow"}

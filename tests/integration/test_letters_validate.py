@@ -59,3 +59,15 @@ def test_schema_order_puts_properties_in_place_and_drops_repeats():
     names = [etree.QName(e).localname for e in root[0]]
     assert names == ["tblW", "tblBorders", "tblLayout", "tblLook"]
     assert not letter_docx.schema_order(root)
+
+
+def test_the_side_by_side_texts_are_made_from_the_templates_as_they_are(tmp_path):
+    from pyxl.services.template_texts import write_texts
+
+    for made in write_texts(BOOK, TEMPLATES_DIR, tmp_path):
+        committed = TEMPLATES_DIR / "text" / made.name
+        assert committed.read_text(encoding="utf-8") == made.read_text(encoding="utf-8"), (
+            f"{committed} is out of date: run `pyxl templates text`"
+        )
+    spanish = (TEMPLATES_DIR / "text" / "OR-ENGAGE.md").read_text(encoding="utf-8")
+    assert "Para su información" in spanish and "Bueno saber" not in spanish

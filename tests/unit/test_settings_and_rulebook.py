@@ -103,6 +103,11 @@ def test_default_values_are_the_ones_domain_md_suggests():
         "Y-09 follow-ups": 4,
         "Due List shows met": False,
         **FLOW_DEFAULTS,
+        # letters: mail days and a reply window are guesses [GAP]; a moved reply-by keeps
+        # the client's full window
+        "Letter mail days": 3,
+        "Minimum reply window": 2,
+        "Reply-by on a closed day moves the flow": True,
         # domain.md 4 and 6.1 (45 CFR 261): the supervisor report's participation rates
         "Participation programs": "TANF work programs",
         "Participation all-families target": 50,
@@ -309,7 +314,9 @@ def test_a_settings_table_with_a_bad_default_is_refused_when_loaded():
 def test_every_setting_names_the_rules_it_steers(name):
     steers = SETTINGS[name]["rule"]
     known = {*BOOK.rules, *flowbook().rules, *flowbook().machines, "flows"}
-    assert steers in {"all", "report"} or all(r.strip() in known for r in steers.split(","))
+    assert steers in {"all", "report", "letters"} or all(
+        r.strip() in known for r in steers.split(",")
+    )
 
 
 REPORT_CODE = ("domain/participation.py", "services/report.py")
@@ -324,8 +331,17 @@ def test_every_report_setting_is_read_by_the_supervisor_report():
     assert {name for name in report if f'"{name}"' in code} == report
 
 
+def test_every_letters_setting_is_read_by_the_letters():
+    code = resources.files("pyxl").joinpath("services/letters.py").read_text("utf-8")
+    letters = {name for name, spec in SETTINGS.items() if spec["rule"] == "letters"}
+    assert letters
+    assert {name for name in letters if f'"{name}"' in code} == letters
+
+
 def test_every_setting_is_read_by_a_rule_or_is_global():
-    referred = set(GLOBAL_SETTINGS) | {n for n, s in SETTINGS.items() if s["rule"] == "report"}
+    referred = set(GLOBAL_SETTINGS) | {
+        n for n, s in SETTINGS.items() if s["rule"] in ("report", "letters")
+    }
     for rule in RULES["rule"]:
         referred |= {v[1:] for v in _values(rule) if isinstance(v, str) and v.startswith("@")}
         if "mode_setting" in rule:
