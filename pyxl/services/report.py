@@ -204,7 +204,7 @@ def reduce_evaluation(name: str, ev: Evaluation, detail: bool = False) -> Part:
     branches = {b.name: (b.state, b.supervisor) for b in ev.workbook.domain_rows("Branches")}
     counts, oldest, this_week = _due_counts(book, days)
     last_month = edate(ev.as_of.replace(day=1), -1)
-    monthly = _monthly(book)
+    monthly = _monthly(book, None if detail else last_month)
     family = _family_months(book)
     rates = {
         "office": _rate_rows(family, lambda fm: (fm.branch,)),
@@ -411,11 +411,15 @@ CONTACT_RULES = ("A-06", "A-07", "Y-04")
 CHECKED = [STATUS_CODE[s] for s in (Status.MET, Status.OVERDUE, Status.DUE_SOON, Status.DUE)]
 
 
-def _monthly(book: _Book) -> dict[str, Rows]:
-    """The monthly duties' rows: contacts, work verification, track reviews."""
+def _monthly(book: _Book, month: dt.date | None = None) -> dict[str, Rows]:
+    """The monthly duties' rows: contacts, work verification, track reviews (of one month,
+    or of every month when `month` is None)."""
     ev, ob = book.ev, book.ev.obligations
     out: dict[str, Rows] = {"Contact Compliance": [], "Work Verification": [], "Track Review": []}
     checked = np.isin(ob.status, CHECKED)
+    if month is not None:
+        first, last = month.toordinal(), edate(month, 1).toordinal()
+        checked &= (ob.period_start >= first) & (ob.period_start < last)
     for sheet, rule_ids in (
         ("Contact Compliance", CONTACT_RULES),
         ("Work Verification", ("A-23",)),
