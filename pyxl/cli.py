@@ -288,6 +288,8 @@ def cmd_report(args: argparse.Namespace) -> int:
         print(f"Detail: {result.detail}")
     if result.pdf is not None:
         print(f"PDF: {result.pdf}")
+        if result.not_printed:
+            print(f"  (long lists in the workbook only: {', '.join(result.not_printed)})")
     print(f"History (trend): {result.history}")
     for skipped in result.skipped:
         print(f"pyxl: left out {skipped.path}: {skipped.reason}", file=sys.stderr)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import tempfile
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -1295,6 +1296,26 @@ def build_report(
     return Report(as_of, ordered, charts, snapshot, scope, beside)
 
 
+PDF_LIST_ROWS = 300  # a list longer than this stays in the workbook, out of the PDF
+
+
+def printable(report: Report) -> tuple[Report, list[str]]:
+    """What the PDF prints: the report, less the lists longer than PDF_LIST_ROWS (a county's
+    lists run to hundreds of pages; they stay in the workbook, filterable). Returns the
+    report to print and the sheets left out of it."""
+    charted = {c.sheet for c in report.charts}
+    left_out = [
+        name
+        for name, t in report.tables.items()
+        if len(t.rows) > PDF_LIST_ROWS and name not in charted and name != "Overview"
+    ]
+    if not left_out:
+        return report, []
+    kept = {n: t for n, t in report.tables.items() if n not in left_out}
+    return Report(report.as_of, kept, report.charts, report.snapshot, report.scope,
+                  report.beside), left_out  # fmt: skip
+
+
 def build_detail(parts: Sequence[Part], as_of: dt.date, scope: str) -> Report:
     """The row-level lists: the work list, the monthly duties, participation per family."""
     days = parts[0].work_list_days if parts else 7
@@ -1336,6 +1357,7 @@ class ReportResult:
     skipped: list[Unreadable] = field(default_factory=list)
     detail: Path | None = None
     detail_report: Report | None = None
+    not_printed: list[str] = field(default_factory=list)  # sheets left out of the PDF
 
     def table(self, sheet: str) -> ReportTable:
         """A sheet of the report or of the detail workbook."""
@@ -1391,10 +1413,17 @@ def run_report(
         detail_report = build_detail(parts, as_of, report.scope)
         written_detail = write_report(detail_report, detail_file(out))
     append_history(history_path, report.snapshot)
-    printed = None
+    printed, not_printed = None, []
     if pdf:
         note("printing to PDF (LibreOffice)")
-        printed = libreoffice.to_pdf(out, out.parent)
+        shown, not_printed = printable(report)
+        if not not_printed:
+            printed = libreoffice.to_pdf(out, out.parent)
+        else:  # the same workbook less the long lists, under the report's name
+            with tempfile.TemporaryDirectory(prefix="pyxl-print-") as tmp:
+                summary = write_report(shown, Path(tmp) / out.name)
+                printed = libreoffice.to_pdf(summary, out.parent)
     return ReportResult(
-        report, out, history_path, printed, parts, skipped, written_detail, detail_report
-    )
+        report, out, history_path, printed, parts, skipped, written_detail, detail_report,
+        not_printed,
+    )  # fmt: skip
