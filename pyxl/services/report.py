@@ -673,14 +673,6 @@ def _week(parts: Sequence[Part], group: Callable[[Key], tuple]) -> Counter[tuple
     return out
 
 
-def _oldest_text(item: tuple | None) -> str:
-    """ "NC-OR-01, case OR-12, due 2026-10-02": the oldest overdue obligation."""
-    if item is None:
-        return ""
-    _, rule, case_id, due = item
-    return f"{rule}, case {case_id}" + (f", due {due.isoformat()}" if due else "")
-
-
 def by_branch(parts: Sequence[Part]) -> ReportTable:
     def branch(key: Key) -> tuple:
         return (key[0],)
