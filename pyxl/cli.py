@@ -325,10 +325,12 @@ def cmd_report(args: argparse.Namespace) -> int:
         print(f"Detail: {result.detail}")
     if result.pdf is not None:
         print(f"PDF: {result.pdf}")
+        if result.not_printed:
+            print(f"  (long lists in the workbook only: {', '.join(result.not_printed)})")
     print(f"History (trend): {result.history}")
     for skipped in result.skipped:
         print(f"pyxl: left out {skipped.path}: {skipped.reason}", file=sys.stderr)
-    return 1 if result.skipped else 0
+    return errors.DATA_PROBLEMS if result.skipped else errors.OK
 
 
 def cmd_export(args: argparse.Namespace) -> int:
@@ -345,7 +347,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         print(f"{path}: {result.rows[table]} rows")
     for skipped in result.skipped:
         print(f"pyxl: left out {skipped.path}: {skipped.reason}", file=sys.stderr)
-    return 1 if result.skipped else 0
+    return errors.DATA_PROBLEMS if result.skipped else errors.OK
 
 
 WORKBOOK_HELP = "the caseload workbook (.xlsx or .xlsm)"

@@ -1,10 +1,11 @@
 """Write the supervisor report workbook with XlsxWriter.
 
 Layout follows the caseload workbook (title in A1, description in A2, headers
-in row 3, one Excel table per sheet, filter buttons, frozen headers) so a
-supervisor finds the same things in the same places. Tables with counts get a
-total row of SUBTOTAL formulas, which follow the filters. The charts on the
-Overview point at the ranges of the other sheets' tables. Every sheet prints
+in row 3, one Excel table per sheet, the Overview a second beside it, filter
+buttons, frozen headers) so a supervisor finds the same things in the same
+places. Tables with counts get a total row of SUBTOTAL formulas, which follow
+the filters. The charts on the Overview point at the ranges of the other
+sheets' tables. Every sheet prints
 landscape, one page wide, with the header row repeated and rows tall enough for
 their wrapped text.
 """

@@ -26,6 +26,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Collection, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import Literal
 
 from pyxl.domain.calendar import edate, eomonth
@@ -137,11 +138,23 @@ def requirement(client: Client, month: dt.date, rules: ParticipationRules) -> tu
 def _child_under(client: Client, month: dt.date, years: int) -> bool:
     """The youngest child is under `years` on the first day of the month."""
     dob = client.youngest_child_dob
-    return dob is not None and dob <= month < edate(dob, 12 * years)
+    return dob is not None and dob <= month < _years_after(dob, years)
+
+
+# Thousands of families share a few hundred dates: each month end, birthday and week is
+# worked out once.
+@cache
+def _years_after(day: dt.date, years: int) -> dt.date:
+    return edate(day, 12 * years)
+
+
+@cache
+def _month_end(month: dt.date) -> dt.date:
+    return eomonth(month, 0)
 
 
 def _open_in(client: Client, month: dt.date) -> bool:
-    return client.referral_date <= eomonth(month, 0) and (
+    return client.referral_date <= _month_end(month) and (
         client.closure_date is None or client.closure_date >= month
     )
 
@@ -163,13 +176,14 @@ def monthly_hours(
     return {k: (v[0], v[1]) for k, v in out.items()}
 
 
-def _week_shares(monday: dt.date, mode: str) -> list[tuple[dt.date, float]]:
+@cache
+def _week_shares(monday: dt.date, mode: str) -> tuple[tuple[dt.date, float], ...]:
     """The months a week's hours belong to, with the share of its hours each gets."""
     if mode == "week start":
-        return [(monday.replace(day=1), 1.0)]
+        return ((monday.replace(day=1), 1.0),)
     days = [monday + dt.timedelta(days=k) for k in range(5)]
     months = sorted({d.replace(day=1) for d in days})
-    return [(m, sum(d.replace(day=1) == m for d in days) / 5) for m in months]
+    return tuple((m, sum(d.replace(day=1) == m for d in days) / 5) for m in months)
 
 
 def family_months(

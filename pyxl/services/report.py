@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import tempfile
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -204,7 +205,7 @@ def reduce_evaluation(name: str, ev: Evaluation, detail: bool = False) -> Part:
     branches = {b.name: (b.state, b.supervisor) for b in ev.workbook.domain_rows("Branches")}
     counts, oldest, this_week = _due_counts(book, days)
     last_month = edate(ev.as_of.replace(day=1), -1)
-    monthly = _monthly(book)
+    monthly = _monthly(book, None if detail else last_month)
     family = _family_months(book)
     rates = {
         "office": _rate_rows(family, lambda fm: (fm.branch,)),
@@ -411,11 +412,15 @@ CONTACT_RULES = ("A-06", "A-07", "Y-04")
 CHECKED = [STATUS_CODE[s] for s in (Status.MET, Status.OVERDUE, Status.DUE_SOON, Status.DUE)]
 
 
-def _monthly(book: _Book) -> dict[str, Rows]:
-    """The monthly duties' rows: contacts, work verification, track reviews."""
+def _monthly(book: _Book, month: dt.date | None = None) -> dict[str, Rows]:
+    """The monthly duties' rows: contacts, work verification, track reviews (of one month,
+    or of every month when `month` is None)."""
     ev, ob = book.ev, book.ev.obligations
     out: dict[str, Rows] = {"Contact Compliance": [], "Work Verification": [], "Track Review": []}
     checked = np.isin(ob.status, CHECKED)
+    if month is not None:
+        first, last = month.toordinal(), edate(month, 1).toordinal()
+        checked &= (ob.period_start >= first) & (ob.period_start < last)
     for sheet, rule_ids in (
         ("Contact Compliance", CONTACT_RULES),
         ("Work Verification", ("A-23",)),
@@ -666,14 +671,6 @@ def _week(parts: Sequence[Part], group: Callable[[Key], tuple]) -> Counter[tuple
         for key, n in part.this_week.items():
             out[group(key)] += n
     return out
-
-
-def _oldest_text(item: tuple | None) -> str:
-    """ "NC-OR-01, case OR-12, due 2026-10-02": the oldest overdue obligation."""
-    if item is None:
-        return ""
-    _, rule, case_id, due = item
-    return f"{rule}, case {case_id}" + (f", due {due.isoformat()}" if due else "")
 
 
 def by_branch(parts: Sequence[Part]) -> ReportTable:
@@ -1291,6 +1288,26 @@ def build_report(
     return Report(as_of, ordered, charts, snapshot, scope, beside)
 
 
+PDF_LIST_ROWS = 300  # a list longer than this stays in the workbook, out of the PDF
+
+
+def printable(report: Report) -> tuple[Report, list[str]]:
+    """What the PDF prints: the report, less the lists longer than PDF_LIST_ROWS (a county's
+    lists run to hundreds of pages; they stay in the workbook, filterable). Returns the
+    report to print and the sheets left out of it."""
+    charted = {c.sheet for c in report.charts}
+    left_out = [
+        name
+        for name, t in report.tables.items()
+        if len(t.rows) > PDF_LIST_ROWS and name not in charted and name != "Overview"
+    ]
+    if not left_out:
+        return report, []
+    kept = {n: t for n, t in report.tables.items() if n not in left_out}
+    return Report(report.as_of, kept, report.charts, report.snapshot, report.scope,
+                  report.beside), left_out  # fmt: skip
+
+
 def build_detail(parts: Sequence[Part], as_of: dt.date, scope: str) -> Report:
     """The row-level lists: the work list, the monthly duties, participation per family."""
     days = parts[0].work_list_days if parts else 7
@@ -1332,6 +1349,7 @@ class ReportResult:
     skipped: list[Unreadable] = field(default_factory=list)
     detail: Path | None = None
     detail_report: Report | None = None
+    not_printed: list[str] = field(default_factory=list)  # sheets left out of the PDF
 
     def table(self, sheet: str) -> ReportTable:
         """A sheet of the report or of the detail workbook."""
@@ -1387,10 +1405,17 @@ def run_report(
         detail_report = build_detail(parts, as_of, report.scope)
         written_detail = write_report(detail_report, detail_file(out))
     append_history(history_path, report.snapshot)
-    printed = None
+    printed, not_printed = None, []
     if pdf:
         note("printing to PDF (LibreOffice)")
-        printed = libreoffice.to_pdf(out, out.parent)
+        shown, not_printed = printable(report)
+        if not not_printed:
+            printed = libreoffice.to_pdf(out, out.parent)
+        else:  # the same workbook less the long lists, under the report's name
+            with tempfile.TemporaryDirectory(prefix="pyxl-print-") as tmp:
+                summary = write_report(shown, Path(tmp) / out.name)
+                printed = libreoffice.to_pdf(summary, out.parent)
     return ReportResult(
-        report, out, history_path, printed, parts, skipped, written_detail, detail_report
-    )
+        report, out, history_path, printed, parts, skipped, written_detail, detail_report,
+        not_printed,
+    )  # fmt: skip

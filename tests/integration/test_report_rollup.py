@@ -6,6 +6,7 @@ is touched."""
 from __future__ import annotations
 
 import hashlib
+import subprocess
 from pathlib import Path
 
 import duckdb
@@ -113,3 +114,24 @@ def test_an_unreadable_workbook_is_named_and_the_others_reported(
     code = main(["export", str(broken), str(workbooks[0]), "--as-of", "2026-11-23",
                  "--out", str(tmp_path / "export")])  # fmt: skip
     assert code == 1 and "broken.xlsx" in capsys.readouterr().err
+
+
+def test_the_pdf_leaves_long_lists_in_the_workbook(
+    soffice: str, workbooks, tmp_path: Path, monkeypatch
+) -> None:
+    """A county's lists run to hundreds of pages: the PDF prints the summary sheets and
+    the lists up to PDF_LIST_ROWS rows; the workbook keeps every list."""
+    from pyxl.services import report as module
+
+    monkeypatch.setattr(module, "PDF_LIST_ROWS", 20)
+    result = run_report(workbooks, AS_OF, tmp_path / "county.xlsx", pdf=True)
+    long_lists = {n for n, t in result.report.tables.items() if len(t.rows) > 20}
+    charted = {c.sheet for c in result.report.charts}
+    assert result.not_printed and set(result.not_printed) == long_lists - charted - {"Overview"}
+    assert result.pdf is not None and result.pdf == tmp_path / "county.pdf"
+    text = subprocess.run(
+        ["pdftotext", str(result.pdf), "-"], check=True, capture_output=True, text=True
+    ).stdout
+    assert "Who is behind" in text and "Obligations by branch" in text
+    for sheet in result.not_printed:
+        assert result.report.tables[sheet].title not in text, sheet
