@@ -58,6 +58,22 @@ class WorkbookTooBig(Refused):
     """A part of the workbook claims or holds more than pyxl will read."""
 
 
+class WorkbookUnsafe(Refused):
+    """A part of the workbook declares XML entities (a DOCTYPE), which no spreadsheet needs
+    and which can make a parser read files from this computer (XXE) or expand forever."""
+
+
+def refuse_doctype(xml_head: bytes, part: str, sheet: str | None = None) -> None:
+    """Refuse a part whose XML declares a DOCTYPE (looked for in its first bytes)."""
+    if b"<!DOCTYPE" in xml_head[:4096] or b"<!ENTITY" in xml_head[:4096]:
+        where = f"sheet {sheet!r} ({part})" if sheet else part
+        raise WorkbookUnsafe(
+            f"This workbook's {where} declares XML entities (a DOCTYPE), which no Excel file "
+            "has and which can make a program read other files: pyxl did not read it. Ask "
+            "whoever sent it, or open it in Excel and save a copy."
+        )
+
+
 @dataclass(frozen=True)
 class StrayCells:
     """Values far beyond the rest of a sheet, left out of its reading."""
@@ -151,6 +167,8 @@ def check_shared_strings(archive: zipfile.ZipFile) -> None:
     held = 0
     claims: dict[str, int] = {}
     for piece in inflated(archive, name):
+        if not held and not claims:
+            refuse_doctype(piece, name)
         if not claims:
             head = _SST.search(piece)
             if head:
