@@ -29,7 +29,7 @@ from lxml import etree
 
 from pyxl.adapters import package_bounds as bounds
 from pyxl.adapters.package_bounds import compressed_member
-from pyxl.errors import Refused
+from pyxl.errors import UserError
 
 NS = {
     "m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
@@ -279,7 +279,7 @@ class _SheetReader:
             sheet = self._calamine().get_sheet_by_name(name)
             cells = sheet.to_python(skip_empty_area=False)
             return RawSheet(name, cells, errors, list(sheet.merged_cell_ranges or []))
-        except Refused:
+        except UserError:
             raise
         except Exception as exc:  # zipfile, zlib, fastexcel and calamine have their own errors
             raise WorkbookUnreadable(
