@@ -1,13 +1,13 @@
 """Problems the person running pyxl can fix, and the exit codes the command line gives.
 
-Raise `UserError` (or `Refused`, when pyxl stopped before doing harm) anywhere with a message
-that names the file and says what to do: the command line prints it as one line
-(`pyxl: MESSAGE`, no traceback) and exits with its code; the Excel add-in shows it as it is.
+Raise `UserError` anywhere with a message that names the file and says what to do; the
+command line prints it as one line (`pyxl: MESSAGE`, no traceback) and exits with its code.
 """
 
 from __future__ import annotations
 
 import errno
+import os
 
 OK = 0  # done
 DATA_PROBLEMS = 1  # done, but the data has problems to fix (rows left out, letters not made)
@@ -23,46 +23,45 @@ class UserError(Exception):
         self.exit_code = exit_code
 
 
-class Refused(UserError):
-    """pyxl stopped before doing harm: the message says what, where, and what to do."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message, REFUSED)
-
-
+_FREE_SPACE = "free some space there (or ask IT) and run the command again"
+_ELSEWHERE = "use a folder you can write to, or ask whoever manages the folder for access"
 _WHAT_TO_DO = {
-    errno.ENOSPC: "the disk is full. Free some space there (or ask IT) and run the command again.",
-    errno.EDQUOT: "your disk quota is used up. Free some space (or ask IT) and run it again.",
-    errno.EROFS: "the folder is read-only. Use a folder you can write to, or ask IT to make "
-    "this one writable.",
-    errno.EACCES: "you are not allowed to change it. Use a folder you can write to, or ask "
-    "whoever manages the folder.",
-    errno.EPERM: "you are not allowed to change it. Use a folder you can write to, or ask "
-    "whoever manages the folder.",
-    errno.ENAMETOOLONG: "the name is too long for this disk. Use a shorter file or folder name.",
-    errno.EEXIST: "it already exists. Choose another name, or move the existing one away.",
-    errno.ENOENT: "there is no such file or folder (No such file or directory). Check the name "
-    "and the folder.",
-    errno.EISDIR: "it is a folder, not a file. Give a file name.",
-    errno.ENOTDIR: "part of the path is a file, not a folder. Check the path.",
+    errno.ENOENT: "check the name and the folder",
+    errno.ENOTDIR: "check the name and the folder",
+    errno.EISDIR: "give the workbook file, not a folder",
+    errno.EACCES: _ELSEWHERE,
+    errno.EPERM: _ELSEWHERE,
+    errno.EROFS: _ELSEWHERE,
+    errno.ENOSPC: _FREE_SPACE,
+    errno.EDQUOT: _FREE_SPACE,
+    errno.ENAMETOOLONG: "use a shorter file or folder name",
+    errno.EEXIST: "choose another name, or move the existing one away",
+}
+# The system's words, where they are not plain enough.
+_WHAT_HAPPENED = {
+    errno.ENOSPC: "the disk is full",
+    errno.EDQUOT: "your disk quota is used up",
+    errno.EROFS: "the folder is read-only",
+    errno.ENAMETOOLONG: "the name is too long for this disk",
+    errno.EEXIST: "it already exists",
 }
 
 
 def os_advice(exc: OSError) -> str:
-    """What happened and what to do, for an error of the operating system."""
-    advice = _WHAT_TO_DO.get(exc.errno or 0)
-    if advice is None:
-        reason = exc.strerror or type(exc).__name__
-        advice = f"{reason[:1].lower()}{reason[1:]}. Check the disk and the folder, then try again."
-    return advice
+    """What happened and what to do, for an error of the operating system (no file name)."""
+    reason = _WHAT_HAPPENED.get(exc.errno or 0) or exc.strerror or str(exc) or type(exc).__name__
+    todo = _WHAT_TO_DO.get(exc.errno or 0)
+    return f"{reason}: {todo}." if todo else f"{reason}."
 
 
 def describe_os_error(exc: OSError, where: object = None) -> str:
-    """One line for an error of the operating system: the path (the error's own, else
-    `where`), what happened, what to do; never "[Errno N]"."""
-    if exc.errno is None:  # raised by pyxl with its own message
+    """An OSError in words, naming its file (else `where`, e.g. the folder written to, for a
+    failed write that names none) and what to do, without "[Errno N]"."""
+    if exc.errno is None and exc.filename is None:  # raised by pyxl with its own message
         return str(exc)
-    path = exc.filename if exc.filename is not None else where
-    if path is not None and exc.filename2 is not None:
-        path = f"{path} -> {exc.filename2}"
-    return f"{path if path is not None else 'a file'}: {os_advice(exc)}"
+    name = os.fsdecode(exc.filename) if exc.filename is not None else where
+    if name is None:
+        return os_advice(exc)
+    if exc.filename2 is not None:
+        return f"{name} -> {os.fsdecode(exc.filename2)}: {os_advice(exc)}"
+    return f"{name}: {os_advice(exc)}"

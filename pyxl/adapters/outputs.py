@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from pyxl.adapters.safe_save import BACKUP_DIR_NAME, SafeSaveError
-from pyxl.errors import Refused, describe_os_error
+from pyxl.errors import UserError, describe_os_error
 
 # The document title each kind of pyxl output carries (docProps/core.xml), by purpose.
 TITLES = {
@@ -53,12 +53,12 @@ def what_it_is(path: Path) -> str:
 
 
 def claim_file(path: Path, purpose: str, *, force: bool = False) -> Path | None:
-    """May pyxl write its `purpose` output (a key of TITLES) at `path`? Refused if not;
+    """May pyxl write its `purpose` output (a key of TITLES) at `path`? UserError if not;
     with `force`, a copy of what is there is kept first and its path returned."""
     if not path.exists() and not path.is_symlink():
         return None
     if path.is_dir():
-        raise Refused(f"{path} is a folder; the {purpose} is a file: give a file name for --out.")
+        raise UserError(f"{path} is a folder; the {purpose} is a file: give a file name for --out.")
     found = what_it_is(path)
     if found == purpose:
         return None
@@ -67,7 +67,7 @@ def claim_file(path: Path, purpose: str, *, force: bool = False) -> Path | None:
         "other": f"a file pyxl did not write as a {purpose}",
     }.get(found, f"a pyxl {found}, not a {purpose}")
     if not force:
-        raise Refused(
+        raise UserError(
             f"{path} already exists and is {described}: pyxl will not overwrite it. "
             f"Choose another --out, or add --force to replace it (a copy is kept in "
             f"{BACKUP_DIR_NAME})."
@@ -88,7 +88,7 @@ def keep_copy(path: Path) -> Path:
 def claim_folder(path: Path, what: str) -> None:
     """A folder pyxl writes `what` into must be a folder (it is made if missing)."""
     if path.exists() and not path.is_dir():
-        raise Refused(
+        raise UserError(
             f"{path} is a file, not a folder: {what} go into a folder. Give a folder for --out "
             "(it is made if missing)."
         )
@@ -98,7 +98,7 @@ def claim_folder(path: Path, what: str) -> None:
 def removed_unless_done(folder: Path, what: str, why: str) -> Iterator[None]:
     """Files the block makes in `folder` are removed if it fails (a full disk, a workbook
     that cannot be saved, Ctrl+C): `what` made but not finished (`why`) must not be used.
-    A failure that leaves files behind is told as a `Refused` naming them."""
+    A failure that leaves files behind is told as a `UserError` naming them."""
     existed = folder.is_dir()
     before = set(os.listdir(folder)) if existed else set()
     try:
@@ -126,7 +126,7 @@ def removed_unless_done(folder: Path, what: str, why: str) -> Iterator[None]:
             )
         else:
             done = f" The {len(made)} {what} files made in {folder} were removed ({why})."
-        raise Refused(cause + done) from exc
+        raise UserError(cause + done) from exc
 
 
 def _removed(path: Path) -> bool:

@@ -26,9 +26,10 @@ import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+import numpy as np
 from isal import isal_zlib
 
-from pyxl.errors import Refused
+from pyxl.errors import UserError
 
 # Excel's limits (Excel specifications and limits: 1,048,576 rows by 16,384 columns).
 MAX_ROWS = 1_048_576
@@ -45,17 +46,36 @@ COLUMN_GAP = 64
 ROW_GAP = 10_000
 
 _STEP = 1 << 20  # compressed bytes inflated at a time
-_TWO_LETTERS = re.compile(rb'<c r="([A-Z]{2,3})([0-9]+)"[^>]*?(/?)>')
-_ROW_NUMBER = re.compile(rb'<row r="([0-9]+)"')
-_ROW = re.compile(rb'<row r="([0-9]+)"[^>]*?(?:/>|>(.*?)</row>)', re.S)
-_FIRST_CELL = re.compile(rb'<c r="([A-Z]+[0-9]+)"[^>]*?>(?:(?!</c>).)*?(?:<v>|<t[ >])', re.S)
+_TWO_LETTERS = re.compile(rb'r="([A-Z]{2,3})([0-9]+)"[^>]*?(/?)>')
+# Attributes come in any order (Excel writes r first; a forged file need not).
+_ROW_NUMBER = re.compile(rb'<row\b[^>]*?\br="([0-9]+)"')
+_ROW = re.compile(rb'<row\b[^>]*?\br="([0-9]+)"[^>]*?(?:/>|>(.*?)</row>)', re.S)
+_FIRST_CELL = re.compile(
+    rb'<c\b[^>]*?\br="([A-Z]+[0-9]+)"[^>]*?>(?:(?!</c>).)*?(?:<v>|<t[ >])', re.S
+)
 _FILLED = re.compile(rb"<v>|<t(?: [^>]*)?>")
 _SST = re.compile(rb"<sst\b[^>]*>")
 _CLAIM = re.compile(rb'\b(count|uniqueCount)="([0-9]+)"')
 
 
-class WorkbookTooBig(Refused):
+class WorkbookTooBig(UserError):
     """A part of the workbook claims or holds more than pyxl will read."""
+
+
+class WorkbookUnsafe(UserError):
+    """A part of the workbook declares XML entities (a DOCTYPE), which no spreadsheet needs
+    and which can make a parser read files from this computer (XXE) or expand forever."""
+
+
+def refuse_doctype(xml_head: bytes, part: str, sheet: str | None = None) -> None:
+    """Refuse a part whose XML declares a DOCTYPE (looked for in its first bytes)."""
+    if b"<!DOCTYPE" in xml_head[:4096] or b"<!ENTITY" in xml_head[:4096]:
+        where = f"sheet {sheet!r} ({part})" if sheet else part
+        raise WorkbookUnsafe(
+            f"This workbook's {where} declares XML entities (a DOCTYPE), which no Excel file "
+            "has and which can make a program read other files: pyxl did not read it. Ask "
+            "whoever sent it, or open it in Excel and save a copy."
+        )
 
 
 @dataclass(frozen=True)
@@ -82,6 +102,44 @@ def column_letter(index: int) -> str:
         index, rem = divmod(index - 1, 26)
         letters = chr(65 + rem) + letters
     return letters
+
+
+_A, _Z = ord("A"), ord("Z")
+# Every capital letter as "A": one C pass, then one fast search finds any column past Z.
+_SHAPE = bytes.maketrans(bytes(range(_A, _Z + 1)), b"A" * 26)
+
+
+def _wide_cells(xml: bytes, known: dict[int, str]) -> list[tuple[int, int]]:
+    """Where the `r="` of each cell of a column past Z (two or three letters) starts, with
+    its 0-based column, for the columns not yet `known` to hold a value. Found with array
+    operations, not a Python loop or a regex over every cell: this runs over every byte of
+    every sheet (a row's `r="12"` has digits, a cell's letters)."""
+    if b' r="AA' not in xml.translate(_SHAPE):  # the usual sheet: no column past Z
+        return []
+    b = np.frombuffer(xml, np.uint8)
+    n = b.size - 7
+    if n <= 0:
+        return []
+    letter = (b >= _A) & (b <= _Z)
+    starts = np.flatnonzero(
+        (b[:n] == ord(" "))
+        & (b[1 : n + 1] == ord("r"))
+        & (b[2 : n + 2] == ord("="))
+        & (b[3 : n + 3] == ord('"'))
+        & letter[4 : n + 4]
+        & letter[5 : n + 5]
+    )
+    if not starts.size:
+        return []
+    first = b[starts + 4].astype(np.int64) - _A
+    second = b[starts + 5].astype(np.int64) - _A
+    third = b[starts + 6].astype(np.int64) - _A
+    three = (third >= 0) & (third < 26)
+    column = np.where(three, 702 + first * 676 + second * 26 + third, 26 + first * 26 + second)
+    if known:
+        fresh = ~np.isin(column, np.fromiter(known, np.int64))
+        starts, column = starts[fresh], column[fresh]
+    return list(zip((starts + 1).tolist(), column.tolist(), strict=True))
 
 
 def check_members(archive: zipfile.ZipFile) -> None:
@@ -151,6 +209,8 @@ def check_shared_strings(archive: zipfile.ZipFile) -> None:
     held = 0
     claims: dict[str, int] = {}
     for piece in inflated(archive, name):
+        if not held and not claims:
+            refuse_doctype(piece, name)
         if not claims:
             head = _SST.search(piece)
             if head:
@@ -175,22 +235,20 @@ class SheetExtent:
 
     def note(self, rows_xml: bytes) -> None:
         """Take in a piece of whole rows."""
-        self.rows += rows_xml.count(b"<row ") + rows_xml.count(b"<row>")
-        at = rows_xml.rfind(b'<row r="')
+        self.rows += rows_xml.count(b"<row")  # (and a <rowBreaks> at the end: one more)
+        at = rows_xml.rfind(b"<row")
         if at >= 0:
             found = _ROW_NUMBER.match(rows_xml, at)
             if found:
                 self.last_row = max(self.last_row, int(found[1]))
-        for m in _TWO_LETTERS.finditer(rows_xml):
-            if m[3]:  # <c .../>: formatted, no value
+        for at, column in _wide_cells(rows_xml, self.far_columns or {}):
+            m = _TWO_LETTERS.match(rows_xml, at)
+            if m is None or m[3]:  # <c .../>: formatted, no value
                 continue
-            if self.far_columns is None:
-                self.far_columns = {}
-            column = column_index(m[1].decode())
-            if column not in self.far_columns:
-                end = rows_xml.find(b"</c>", m.end())
-                if _FILLED.search(rows_xml, m.end(), end if end >= 0 else len(rows_xml)):
-                    self.far_columns[column] = m[1].decode() + m[2].decode()
+            end = rows_xml.find(b"</c>", m.end())
+            if _FILLED.search(rows_xml, m.end(), end if end >= 0 else len(rows_xml)):
+                self.far_columns = self.far_columns or {}
+                self.far_columns[column] = m[1].decode() + m[2].decode()
 
     def check_rows(self, sheet: str) -> None:
         if self.rows > MAX_ROWS:
@@ -273,7 +331,7 @@ def _drop(xml: bytes, columns_from: int | None, rows_after: int | None) -> bytes
     return xml
 
 
-_CELL = re.compile(rb'<c r="([A-Z]{2,3})[0-9]+"[^>]*?(?:/>|>.*?</c>)', re.S)
+_CELL = re.compile(rb'<c\b[^>]*?\br="([A-Z]{2,3})[0-9]+"[^>]*?(?:/>|>.*?</c>)', re.S)
 
 __all__ = [
     "COLUMN_GAP",

@@ -89,7 +89,9 @@ def _show(value: object) -> str:
 
 def read_text(value: object, warn: Callable[[str], None]) -> str | None:
     if isinstance(value, bool):
-        return "Yes" if value else "No"
+        raise CellProblem(
+            f"{str(value).upper()} (a TRUE/FALSE value) where text belongs: type the text"
+        )
     if isinstance(value, float):
         if value.is_integer():
             warn(f"number {_show(value)} typed where text belongs; read as '{int(value)}'")
@@ -102,10 +104,25 @@ def read_text(value: object, warn: Callable[[str], None]) -> str | None:
         warn("control characters removed (pasted from another system?)")
         text = _CONTROL.sub("", text)
     text = unicodedata.normalize("NFC", text)
+    if not text.isascii():
+        visible = _without_invisible(text)
+        if visible != text:
+            found = sorted({ch for ch in text if ch not in visible})
+            named = ", ".join(
+                f"U+{ord(ch):04X} ({unicodedata.name(ch, 'format').lower()})" for ch in found
+            )
+            warn(f"invisible character {named} removed (pasted from another system?)")
+            text = visible
     stripped = " ".join(text.split()) if "\n" not in text else text.strip()
     if stripped != text:
         warn(f"stray spaces removed from {text!r}")
     return stripped or None
+
+
+def _without_invisible(text: str) -> str:
+    """Text without format characters (zero-width spaces, joiners, BOM, bidi marks): they
+    make two values that look the same differ (a Case ID no row can match)."""
+    return "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
 
 
 def read_date(value: object, warn: Callable[[str], None], earliest: int) -> dt.date | None:
@@ -121,7 +138,12 @@ def read_date(value: object, warn: Callable[[str], None], earliest: int) -> dt.d
             "or format the cell as a date"
         )
     elif isinstance(value, dt.time):
-        raise CellProblem(f"a time ({value}) where a date belongs")
+        if value == dt.time():  # Excel's day 0: the serial was 0 or less (before 1900)
+            raise CellProblem(
+                "the cell holds 0 or a negative number, which is no date (Excel's dates start "
+                "on 1900-01-01): type the real date (YYYY-MM-DD)"
+            )
+        raise CellProblem(f"a time of day ({value:%H:%M}) with no date, where a date belongs")
     else:
         day = _parse_date_text(str(value).strip(), warn)
     if not earliest <= day.year <= LATEST_YEAR:
@@ -389,7 +411,10 @@ def read_sheet(raw: RawSheet | None, sheet: Sheet, problems: list[Problem]) -> S
             )
             problems.append(Problem(sheet.name, 0, "", "", "warning", "", message))
         else:
-            message = f"the sheet {sheet.name!r} is missing"
+            message = (
+                f"the sheet {sheet.name!r} is missing: the deadlines that need it are not "
+                "checked (N/A) until it is back"
+            )
             problems.append(Problem(sheet.name, 0, "", "", "error", "", message))
         return out
     if raw.table is not None and not raw.errors and not raw.merged:
@@ -776,7 +801,7 @@ def _careful(
                 r,
                 "error",
                 value,
-                f"the cell holds the Excel error {raw.errors[(r, i)]}",
+                _error_cell_message(raw.errors[(r, i)]),
             )
         )
         value = ""
@@ -811,6 +836,15 @@ def _careful(
         memo[value] = result
     problems += found
     return result, ok
+
+
+def _error_cell_message(error: str) -> str:
+    if error.startswith("="):  # a formula with no saved value (see workbook_reader)
+        return (
+            f"the formula {error} has no saved value (the file was saved without calculating "
+            "it): open and save the workbook in Excel or LibreOffice, or type the value"
+        )
+    return f"the cell holds the Excel error {error}"
 
 
 def _read(column: Column, value: object, warn: Callable[[str], None]) -> Any:
@@ -1049,7 +1083,8 @@ def problem_order(p: Problem) -> tuple[int, int, int, str]:
 def _key(value: object) -> str:
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    return " ".join(str(value).split()).casefold()
+    text = str(value)
+    return " ".join((text if text.isascii() else _without_invisible(text)).split()).casefold()
 
 
 def _drop_duplicate_keys(sheets: dict[str, SheetRows], problems: list[Problem]) -> None:
@@ -1251,6 +1286,23 @@ def _check_references(
                     "warning",
                     manager,
                     f"{manager!r} is not on the Staff sheet",
+                )
+            )
+    for referral, closure, number in zip(
+        values("Clients", "referral_date"),
+        values("Clients", "closure_date"),
+        clients.row_numbers,
+        strict=True,
+    ):
+        if closure is not None and referral is not None and closure < referral:
+            problems.append(
+                clients.problem(
+                    number,
+                    "Closure Date",
+                    "error",
+                    closure,
+                    f"closed on {closure.isoformat()}, before the referral on "
+                    f"{referral.isoformat()}: check both dates",
                 )
             )
     contacts = sheets["Contacts"]

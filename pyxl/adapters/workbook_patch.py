@@ -362,7 +362,8 @@ def _set_range_end(ref: str, last_row: int, first_data_row: int) -> str:
     return " ".join(pieces)
 
 
-_ROW = re.compile(rb'<row r="(\d+)"([^>]*?)(?:/>|>(.*?)</row>)', re.S)
+# A row's attributes in any order (Excel writes r first; XML does not require it).
+_ROW = re.compile(rb'<row\b[^>]*?\br="(\d+)"([^>]*?)(?:/>|>(.*?)</row>)', re.S)
 _SPANS = re.compile(rb'\s+spans="[^"]*"')
 _CELL = re.compile(rb'<c r="([A-Z]+)\d+"[^>]*?(?:/>|>.*?</c>)', re.S)
 _EMPTY = b"<sheetData/>"
@@ -541,11 +542,13 @@ def _set_columns(sheet_xml: bytes, update: ColumnValues, cells: _CellWriter) -> 
         if head is None:
             raise ValueError(f"a row without its number in {update!r:.40}")
         close = rows.find(b">", head.end())
+        before = rows[start + 4 : head.start(1) - 4]  # attributes written before r="..."
         if rows[close - 1 : close] == b"/":  # <row .../>: no cells
-            attributes, body, after = rows[head.end() : close - 1], b"", close + 1
+            attributes, body, after = before + rows[head.end() : close - 1], b"", close + 1
         else:
             finish = rows.find(b"</row>", close)
-            attributes, body, after = rows[head.end() : close], rows[close + 1 : finish], finish + 6
+            attributes = before + rows[head.end() : close]
+            body, after = rows[close + 1 : finish], finish + 6
         r = int(head.group(1))
         out.append(rows[at:start])
         if update.first_row <= r <= update.last_row:
@@ -569,7 +572,7 @@ def _cells_by_row(update: ColumnValues, cells: _CellWriter) -> dict[int, bytes]:
     }
 
 
-_ROW_HEAD = re.compile(rb'<row r="(\d+)"')
+_ROW_HEAD = re.compile(rb'<row\b[^>]*?\br="(\d+)"')
 _HEIGHT = re.compile(rb'\s(?:ht|customHeight)="[^"]*"')
 _LETTERS = re.compile(rb"[A-Z]+")
 

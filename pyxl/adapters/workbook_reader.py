@@ -8,6 +8,7 @@ scanned for error cells; merged ranges come from calamine.
 
 from __future__ import annotations
 
+import html
 import io
 import logging
 import os
@@ -28,6 +29,7 @@ from lxml import etree
 
 from pyxl.adapters import package_bounds as bounds
 from pyxl.adapters.package_bounds import compressed_member
+from pyxl.errors import UserError
 
 NS = {
     "m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
@@ -158,8 +160,13 @@ def check_member(archive: zipfile.ZipFile, name: str) -> None:
 
 def sheet_parts(archive: zipfile.ZipFile) -> tuple[dict[str, str], bool]:
     """Map sheet names to their XML parts, and tell whether the 1904 date system is used."""
-    book = etree.fromstring(archive.read("xl/workbook.xml"))
-    rels = etree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
+    book_xml = archive.read("xl/workbook.xml")
+    rels_xml = archive.read("xl/_rels/workbook.xml.rels")
+    bounds.refuse_doctype(book_xml, "xl/workbook.xml")
+    bounds.refuse_doctype(rels_xml, "xl/_rels/workbook.xml.rels")
+    safe = etree.XMLParser(resolve_entities=False, no_network=True)  # one per call: threads
+    book = etree.fromstring(book_xml, safe)
+    rels = etree.fromstring(rels_xml, safe)
     targets = {r.get("Id"): r.get("Target") for r in rels.findall("rel:Relationship", NS)}
     parts = {}
     for sheet in book.findall("m:sheets/m:sheet", NS):
@@ -247,7 +254,7 @@ class _SheetReader:
     def read(self, name: str, part: str) -> RawSheet:
         try:
             archive = self._own("archive", lambda: zipfile.ZipFile(io.BytesIO(self.data)))
-            errors, merged, headers, extent = _scan(archive, part, self.columnar + 1)
+            errors, merged, headers, extent = _scan(archive, part, self.columnar + 1, name)
             extent.check_rows(name)
             stray = _stray(name, archive, part, extent)
             if stray is not None:  # read from a copy without the stray cells (rare)
@@ -272,7 +279,7 @@ class _SheetReader:
             sheet = self._calamine().get_sheet_by_name(name)
             cells = sheet.to_python(skip_empty_area=False)
             return RawSheet(name, cells, errors, list(sheet.merged_cell_ranges or []))
-        except bounds.WorkbookTooBig:
+        except UserError:
             raise
         except Exception as exc:  # zipfile, zlib, fastexcel and calamine have their own errors
             raise WorkbookUnreadable(
@@ -357,7 +364,7 @@ Scan = tuple[
 ]
 
 
-def _scan(archive: zipfile.ZipFile, part: str, header_row: int) -> Scan:
+def _scan(archive: zipfile.ZipFile, part: str, header_row: int, name: str = "") -> Scan:
     """A sheet's error cells, merged ranges, header cells (`header_row` is 1-based) and
     extent, read from its XML a piece at a time: a big sheet's hundreds of megabytes are
     never all in memory, and are inflated with ISA-L, never past their declared size, and
@@ -367,12 +374,31 @@ def _scan(archive: zipfile.ZipFile, part: str, header_row: int) -> Scan:
     extent = bounds.SheetExtent()
     rows = b""
     for rows in bounds.row_blocks(bounds.inflated(archive, part)):
+        if not extent.rows:
+            bounds.refuse_doctype(rows, part, name)
         extent.note(rows)
         if b't="e"' in rows:
             errors.update(_error_cells(rows))
+        if b"<f" in rows:
+            errors.update(_uncalculated_formulas(rows))
         if headers is None:
             headers = _header_columns(rows, header_row)
     return errors, _merged_ranges(rows), headers, extent
+
+
+# A cell holding a formula and no saved value (a file written by a program that does not
+# calculate): the readers show it blank, which would hide `=TODAY()` as "required but blank".
+_UNCALCULATED = re.compile(
+    rb'<c r="([A-Z]+)([0-9]+)"[^>]*?>(?:<f[^>]*?/>|<f[^>]*>([^<]*)</f>)(?:<v\s*/>|<v></v>)?</c>'
+)
+
+
+def _uncalculated_formulas(xml: bytes) -> dict[tuple[int, int], str]:
+    """(row, column) -> "=FORMULA" (0-based) of each formula cell with no saved value."""
+    return {
+        (int(row) - 1, column_index(letters.decode())): "=" + html.unescape(text.decode())
+        for letters, row, text in _UNCALCULATED.findall(xml)
+    }
 
 
 def _error_cells(xml: bytes) -> dict[tuple[int, int], str]:

@@ -16,6 +16,7 @@ from typing import Any
 
 from pyxl.adapters import schema
 from pyxl.excel import ensure_license
+from pyxl.excel.guard import Guard
 
 ADDIN_DIR = Path(__file__).with_name("addin")
 TOKEN_VARIABLE = "PYXL_ACCESS_CODE"  # read by addin/auth/pyxl
@@ -70,7 +71,7 @@ def app() -> Any:
 
     templates.env.globals["pyxl_buttons"] = [dataclasses.asdict(b) for b in BUTTONS]
     templates.env.globals["pyxl_lists"] = schema.LISTS
-    return main_app
+    return Guard(main_app)  # sign-in, body limit, button scripts, manifest host: first
 
 
 def serve(host: str = "127.0.0.1", port: int = 8000, **ssl: str) -> None:

@@ -284,6 +284,7 @@ def evaluate_raw(raw: RawWorkbook, as_of: dt.date, progress: Progress | None = N
         ]
         columns = dataclasses.replace(columns, clients=clients.replaced("engaged", column))
     obligations = evaluate(columns, book, validated.settings, calendars, as_of)
+    unjudged_without_sheets(obligations, book, validated)
     flows = evaluate_flows(
         history,
         flowbook(),
@@ -338,6 +339,39 @@ def letter_calls(
         settings["Reply-by on a closed day moves the flow"],
     )
     return short_window_calls(rows, calendar, timing, as_of, rule.id)
+
+
+def unjudged_without_sheets(
+    obligations: Obligations, book: RuleBook, validated: ValidatedWorkbook
+) -> None:
+    """A rule whose evidence lives on a sheet the workbook lacks (or whose headers are gone)
+    cannot be judged: its obligations are N/A with that reason, never OVERDUE as if nothing
+    had ever been done (the sheet's own error says it is missing)."""
+    missing = {
+        CASELOAD_FIELDS[name]: name
+        for name, rows in validated.sheets.items()
+        if name in CASELOAD_FIELDS and not rows.present
+    }
+    if not missing:
+        return
+    not_applicable = STATUS_ORDER.index(Status.NA)
+    for code, rule_id in enumerate(obligations.rule_ids):
+        rule = book.rules.get(rule_id)
+        if rule is None:
+            continue
+        sheets = sorted(
+            {missing[t] for n in rule.evidence_names if (t := book.evidence[n].table) in missing}
+        )
+        if not sheets:
+            continue
+        reason = (
+            f"the {' and '.join(sheets)} sheet{'s are' if len(sheets) > 1 else ' is'} missing "
+            "from the workbook, so this cannot be checked"
+        )
+        for i in np.flatnonzero(obligations.rule == code).tolist():
+            obligations.status[i] = not_applicable
+            obligations.days_overdue[i] = 0
+            obligations.reason[i] = reason
 
 
 def rows_of_cases(

@@ -80,9 +80,14 @@ def rewrite(source: Path, target: Path, part_of_sheet: str, change) -> Path:
     return target
 
 
-def with_cell(address: str, text: str = "x"):
+def with_cell(address: str, text: str = "x", reordered: bool = False):
     row = re.sub(r"[A-Z]", "", address)
     cell = f'<row r="{row}"><c r="{address}" t="inlineStr"><is><t>{text}</t></is></c></row>'
+    if reordered:  # attributes in another order than Excel's, as a forged file may have them
+        cell = (
+            f'<row spans="1:1" r="{row}"><c t="inlineStr" s="0" r="{address}"><is><t>{text}'
+            "</t></is></c></row>"
+        )
     return lambda xml: xml.replace(b"</sheetData>", cell.encode() + b"</sheetData>")
 
 
@@ -106,15 +111,21 @@ def due_list(path: Path) -> list[list[object]]:
 
 
 @pytest.mark.parametrize(
-    ("sheet", "address"),
-    [("Contacts", "XFD1048576"), ("Contacts", "XFD5000"), ("Clients", "A1048576")],
+    ("sheet", "address", "reordered"),
+    [
+        ("Contacts", "XFD1048576", False),
+        ("Contacts", "XFD5000", False),
+        ("Clients", "A1048576", False),
+        ("Contacts", "XFD1048576", True),
+        ("Clients", "AAA70000", True),
+    ],
 )
 def test_a_stray_far_cell_is_an_errors_row_and_the_results_are_normal(
-    caseload: Path, tmp_path: Path, sheet: str, address: str
+    caseload: Path, tmp_path: Path, sheet: str, address: str, reordered: bool
 ) -> None:
     clean = tmp_path / "clean.xlsx"
     clean.write_bytes(caseload.read_bytes())
-    stray = rewrite(caseload, tmp_path / "stray.xlsx", sheet, with_cell(address))
+    stray = rewrite(caseload, tmp_path / "stray.xlsx", sheet, with_cell(address, "x", reordered))
     done, peak = run_capped("recompute", stray, "--as-of", AS_OF)
     assert done.returncode == 0, done.stderr[-2000:]
     assert peak < PEAK_RSS_BOUND, f"peak RSS {peak >> 20} MB"
