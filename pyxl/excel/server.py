@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from pyxl.adapters import schema
-from pyxl.excel import ensure_license
+from pyxl.excel import ensure_license, uploads
 
 ADDIN_DIR = Path(__file__).with_name("addin")
 TOKEN_VARIABLE = "PYXL_ACCESS_CODE"  # read by addin/auth/pyxl
@@ -70,6 +70,7 @@ def app() -> Any:
 
     templates.env.globals["pyxl_buttons"] = [dataclasses.asdict(b) for b in BUTTONS]
     templates.env.globals["pyxl_lists"] = schema.LISTS
+    templates.env.globals["pyxl_request_limit"] = uploads.request_limit()
     return main_app
 
 

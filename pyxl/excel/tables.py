@@ -251,6 +251,10 @@ class EvaluationCache:
             lambda: evaluate_raw(workbook_from_ranges(ranges, sorted(READ_SHEETS)), as_of),
         )
 
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
     def get_or_make(self, key: str, make: Callable[[], Evaluation]) -> Evaluation:
         """The evaluation under this content key, made (outside the lock) if not kept."""
         with self._lock:
