@@ -1,7 +1,9 @@
 """The `pyxl` command: thin wrappers around the services, with clear messages and exit codes.
 
-Exit codes: 0 done; 1 the workbook has data errors (check) or the input is unusable;
-2 refused to write (the workbook is open, locked or changed meanwhile).
+Exit codes (pyxl/errors.py): 0 done; 1 done, but the data has problems to fix (`check` found
+errors, letters not made); 2 nothing done: the input is unusable (missing, not a workbook,
+unknown case) or writing was refused (open in Excel, locked, changed meanwhile, read-only).
+Errors are one line on stderr naming the file and what to do; never a traceback.
 """
 
 from __future__ import annotations
@@ -13,12 +15,15 @@ import datetime as dt
 import os
 import sys
 from collections.abc import Sequence
+from contextlib import suppress
 from pathlib import Path
 
+from pyxl import errors
 from pyxl.adapters.safe_save import SafeSaveError
 from pyxl.adapters.workbook_reader import WorkbookUnreadable
 from pyxl.domain.letters import LetterInputError
 from pyxl.domain.model import STATUS_ORDER
+from pyxl.errors import UserError
 from pyxl.services.recompute import Evaluation
 
 
@@ -277,15 +282,49 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+WORKBOOK_HELP = "the caseload workbook (.xlsx or .xlsm)"
+EXIT_CODES_HELP = """exit codes:
+  0  done
+  1  done, but the data has problems to fix (see the Errors sheet or the lines printed)
+  2  nothing done: the input is unusable or writing was refused (the message says why)"""
+
+
+def version() -> str:
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as installed
+
+    try:
+        return installed("pyxl-caseload")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown"
+
+
+def _new_workbook_path(text: str) -> Path:
+    path = Path(text)
+    if path.suffix.lower() not in (".xlsx", ".xlsm"):
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a workbook name: end it in .xlsx (or .xlsm for macros)"
+        )
+    return path
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="pyxl", description="Caseload deadlines for welfare-to-work offices."
+        prog="pyxl",
+        description="Caseload deadlines for welfare-to-work offices.",
+        epilog=EXIT_CODES_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser.add_argument("--version", action="version", version=f"pyxl {version()}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     today = dt.date.today()
 
     p = sub.add_parser("new", help="create an empty caseload workbook")
-    p.add_argument("path", type=Path)
+    p.add_argument(
+        "path",
+        type=_new_workbook_path,
+        help="the workbook to create (.xlsx or .xlsm; never replaced)",
+    )
     p.add_argument(
         "--as-of", type=_date, default=today, help="centre year of the holiday calendars"
     )
@@ -300,14 +339,14 @@ def build_parser() -> argparse.ArgumentParser:
         ("check", cmd_check, "list the data problems and obligations without writing"),
     ):
         p = sub.add_parser(name, help=text)
-        p.add_argument("path", type=Path)
+        p.add_argument("path", type=Path, help=WORKBOOK_HELP)
         p.add_argument(
             "--as-of", type=_date, default=today, help="evaluate as of this date (YYYY-MM-DD)"
         )
         p.set_defaults(func=func)
 
     p = sub.add_parser("letters", help="print the letters due and log them in the workbook")
-    p.add_argument("path", type=Path)
+    p.add_argument("path", type=Path, help=WORKBOOK_HELP)
     p.add_argument("--as-of", type=_date, default=today, help="letter date (YYYY-MM-DD)")
     p.add_argument("--kind", action="append", help="only this letter code (repeatable)")
     p.add_argument("--case", action="append", help="only this case id (repeatable)")
@@ -319,7 +358,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_letters)
 
     p = sub.add_parser("templates", help="letter templates")
-    tsub = p.add_subparsers(dest="templates_command", required=True)
+    tsub = p.add_subparsers(dest="action", metavar="ACTION", required=True)
     t = tsub.add_parser("check", help="lint every letter template")
     t.add_argument("--dir", type=Path, help="template folder (default letter_templates)")
     t.set_defaults(func=cmd_templates_check)
@@ -335,7 +374,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_import_history)
 
     p = sub.add_parser("report", help="supervisor report over one or many caseload workbooks")
-    p.add_argument("paths", type=Path, nargs="+", metavar="PATH")
+    p.add_argument(
+        "paths", type=Path, nargs="+", metavar="PATH", help="caseload workbooks (only read)"
+    )
     p.add_argument("--as-of", type=_date, default=today, help="report as of this date (YYYY-MM-DD)")
     p.add_argument(
         "--out", type=Path, help="report workbook (default: report-DATE.xlsx beside the first)"
@@ -344,14 +385,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("demo", help="build and recompute a synthetic caseload (no Excel needed)")
-    p.add_argument("dir", type=Path, nargs="?", default=Path("demo"))
-    p.add_argument("--as-of", type=_date, default=dt.date(2026, 11, 23))
-    p.add_argument("--clients", type=int, default=600)
+    p.add_argument(
+        "dir", type=Path, nargs="?", default=Path("demo"), help="folder for it (default demo)"
+    )
+    p.add_argument(
+        "--as-of", type=_date, default=dt.date(2026, 11, 23), help="its today (default 2026-11-23)"
+    )
+    p.add_argument("--clients", type=int, default=600, help="how many clients (default 600)")
     p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser("serve", help="run the Excel add-in (PYXL functions, buttons) for one user")
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000)")
     p.add_argument("--certfile", help="TLS certificate (Excel loads add-ins over HTTPS)")
     p.add_argument("--keyfile", help="TLS private key")
     p.set_defaults(func=cmd_serve)
@@ -377,24 +422,58 @@ def keep_freed_memory() -> None:
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD, _M_ARENA_MAX = -1, -3, -8  # glibc's malloc.h
 
 
+def _one_line(exc: BaseException) -> str:
+    """The message of a refusal on one line (messages may hold a newline or two)."""
+    return " ".join(str(exc).split())
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    if args.func is not cmd_serve:
-        keep_freed_memory()
+    """Run one command; errors are one line on stderr and an exit code (see errors.py)."""
+    try:
+        args = build_parser().parse_args(argv)
+        if args.func is not cmd_serve:
+            keep_freed_memory()
+        code = _run(args)
+        sys.stdout.flush()  # a closed pipe shows here, not at exit
+        return code
+    except BrokenPipeError:
+        # The reader went away (`pyxl check x.xlsx | head`): stop quietly, as other commands do.
+        with suppress(OSError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return CLOSED_PIPE
+    except KeyboardInterrupt:
+        print("pyxl: interrupted; the workbook was not changed.", file=sys.stderr)
+        return 130
+
+
+CLOSED_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a command whose reader closed
+
+
+def _run(args: argparse.Namespace) -> int:
     try:
         return args.func(args)
-    except SafeSaveError as exc:
-        print(f"pyxl: nothing was written: {exc}", file=sys.stderr)
-        return 2
-    except (
-        WorkbookUnreadable,
-        FileNotFoundError,
-        FileExistsError,
-        IsADirectoryError,
-        LetterInputError,
-    ) as exc:
-        print(f"pyxl: {exc}", file=sys.stderr)
-        return 1
+    except UserError as exc:
+        return _refuse(_one_line(exc), exc.exit_code)
+    except SafeSaveError as exc:  # its messages already say that nothing was written
+        return _refuse(_one_line(exc), errors.REFUSED)
+    except WorkbookUnreadable as exc:
+        path = getattr(args, "path", None)
+        named = f"{path}: " if path is not None and path.name not in str(exc) else ""
+        return _refuse(
+            f"{named}{_one_line(exc)}; check that it is the caseload workbook, saved as .xlsx",
+            errors.REFUSED,
+        )
+    except LetterInputError as exc:
+        return _refuse(_one_line(exc), errors.REFUSED)
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        return _refuse(errors.describe_os_error(exc), errors.REFUSED)
+
+
+def _refuse(message: str, code: int) -> int:
+    print(f"pyxl: {message}", file=sys.stderr)
+    return code
 
 
 if __name__ == "__main__":

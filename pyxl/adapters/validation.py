@@ -16,6 +16,7 @@ import operator
 import re
 import unicodedata
 from collections.abc import Callable, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Annotated, Any, Literal
@@ -23,6 +24,7 @@ from typing import Annotated, Any, Literal
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+from dateutil import parser as date_parser
 from pydantic import Strict, StrictBool, StringConstraints, TypeAdapter, ValidationError
 
 from pyxl.adapters import schema
@@ -59,10 +61,20 @@ class CellProblem(ValueError):
 
 # ---------------------------------------------------------------- cell readers
 
-_ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
+_ISO = re.compile(r"^(\d{4})[/.-](\d{1,2})[/.-](\d{1,2})$")
+_MONTH_NAME = re.compile(
+    r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?(?![a-z])", re.IGNORECASE
+)
+_FULL_YEAR = re.compile(r"(?<!\d)\d{4}(?!\d)")
 _TWO_DIGIT_YEAR = re.compile(r"^\d{1,2}[/.-]\d{1,2}[/.-]\d{2}$")
 _SLASHED = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_DEFAULTS = (dt.datetime(2000, 1, 1), dt.datetime(2001, 2, 2))
+# How a text date that could mean two days (03/04/2026) is read: the Settings value, set
+# for the length of a validate_workbook call.
+DATE_ORDER_SETTING = "Date order"
+_DAY_FIRST: ContextVar[bool] = ContextVar("day_first", default=False)
+_AMBIGUOUS_DATE = "could be month-first or day-first"
 _YES = {"yes", "y", "true", "1"}
 _NO = {"no", "n", "false", "0"}
 
@@ -117,21 +129,51 @@ def read_date(value: object, warn: Callable[[str], None], earliest: int) -> dt.d
 
 
 def _parse_date_text(text: str, warn: Callable[[str], None]) -> dt.date:
+    """A date typed as text, read as people type it: the forms that can mean only one day
+    (11/23/2026, 2026-11-23, Nov 23 2026, 23-Nov-2026) with a warning; 03/04/2026 in the
+    office's Date order, reported; two-digit years and incomplete dates refused."""
     if _TWO_DIGIT_YEAR.match(text):
         raise CellProblem(f"two-digit year in {text!r}: type the full year (YYYY-MM-DD)")
-    if m := _ISO.match(text):
-        try:
-            day = dt.date(*map(int, m.groups()))
-        except ValueError:
-            raise CellProblem(f"{text!r} is not a real date") from None
-        warn(f"date typed as text; read as {day.isoformat()}")
-        return day
+    if not _FULL_YEAR.search(text):
+        raise CellProblem(f"no four-digit year in {text!r}: type the full year (YYYY-MM-DD)")
+    day_first = _DAY_FIRST.get()
+    ambiguous = False
     if m := _SLASHED.match(text):
         a, b, _year = map(int, m.groups())
-        if (a > 12 and b > 12) or (a > 31 or b > 31):
+        if a > 31 or b > 31 or (a > 12 and b > 12):
             raise CellProblem(f"{text!r} is not a real date")
-        raise CellProblem(f"{text!r} could be read month-first or day-first: type it as YYYY-MM-DD")
-    raise CellProblem(f"{text!r} is not a date: type it as YYYY-MM-DD")
+        ambiguous = a <= 12 and b <= 12 and a != b
+        day_first = (a > 12) if not ambiguous else day_first
+    elif not _ISO.match(text) and not _MONTH_NAME.search(text):
+        raise CellProblem(f"{text!r} is not a date: type it as YYYY-MM-DD")
+    try:
+        # Two different defaults: a part missing from the text shows as a difference.
+        read = [
+            date_parser.parse(
+                text, default=fill, dayfirst=day_first, yearfirst=bool(_ISO.match(text))
+            )
+            for fill in _DEFAULTS
+        ]
+    except (ValueError, OverflowError) as exc:
+        if _SLASHED.match(text) or _ISO.match(text) or "out of range" in str(exc):
+            raise CellProblem(f"{text!r} is not a real date") from None
+        raise CellProblem(f"{text!r} is not a date: type it as YYYY-MM-DD") from None
+    if read[0].date() != read[1].date():
+        raise CellProblem(
+            f"{text!r} is not a whole date (day, month and year): type it as YYYY-MM-DD"
+        )
+    day = read[0].date()
+    if read[0].time() != dt.time():
+        warn(f"time of day {read[0]:%H:%M} ignored")
+    if ambiguous:
+        order = "day first" if day_first else "month first"
+        warn(
+            f"{text!r} {_AMBIGUOUS_DATE}; read as {day.isoformat()} "
+            f"({order}, the {DATE_ORDER_SETTING} setting): type YYYY-MM-DD to be sure"
+        )
+    else:
+        warn(f"date typed as text; read as {day.isoformat()}")
+    return day
 
 
 def read_bool(value: object, warn: Callable[[str], None]) -> bool | None:
@@ -857,21 +899,42 @@ class ValidatedWorkbook:
 
 
 def validate_workbook(raw: RawWorkbook, defaults: Settings, as_of: dt.date) -> ValidatedWorkbook:
-    problems: list[Problem] = []
+    token = _DAY_FIRST.set(_day_first(defaults))
+    try:
+        return _validate_workbook(raw, defaults, as_of)
+    finally:
+        _DAY_FIRST.reset(token)
+
+
+def _day_first(settings: Settings) -> bool:
+    return settings[DATE_ORDER_SETTING] == "day first"
+
+
+def _validate_workbook(raw: RawWorkbook, defaults: Settings, as_of: dt.date) -> ValidatedWorkbook:
     wanted = {s.name: s for s in (*schema.INPUT_SHEETS, *schema.REFERENCE_SHEETS)}
+    found: dict[str, list[Problem]] = {name: [] for name in wanted}
+    raws: dict[str, RawSheet] = {}
     # Each sheet is checked as soon as it is read, while the reader reads the others.
-    arrived = {
-        sheet.name: read_sheet(sheet, wanted[sheet.name], problems)
-        for sheet in raw.arrivals()
-        if sheet.name in wanted
-    }
+    arrived = {}
+    for sheet in raw.arrivals():
+        if sheet.name in wanted:
+            raws[sheet.name] = sheet
+            arrived[sheet.name] = read_sheet(sheet, wanted[sheet.name], found[sheet.name])
     sheets = {
-        name: arrived[name] if name in arrived else read_sheet(None, sheet, problems)
+        name: arrived[name] if name in arrived else read_sheet(None, sheet, found[name])
         for name, sheet in wanted.items()
     }
+    settings = _read_settings(sheets["Settings"], defaults, found["Settings"])
+    if _day_first(settings) != _DAY_FIRST.get():
+        # The office reads 03/04/2026 the other way: read again the sheets that hold one.
+        _DAY_FIRST.set(_day_first(settings))
+        for name, listed in found.items():
+            if name in raws and any(_AMBIGUOUS_DATE in p.message for p in listed):
+                listed.clear()
+                sheets[name] = read_sheet(raws[name], wanted[name], listed)
+    problems = [p for listed in found.values() for p in listed]
     client_rows = _check_keys(sheets, problems)
     _check_references(sheets, problems, as_of)
-    settings = _read_settings(sheets["Settings"], defaults, problems)
     problems.sort(key=problem_order)
     return ValidatedWorkbook(settings, problems, client_rows, sheets)
 

@@ -174,10 +174,32 @@ def write_beside(path: Path, write: Callable[[Path], None]) -> Path:
     tmp = Path(tmp_name)
     try:
         write(tmp)
+        os.chmod(tmp, new_file_mode())  # mkstemp makes it 0600; like every file pyxl writes
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
     return path
+
+
+def new_file_mode() -> int:
+    """The mode of a new file pyxl writes (workbooks, reports, letters, CSVs all alike):
+    read/write for everyone the office's umask allows, as any program creates files. With
+    umask 022 that is 0644; a shared folder with umask 007 gives the team 0660, and umask 077
+    keeps files to their owner."""
+    return 0o666 & ~_umask()
+
+
+def _umask() -> int:
+    try:  # Linux: read it without changing it (another thread may be creating a file)
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o077)
+    os.umask(mask)
+    return mask
 
 
 def clean_text(text: str) -> str:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pyxl.domain.calendar import BusinessCalendar, eomonth
 from pyxl.domain.model import Status
 from pyxl.domain.rules import Rule, Settings
+from pyxl.domain.sources import cite
 
 OPEN_STATUSES = frozenset({Status.OVERDUE, Status.DUE_SOON, Status.DUE})
 
@@ -85,7 +86,7 @@ def explain(
     """A sentence a case manager can check by hand: rule, source, trigger, skipped days, due."""
     if o.status == Status.NA:  # no dates to show: name the rule and say why
         reason = o.reason or "no trigger date"
-        return f"{rule.id} ({rule.source}): {rule.title}. Not applicable: {reason}."
+        return f"{rule.id} ({cite(rule.source)}): {rule.title}. Not applicable: {reason}."
     count = rule.count
     values: dict[str, object] = defaultdict(
         str,
@@ -99,7 +100,7 @@ def explain(
         count=settings.resolve(rule.pattern_count) if rule.pattern_count else "",
         window=settings.resolve(rule.pattern_window) if rule.pattern_window else "",
     )
-    parts = [f"{rule.id} ({rule.source}): {rule.phrase.format_map(values)}"]
+    parts = [f"{rule.id} ({cite(rule.source)}): {rule.phrase.format_map(values)}"]
     if rule.kind == "deadline" and o.trigger:
         parts[0] += f"; trigger {fmt(o.trigger)}"
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from pyxl.adapters.workbook_builder import build_workbook
 from pyxl.domain.model import STATES
+from pyxl.errors import UserError
 from pyxl.policy import default_settings
 from pyxl.policy.calendars import default_years, office_holidays
 
@@ -44,7 +45,9 @@ def create_workbook(
 ) -> Path:
     """Write a new workbook at `path`; never replaces an existing file unless asked."""
     if path.exists() and not overwrite:
-        raise FileExistsError(f"{path} already exists; pyxl new never overwrites a workbook")
+        raise UserError(
+            f"{path} already exists; pyxl new never overwrites a workbook: choose another name"
+        )
     content: dict[str, Sequence[Sequence[object]]] = {
         "Settings": settings_rows(),
         "Holidays": holiday_rows(as_of),

@@ -1,6 +1,6 @@
 """The `pyxl` command end to end, as staff and CI run it: in a subprocess, through
 `python -m pyxl.cli` and through the installed console script. Exit codes: 0 done,
-1 data errors or unusable input, 2 refused to write (argparse errors also exit 2).
+1 data problems, 2 nothing done: unusable input or writing refused (argparse errors too).
 
 Set PYXL_SCREENSHOT_DIR to keep the rendered Due List / Clients pages.
 """
@@ -168,7 +168,7 @@ def test_new_creates_a_workbook_and_never_overwrites(tmp_path: Path) -> None:
     assert rows(path, schema.HOLIDAYS.name) and rows(path, schema.SETTINGS.name)
     before = path.read_bytes()
     again = run("new", path)
-    assert again.returncode == 1
+    assert again.returncode == 2
     assert "already exists" in again.stderr and "never overwrites" in again.stderr
     no_traceback(again)
     assert path.read_bytes() == before
@@ -250,7 +250,7 @@ def test_impossible_as_of_date_is_a_clear_argparse_error(tmp_path: Path) -> None
         ("damaged.xlsx", "damaged"),  # a zip whose xl/workbook.xml is cut off
     ],
 )
-def test_a_file_that_is_not_a_workbook_gives_exit_1_and_a_message(
+def test_a_file_that_is_not_a_workbook_gives_exit_2_and_a_message(
     tmp_path: Path, command: str, name: str, content: bytes | str
 ) -> None:
     path = tmp_path / name
@@ -265,11 +265,12 @@ def test_a_file_that_is_not_a_workbook_gives_exit_1_and_a_message(
 
 
 def refused_untouched(command: str, path: Path, message: str) -> None:
-    """The command exits 1 with the message, and leaves the file and its folder as they were
-    (no lock, temp or backup)."""
+    """The command exits 2 with the message in one line naming the file, and leaves the file
+    and its folder as they were (no lock, temp or backup)."""
     before = path.read_bytes()
     done = run(command, path, "--as-of", DEMO_AS_OF)
-    assert done.returncode == 1, (done.stdout, done.stderr)
+    assert done.returncode == 2, (done.stdout, done.stderr)
+    assert path.name in done.stderr and len(done.stderr.strip().splitlines()) == 1
     no_traceback(done)
     assert message in done.stderr
     assert path.read_bytes() == before
@@ -277,7 +278,7 @@ def refused_untouched(command: str, path: Path, message: str) -> None:
 
 
 @pytest.mark.parametrize("command", ["recompute", "check"])
-def test_a_workbook_with_a_damaged_sheet_gives_exit_1_naming_the_sheet(
+def test_a_workbook_with_a_damaged_sheet_gives_exit_2_naming_the_sheet(
     tmp_path: Path, demo: tuple[Path, subprocess.CompletedProcess], command: str
 ) -> None:
     """A sheet whose compressed bytes were damaged (a bad disk, a broken copy) fails its
@@ -291,15 +292,18 @@ def test_a_workbook_with_a_damaged_sheet_gives_exit_1_naming_the_sheet(
     refused_untouched(command, path, "not a readable .xlsx/.xlsm workbook (sheet 'Contacts'")
 
 
-def test_a_missing_file_gives_exit_1(tmp_path: Path) -> None:
+def test_a_missing_file_gives_exit_2_naming_it(tmp_path: Path) -> None:
     done = run("recompute", tmp_path / "nowhere.xlsx", "--as-of", DEMO_AS_OF)
-    assert done.returncode == 1
+    assert done.returncode == 2
     no_traceback(done)
-    assert "No such file" in done.stderr
+    assert done.stderr == (
+        f"pyxl: {tmp_path / 'nowhere.xlsx'}: No such file or directory: "
+        "check the name and the folder.\n"
+    )
     assert list(tmp_path.iterdir()) == []
 
 
-def test_an_xlsx_that_is_not_a_caseload_gives_exit_1_and_a_message(tmp_path: Path) -> None:
+def test_an_xlsx_that_is_not_a_caseload_gives_exit_2_and_a_message(tmp_path: Path) -> None:
     """A real workbook without the pyxl sheets (someone's own spreadsheet).
 
     `pyxl check` lists the missing sheets; `pyxl recompute` must say the same and write
@@ -315,7 +319,7 @@ def test_an_xlsx_that_is_not_a_caseload_gives_exit_1_and_a_message(tmp_path: Pat
     assert "the sheet 'Clients' is missing" in checked.stdout
     done = run("recompute", path, "--as-of", DEMO_AS_OF)
     no_traceback(done)
-    assert done.returncode == 1, done.stderr
+    assert done.returncode == 2, done.stderr
     assert "Due List" in done.stderr
     assert path.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["budget.xlsx"]

@@ -46,4 +46,4 @@ def test_the_preview_lists_the_queue_and_the_batch_prints_logs_and_names_what_it
     if done.returncode == 1:
         assert "not made: case " in done.stdout
     done = pyxl("letters", str(book), "--kind", "NOPE", cwd=tmp_path)
-    assert done.returncode == 1 and "unknown letter kind NOPE" in done.stderr
+    assert done.returncode == 2 and "unknown letter kind NOPE" in done.stderr

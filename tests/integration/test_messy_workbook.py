@@ -34,7 +34,7 @@ CONTACT_COL = {h: i + 1 for i, h in enumerate(schema.CONTACTS.headers)}
 COMPUTED_CLIENT_COLS = {CLIENT_COL[c.header] for c in schema.CLIENTS.columns if c.computed}
 
 # Good rows: every one of them must reach the rules.
-GOOD = {"G001", "G002", "123", "G004"}
+GOOD = {"G001", "G002", "123", "G004", "B003"}  # B003: 03/01/2024 read month first, reported
 
 
 def _row(sheet: schema.Sheet, **values: object) -> list[object]:
@@ -96,7 +96,13 @@ EXPECTED: list[tuple[str, int, str, str, str]] = [
     ("Clients", 5, "G5", "warning", "date typed as text; read as 2026-01-06"),
     ("Clients", 6, "G6", "error", "two-digit year in '1/2/45'"),
     ("Clients", 7, "G7", "error", "'2024-02-30' is not a real date"),
-    ("Clients", 8, "G8", "error", "'03/01/2024' could be read month-first or day-first"),
+    (
+        "Clients",
+        8,
+        "G8",
+        "warning",
+        "'03/01/2024' could be month-first or day-first; read as 2024-03-01",
+    ),
     ("Clients", 9, "G9", "error", "is in a date column"),
     ("Clients", 10, "C10", "warning", "stray spaces removed"),
     ("Clients", 10, "C10", "error", "Client Name is required but blank"),
@@ -272,7 +278,7 @@ def test_every_good_row_is_processed(evaluation: Evaluation) -> None:
     clients = evaluation.workbook.caseload.clients
     ids = {c.case_id for c in clients}
     assert ids >= GOOD
-    assert not ids & {"B001", "B003", "B004", "B005", "B006", "B007", "B008", "B009"}
+    assert not ids & {"B001", "B004", "B005", "B006", "B007", "B008", "B009"}
     with_obligations = {clients[c].case_id for c in evaluation.obligations.case}
     assert with_obligations >= GOOD
     assert evaluation.workbook.client_rows["G001"] == 4  # the first G001, not a duplicate

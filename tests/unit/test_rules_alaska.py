@@ -50,7 +50,8 @@ def test_A01_contact_within_one_business_day_skips_alaska_day_observed():
     assert "Mon 2026-10-19 is Alaska Day (observed)" in explanation
     assert "due Tue 2026-10-20" in explanation
     assert explanation == (
-        "A-01 (S1 §2): contact within 1 business day of referral; trigger Fri 2026-10-16; "
+        "A-01 (Alaska DPAWS Case Management Expectations §2): contact within 1 business day of "
+        "referral; trigger Fri 2026-10-16; "
         "Mon 2026-10-19 is Alaska Day (observed); due Tue 2026-10-20."
     )
 
@@ -204,7 +205,8 @@ def test_A03_all_of_is_met_on_the_latest_of_EA_signed_FSSP_and_EPI():
         D(2026, 3, 20),
     )
     assert text(o, ANCHORAGE) == (
-        "A-03 (S1 §2, §4): EA, signed FSSP and EPI within 30 days of the latest referral, "
+        "A-03 (Alaska DPAWS Case Management Expectations §2, §4): EA, signed FSSP and EPI within "
+        "30 days of the latest referral, "
         "CM change or track change; trigger Mon 2026-03-02; due Wed 2026-04-01. "
         "Met on Fri 2026-03-20."
     )
@@ -296,7 +298,8 @@ def test_A06_met_by_a_meaningful_contact_with_an_FSSP_review_in_the_month():
         D(2026, 3, 1),
     )
     assert text(o, ANCHORAGE) == (
-        "A-06 (S1 §3, §7): one meaningful contact with an FSSP review in March 2026; "
+        "A-06 (Alaska DPAWS Case Management Expectations §3, §7): one meaningful contact with an "
+        "FSSP review in March 2026; "
         "due Tue 2026-03-31. Met on Wed 2026-03-04."
     )
 
@@ -339,7 +342,8 @@ def test_A06_a_missed_previous_month_is_OVERDUE_counted_from_its_own_month_end()
         0,
     )
     assert text(feb, ANCHORAGE) == (
-        "A-06 (S1 §3, §7): one meaningful contact with an FSSP review in February 2026; "
+        "A-06 (Alaska DPAWS Case Management Expectations §3, §7): one meaningful contact with an "
+        "FSSP review in February 2026; "
         "due Sat 2026-02-28. So far: 0 found. Not done: 10 days overdue."
     )
     assert for_month(obs, "A-06", MAR).status == Status.MET  # March's contact is March's only
@@ -392,7 +396,8 @@ def test_A07_two_phone_calls_are_not_enough_two_methods_are_needed():
     o = for_month(obs, "A-07", MAR)
     assert (o.status, o.found, o.methods_found, o.due) == (Status.DUE, 2, 1, D(2026, 3, 31))
     assert text(o, ANCHORAGE) == (
-        "A-07 (S1 §3): 2 contact attempts by 2 different methods in March 2026 "
+        "A-07 (Alaska DPAWS Case Management Expectations §3): 2 contact attempts by 2 different "
+        "methods in March 2026 "
         "(client not engaged); due Tue 2026-03-31. So far: 2 found, 1 method."
     )
 
@@ -511,7 +516,8 @@ def test_A12_rolling_three_months_from_the_last_signed_FSSP():
         5,
     )
     assert text(o, ANCHORAGE) == (
-        "A-12 (S1 §7): FSSP update within 3 months of Thu 2026-01-15; due Wed 2026-04-15. "
+        "A-12 (Alaska DPAWS Case Management Expectations §7): FSSP update within 3 months of Thu "
+        "2026-01-15; due Wed 2026-04-15. "
         "Not done: 5 days overdue."
     )
 
@@ -595,7 +601,8 @@ def test_A15_uses_the_due_back_date_when_the_case_manager_set_one():
     o = one(evaluate(client(WF, OLD), *rows, as_of=D(2026, 3, 10)), "A-15")
     assert (o.trigger, o.due, o.status) == (MAILED, D(2026, 3, 20), Status.DUE)
     assert text(o, ANCHORAGE) == (
-        "A-15 (S1 §7): signed FSSP back by the due-back date after mailing on Mon 2026-03-02; "
+        "A-15 (Alaska DPAWS Case Management Expectations §7): signed FSSP back by the due-back "
+        "date after mailing on Mon 2026-03-02; "
         "due Fri 2026-03-20."
     )
 
@@ -685,7 +692,8 @@ def test_A23_hours_for_last_month_entered_by_the_20th():
     assert (o.status, o.met_on, o.due) == (Status.MET, D(2026, 10, 9), D(2026, 11, 20))
     assert (o.period_start, o.period_end) == (D(2026, 10, 1), D(2026, 10, 31))
     assert text(o, ANCHORAGE).startswith(
-        "A-23 (S1 §16): hours for October 2026 entered by the 20th;"
+        "A-23 (Alaska DPAWS Case Management Expectations §16): hours for October 2026 entered by "
+        "the 20th;"
     )
 
 
@@ -784,7 +792,8 @@ def test_A24_closure_on_june_30_is_due_by_july_31_as_in_the_seed():
     o = one(obs, "A-24")
     assert (o.trigger, o.due, o.status) == (D(2026, 6, 30), D(2026, 7, 31), Status.DUE)
     assert text(o, ANCHORAGE) == (
-        "A-24 (S1 §19): exit summary by the end of the month after TA closure; "
+        "A-24 (Alaska DPAWS Case Management Expectations §19): exit summary by the end of the "
+        "month after TA closure; "
         "trigger Tue 2026-06-30; due Fri 2026-07-31."
     )
 
@@ -928,7 +937,8 @@ def test_A38_monthly_track_review_for_families_first():
     )
     assert (o.status, o.found) == (Status.DUE, 0)
     assert text(o, ANCHORAGE) == (
-        "A-38 (S1 FF §4): a track review in March 2026; due Tue 2026-03-31. So far: 0 found."
+        "A-38 (Alaska DPAWS Case Management Expectations, Families First §4): a track review in "
+        "March 2026; due Tue 2026-03-31. So far: 0 found."
     )
 
 
@@ -943,7 +953,8 @@ def test_A38_a_previous_month_without_a_track_review_is_OVERDUE():
         0,
     )
     assert text(feb, ANCHORAGE) == (
-        "A-38 (S1 FF §4): a track review in February 2026; due Sat 2026-02-28. "
+        "A-38 (Alaska DPAWS Case Management Expectations, Families First §4): a track review in "
+        "February 2026; due Sat 2026-02-28. "
         "So far: 0 found. Not done: 10 days overdue."
     )
     assert for_month(obs, "A-38", MAR).status == Status.MET

@@ -38,7 +38,8 @@ def test_O06_engagement_contact_within_one_business_day_of_a_missed_activity():
     o = one(evaluate(jobs(), no_show(MISSED), as_of=MISSED), "O-06")
     assert (o.trigger, o.due, o.status) == (MISSED, D(2026, 3, 4), Status.DUE_SOON)
     assert text(o, PORTLAND) == (
-        "O-06 (S4): engagement contact within 1 business day of the missed activity on "
+        "O-06 (Oregon SSP Transmittal: TANF Engagement and Re-engagement): engagement contact "
+        "within 1 business day of the missed activity on "
         "Tue 2026-03-03; due Wed 2026-03-04."
     )
 
@@ -47,7 +48,8 @@ def test_O06_skips_thanksgiving_and_the_day_after_in_oregon_and_names_them():
     o = one(evaluate(jobs(), no_show(D(2026, 11, 25)), as_of=D(2026, 11, 25)), "O-06")
     assert (o.due, o.status) == (D(2026, 11, 30), Status.DUE_SOON)
     assert text(o, PORTLAND) == (
-        "O-06 (S4): engagement contact within 1 business day of the missed activity on "
+        "O-06 (Oregon SSP Transmittal: TANF Engagement and Re-engagement): engagement contact "
+        "within 1 business day of the missed activity on "
         "Wed 2026-11-25; Thu 2026-11-26 is Thanksgiving Day; Fri 2026-11-27 is Day after "
         "Thanksgiving; due Mon 2026-11-30."
     )
@@ -180,7 +182,8 @@ def test_O07_two_missed_activities_within_30_days_start_a_five_business_day_cloc
     o = one(obs, "O-07")
     assert (o.trigger, o.due, o.status) == (SECOND, D(2026, 4, 2), Status.DUE)
     assert text(o, PORTLAND) == (
-        "O-07 (S4): contact within 5 business days of the pattern of missed activities "
+        "O-07 (Oregon SSP Transmittal: TANF Engagement and Re-engagement): contact within 5 "
+        "business days of the pattern of missed activities "
         "(2 within 30 days, the last on Thu 2026-03-26); due Thu 2026-04-02."
     )
 

@@ -52,7 +52,8 @@ def test_T03_outreach_letter_within_ten_days_of_appearing_in_the_pool():
         D(2026, 3, 5),
     )
     assert text(o, HOUSTON) == (
-        "T-03 (S0; [EXT] TWC SNAP E&T Guide A-103.d): outreach within 10 days of appearing in "
+        "T-03 (Texas Workforce Solutions Program Tracking Specialist Job Description; TWC SNAP E&T "
+        "Guide A-103.d): outreach within 10 days of appearing in "
         "the outreach pool; trigger Mon 2026-03-02; due Thu 2026-03-12. Met on Thu 2026-03-05."
     )
 
@@ -130,7 +131,8 @@ def test_T04_due_by_the_third_business_day_skipping_new_years_day():
 def test_T04_explanation_names_the_holiday_that_pushed_the_third_business_day():
     o = for_month(evaluate(client(CHOICES, TX_OLD), as_of=D(2026, 1, 2)), "T-04", JAN)
     assert text(o, HOUSTON) == (
-        "T-04 (S0): eligibility verified by business day 3 of January 2026; "
+        "T-04 (Texas Workforce Solutions Program Tracking Specialist Job Description): eligibility "
+        "verified by business day 3 of January 2026; "
         "Thu 2026-01-01 is New Year's Day; due Tue 2026-01-06. So far: 0 found."
     )
 
@@ -197,7 +199,8 @@ def test_T04_a_missed_previous_month_is_OVERDUE_from_its_own_third_business_day(
         37,
     )
     assert text(dec, HOUSTON) == (
-        "T-04 (S0): eligibility verified by business day 3 of December 2025; "
+        "T-04 (Texas Workforce Solutions Program Tracking Specialist Job Description): eligibility "
+        "verified by business day 3 of December 2025; "
         "due Wed 2025-12-03. So far: 0 found. Not done: 37 days overdue."
     )
     assert for_month(obs, "T-04", JAN).status == Status.MET
@@ -235,7 +238,8 @@ def test_T05_last_weeks_hours_entered_by_the_first_business_day_after_the_week()
     assert (o.status, o.met_on, o.due) == (Status.MET, D(2026, 11, 16), D(2026, 11, 16))
     assert (o.period_start, o.period_end) == (WEEK, D(2026, 11, 15))
     assert text(o, HOUSTON) == (
-        "T-05 (S0): hours for the week of 2026-11-09 entered by the first business day after "
+        "T-05 (Texas Workforce Solutions Program Tracking Specialist Job Description): hours for "
+        "the week of 2026-11-09 entered by the first business day after "
         "the week; due Mon 2026-11-16. Met on Mon 2026-11-16."
     )
 
@@ -298,7 +302,8 @@ def test_T15_more_than_one_calendar_month_without_activity_is_overdue():
     o = one(obs, "T-15")
     assert (o.trigger, o.due, o.status, o.days_overdue) == (LAST, D(2026, 2, 28), Status.OVERDUE, 1)
     assert text(o, HOUSTON) == (
-        "T-15 (S0): activity recorded within one month of Sat 2026-01-31; due Sat 2026-02-28. "
+        "T-15 (Texas Workforce Solutions Program Tracking Specialist Job Description): activity "
+        "recorded within one month of Sat 2026-01-31; due Sat 2026-02-28. "
         "Not done: 1 day overdue."
     )
 

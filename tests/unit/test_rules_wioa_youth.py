@@ -70,7 +70,8 @@ def test_Y02_ISS_within_thirty_days_of_the_COA():
         D(2026, 2, 20),
     )
     assert text(o, HOUSTON) == (
-        "Y-02 (S3): ISS within 30 days of the COA; trigger Mon 2026-02-02; due Wed 2026-03-04. "
+        "Y-02 (Texas Workforce Solutions Youth Case Management Procedure): ISS within 30 days of "
+        "the COA; trigger Mon 2026-02-02; due Wed 2026-03-04. "
         "Met on Fri 2026-02-20."
     )
 
@@ -135,7 +136,8 @@ def test_Y03_ISS_review_within_three_months_of_the_ISS():
     o = one(evaluate(youth(), qualifying("ISS (68)", ISS), as_of=D(2026, 5, 25)), "Y-03")
     assert (o.trigger, o.due, o.status, o.days_overdue) == (ISS, D(2026, 5, 20), Status.OVERDUE, 5)
     assert text(o, HOUSTON) == (
-        "Y-03 (S3): ISS review within 3 months of Fri 2026-02-20; due Wed 2026-05-20. "
+        "Y-03 (Texas Workforce Solutions Youth Case Management Procedure): ISS review within 3 "
+        "months of Fri 2026-02-20; due Wed 2026-05-20. "
         "Not done: 5 days overdue."
     )
 
@@ -216,7 +218,8 @@ def test_Y04_letters_postcards_emails_texts_and_calls_never_count_even_if_answer
     o = for_month(obs, "Y-04", MAR)
     assert (o.status, o.found) == (Status.DUE, 0)
     assert text(o, HOUSTON) == (
-        "Y-04 (S3): one in-person quality contact in March 2026; due Tue 2026-03-31. "
+        "Y-04 (Texas Workforce Solutions Youth Case Management Procedure): one in-person quality "
+        "contact in March 2026; due Tue 2026-03-31. "
         "So far: 0 found."
     )
 
@@ -247,7 +250,8 @@ def test_Y04_a_missed_previous_month_is_OVERDUE_counted_from_its_month_end():
         0,
     )
     assert text(feb, HOUSTON) == (
-        "Y-04 (S3): one in-person quality contact in February 2026; due Sat 2026-02-28. "
+        "Y-04 (Texas Workforce Solutions Youth Case Management Procedure): one in-person quality "
+        "contact in February 2026; due Sat 2026-02-28. "
         "So far: 0 found. Not done: 10 days overdue."
     )
     assert for_month(obs, "Y-04", MAR).status == Status.MET
@@ -273,7 +277,8 @@ def test_Y05_activity_within_thirty_days_of_the_last_contact():
     o = one(evaluate(youth(), contact(D(2026, 3, 2), "Phone"), as_of=D(2026, 3, 20)), "Y-05")
     assert (o.trigger, o.due, o.status) == (D(2026, 3, 2), D(2026, 4, 1), Status.DUE)
     assert text(o, HOUSTON) == (
-        "Y-05 (S3): activity within 30 days of Mon 2026-03-02; after that the disengaged "
+        "Y-05 (Texas Workforce Solutions Youth Case Management Procedure): activity within 30 days "
+        "of Mon 2026-03-02; after that the disengaged "
         "search starts; due Wed 2026-04-01."
     )
 
@@ -330,7 +335,8 @@ def test_Y08_exit_due_ninety_days_after_the_last_qualifying_service():
         5,
     )
     assert text(o, HOUSTON) == (
-        "Y-08 (S3; [EXT] 20 CFR 677.150(c)): exit recorded 90 days after the last qualifying "
+        "Y-08 (Texas Workforce Solutions Youth Case Management Procedure; 20 CFR 677.150(c)): exit "
+        "recorded 90 days after the last qualifying "
         "service on Mon 2026-03-02 (exit date = Mon 2026-03-02); due Sun 2026-05-31. "
         "Not done: 5 days overdue."
     )
@@ -449,7 +455,8 @@ def test_Y09_follow_up_within_twelve_months_after_exit():
     )
     assert (met.status, met.met_on) == (Status.MET, D(2026, 6, 1))
     assert text(met, HOUSTON) == (
-        "Y-09 (S3; [EXT] 20 CFR 681.460(a)(9)): follow-up services during the 12 months after "
+        "Y-09 (Texas Workforce Solutions Youth Case Management Procedure; 20 CFR 681.460(a)(9)): "
+        "follow-up services during the 12 months after "
         "exit; trigger Sun 2026-03-15; due Mon 2027-03-15. Met on Mon 2026-06-01."
     )
 
@@ -499,7 +506,8 @@ def test_T14_males_register_within_30_days_of_the_18th_birthday():
         3,
     )
     assert text(o, HOUSTON) == (
-        "T-14 (S0; [EXT] WIOA §189(h), 20 CFR 683.225): Selective Service number recorded "
+        "T-14 (Texas Workforce Solutions Program Tracking Specialist Job Description; WIOA "
+        "§189(h), 20 CFR 683.225): Selective Service number recorded "
         "within 30 days of the 18th birthday or of enrolment, whichever is later; "
         "trigger Sun 2026-05-10; due Tue 2026-06-09. "
         "Not done: 3 days overdue."

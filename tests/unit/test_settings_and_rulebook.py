@@ -38,6 +38,7 @@ GLOBAL_SETTINGS = {
     "Per-event lookback days",
     "Missed months shown",
     "Due List shows met",
+    "Date order",  # read by the validation of typed dates
 }
 
 
@@ -75,6 +76,7 @@ def test_every_setting_parses_its_default_and_the_default_as_typed_in_the_sheet(
 def test_default_values_are_the_ones_domain_md_suggests():
     assert DEFAULTS.values == {
         "Due soon days": 5,
+        "Date order": "month first",
         "A-03 days": 30,
         "A-07 attempts": 2,
         "A-07 methods": 2,
