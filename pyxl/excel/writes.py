@@ -65,7 +65,10 @@ def set_values(cells: Any, values: Sequence[Sequence[object]]) -> None:
 
 def paginate(book: Any, limit: int) -> None:
     """Leave in this response only the writes that fit under the limit; keep the others
-    as pages the task pane fetches one by one (more_writes), in order."""
+    as pages the task pane fetches one by one (more_writes), in order. A desktop book
+    (classic xlwings) writes as it goes and has no response to page."""
+    if not isinstance(getattr(book.impl, "api", None), dict):
+        return
     actions = book.json()["actions"]
     sizes = [len(json.dumps(a, default=str)) for a in actions]
     if sum(sizes) <= limit:
