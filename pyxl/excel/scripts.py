@@ -190,7 +190,7 @@ def forget_evaluations() -> None:
     _EVALUATIONS.clear()
 
 
-def more_writes(book: Any, key: str) -> None:
+def more_writes(book: xw.Book, key: str) -> None:
     """The next page of a button's writes that did not fit in one response."""
     found = uploads.next_page(key)
     if found is None:

@@ -56,7 +56,8 @@ def set_values(cells: Any, values: Sequence[Sequence[object]]) -> None:
     if not rows:
         return
     width = len(rows[0])
-    step = max(MAX_CELLS // max(width, 1), 1)
+    per_action = min(MAX_CELLS, uploads.request_limit() // 50)  # a cell rarely passes 50 bytes
+    step = max(per_action // max(width, 1), 1)
     sheet, top, left = cells.sheet, cells.row, cells.column
     for start in range(0, len(rows), step):
         block = rows[start : start + step]

@@ -174,13 +174,12 @@ def upload_bodies(path: Path, reads: list[dict[str, Any]], limit: int) -> list[b
 
     def flush() -> None:
         nonlocal pieces, size
-        bodies.append(json.dumps({"pieces": pieces}).encode())
+        bodies.append(_compact({"pieces": pieces}))
         pieces, size = [], 0
 
     def add(piece: dict[str, Any]) -> None:
         nonlocal size
-        # pyxl.js measures JSON.stringify's length, which writes no spaces
-        length = len(json.dumps(piece, separators=(",", ":")))
+        length = len(_compact(piece))  # pyxl.js measures the UTF-8 bytes of JSON.stringify
         if length > limit * 0.9 and len(piece["rows"]) > 1:
             half = (len(piece["rows"]) + 1) // 2
             add({**piece, "rows": piece["rows"][:half]})
@@ -206,6 +205,11 @@ def upload_bodies(path: Path, reads: list[dict[str, Any]], limit: int) -> list[b
     if pieces or not bodies:
         flush()
     return bodies
+
+
+def _compact(value: object) -> bytes:
+    """JSON as JavaScript's JSON.stringify writes it (no spaces), in UTF-8."""
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
 
 
 def lazy_book(path: Path, active: str, selection: str = "A1") -> dict[str, Any]:

@@ -124,7 +124,21 @@ def test_refresh_through_the_pane_writes_exactly_what_pyxl_recompute_computes(
     client: TestClient, tmp_path_factory: pytest.TempPathFactory, clients: int
 ) -> None:
     path = caseload(tmp_path_factory, clients)
+    assert_same_as_recompute(press(client, path, "pyxl-refresh-all"), path)
+
+
+def test_a_small_request_limit_sends_more_pieces_and_pages_with_the_same_answers(
+    client: TestClient, tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(uploads.LIMIT_VARIABLE, "100000")  # a proxy's small body limit
+    path = caseload(tmp_path_factory, 600)
     done = press(client, path, "pyxl-refresh-all")
+    assert len(done.received) > 2  # the writes came back in pages
+    assert max(done.sent) < 100_000 and max(done.received) < 100_000 * 1.1
+    assert_same_as_recompute(done, path)
+
+
+def assert_same_as_recompute(done: Press, path: Path) -> None:
     patch = build_patch(check(path, AS_OF))
     for spec in (schema.DUE_LIST, schema.ERRORS):
         rows = written_rows(done.actions, sheet_position(path, spec.name), schema.HEADER_ROW)

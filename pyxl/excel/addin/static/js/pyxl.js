@@ -104,7 +104,7 @@ async function upload(button, auth, step) {
     size = 0;
   };
   const add = async (piece) => {
-    const bytes = JSON.stringify(piece).length;
+    const bytes = new TextEncoder().encode(JSON.stringify(piece)).length;
     if (bytes > REQUEST_LIMIT * 0.9 && piece.rows.length > 1) {
       const half = Math.ceil(piece.rows.length / 2); // one block too big: send it in halves
       await add({ ...piece, rows: piece.rows.slice(0, half) });
