@@ -214,6 +214,10 @@ def run_one(name: str, args: argparse.Namespace, repeat: int) -> Result:
         import bench_excel_functions
 
         result = bench_excel_functions.run(scale(args, "xl_rows"), repeat)
+        sizes = (300,) if args.quick else (5_000, 20_000)
+        bench_excel_functions.run_buttons(
+            (args.clients,) if args.clients else sizes, repeat, result
+        )
     elif name == "report":
         import bench_report
 

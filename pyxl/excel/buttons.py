@@ -22,6 +22,7 @@ import xlwings as xw
 from xlwings.server import script
 from xlwings_server.models import CurrentUser
 
+from pyxl.adapters import schema
 from pyxl.excel import downloads, scripts
 from pyxl.excel.workers import off_loop
 from pyxl.services import letters
@@ -31,6 +32,24 @@ OFFER_CALLBACK = "pyxlOffer"  # offers a file made by the script for download
 LETTERS_AUDIT = "letters-audit.jsonl"  # in the server's folder: every letter printed
 REPORT_HISTORY = "report-history.jsonl"  # in the server's folder: the reports' Trend sheet
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@dataclass(frozen=True)
+class Read:
+    """A sheet a button reads: the task pane sends only the span of columns holding these
+    headers (all rows, or the rows down to the header row)."""
+
+    sheet: str
+    columns: tuple[str, ...]
+    header_only: bool = False
+
+
+def _whole(*sheets: schema.Sheet) -> tuple[Read, ...]:
+    return tuple(Read(s.name, s.headers) for s in sheets)
+
+
+# Refresh reads the tables `pyxl recompute` reads, and nothing else.
+REFRESH_READS = _whole(*schema.INPUT_SHEETS, *schema.REFERENCE_SHEETS)
 
 
 @dataclass(frozen=True)
@@ -45,6 +64,10 @@ class Button:
     ribbon: bool = True  # also on the ribbon (a form button opens the task pane there)
     pane: bool = False  # answers in the task pane (a preview, a download): the ribbon opens it
     working: str = "reading the workbook, computing, writing"  # the progress line
+    # What the pane sends: these sheets' columns in pieces under the request limit, and
+    # the Case IDs of the selected rows (`selection`); nothing declared: the whole book.
+    reads: tuple[Read, ...] = ()
+    selection: bool = False
 
 
 BUTTONS: tuple[Button, ...] = (
@@ -54,6 +77,7 @@ BUTTONS: tuple[Button, ...] = (
         "refresh_due_list",
         "Recompute every deadline and rewrite the Due List, Errors and the grey Clients columns",
         args=("all", "{today}"),
+        reads=REFRESH_READS,
     ),
     Button(
         "pyxl-refresh-selected",
@@ -61,6 +85,8 @@ BUTTONS: tuple[Button, ...] = (
         "refresh_due_list",
         "Recompute only the clients on the selected rows; other rows stay as they are",
         args=("selected", "{today}"),
+        reads=(*REFRESH_READS, *_whole(schema.DUE_LIST)),
+        selection=True,
     ),
     Button(
         "pyxl-log-contact",
@@ -69,6 +95,11 @@ BUTTONS: tuple[Button, ...] = (
         "Add a contact for the client on the selected row",
         form="contact",
         form_fields=("day", "method", "successful", "meaningful", "purpose", "notes", "staff"),
+        reads=(
+            Read(schema.CONTACTS.name, schema.CONTACTS.headers, header_only=True),
+            Read(schema.CLIENTS.name, ("Case ID",)),
+        ),
+        selection=True,
     ),
     Button(
         "pyxl-letters-all",

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from pyxl.adapters import schema
-from pyxl.excel import ensure_license
+from pyxl.excel import ensure_license, uploads
 from pyxl.excel.guard import Guard
 
 ADDIN_DIR = Path(__file__).with_name("addin")
@@ -71,6 +71,7 @@ def app() -> Any:
 
     templates.env.globals["pyxl_buttons"] = [dataclasses.asdict(b) for b in BUTTONS]
     templates.env.globals["pyxl_lists"] = schema.LISTS
+    templates.env.globals["pyxl_request_limit"] = uploads.request_limit()
     return Guard(main_app)  # sign-in, body limit, button scripts, manifest host: first
 
 

@@ -251,6 +251,10 @@ class EvaluationCache:
             lambda: evaluate_raw(workbook_from_ranges(ranges, sorted(READ_SHEETS)), as_of),
         )
 
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
     def get_or_make(self, key: str, make: Callable[[], Evaluation]) -> Evaluation:
         """The evaluation under this content key, made (outside the lock) if not kept."""
         with self._lock:
@@ -294,10 +298,15 @@ class SentBook:
     """
 
     def __init__(
-        self, grids: dict[str, Any], serial_dates: bool, selected: list[str] | None = None
+        self,
+        grids: dict[str, Any],
+        serial_dates: bool,
+        selected: list[str] | None = None,
+        digest: str = "",
     ) -> None:
         self.grids = grids  # sheet name -> its cells from A1, or a function reading them
         self.serial_dates = serial_dates
+        self.sent_digest = digest  # of the bytes as sent, when known (an upload)
         self.selected = selected  # the Case IDs on the selected rows, when the pane sent them
         self._raw: dict[str, RawSheet] = {}
         self._values: dict[str, Grid] = {}
@@ -328,9 +337,12 @@ class SentBook:
             {n: s for n, s in self._raw.items() if n in set(names)}, date1904=False, sheet_parts={}
         )
 
-    def content(self, names: Iterable[str]) -> list[tuple[str, Any]]:
-        """The wanted sheets' cells as sent, in a fixed order: what a cache key hashes."""
-        return [(n, self._grid(n)) for n in sorted(set(names) & self.names)]
+    def key(self, names: Iterable[str], as_of: dt.date) -> str:
+        """A cache key for the wanted sheets as sent and the day: the upload's digest of
+        its bytes, else a digest of the cells."""
+        if self.sent_digest:
+            return digest(self.sent_digest, sorted(set(names)), as_of)
+        return digest([(n, self._grid(n)) for n in sorted(set(names) & self.names)], as_of)
 
     def values(self, name: str) -> Grid:
         """One sheet's cells as Python values (dates as datetimes, blanks as None)."""

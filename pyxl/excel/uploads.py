@@ -14,6 +14,7 @@ behind goes after an hour.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -61,6 +62,7 @@ class Posted(BaseModel):
 class Upload:
     grids: dict[str, list[list[Any]]] = field(default_factory=dict)  # sheet -> cells from A1
     selected: list[str] | None = None
+    digest: str = ""  # of the posted bodies: the same cells sent again, the same digest
 
 
 def _folder(kind: str) -> Path:
@@ -99,13 +101,17 @@ def take(upload_id: str) -> Upload | None:
         os.rename(folder / upload_id, claimed)
     except FileNotFoundError:
         return None
+    bodies = []
     try:
-        posted = [
-            Posted.model_validate_json(path.read_bytes()) for path in sorted(claimed.iterdir())
-        ]
+        bodies = [path.read_bytes() for path in sorted(claimed.iterdir())]
     finally:
         shutil.rmtree(claimed, ignore_errors=True)
-    upload = Upload()
+    posted = [Posted.model_validate_json(body) for body in bodies]
+    hashed = hashlib.blake2b(digest_size=20)
+    for body in sorted(bodies):
+        hashed.update(len(body).to_bytes(8, "big"))
+        hashed.update(body)
+    upload = Upload(digest=hashed.hexdigest())
     pieces = sorted((p for b in posted for p in b.pieces), key=lambda p: (p.sheet, p.first_row))
     for piece in pieces:
         grid = upload.grids.setdefault(piece.sheet, [])

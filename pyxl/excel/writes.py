@@ -56,7 +56,8 @@ def set_values(cells: Any, values: Sequence[Sequence[object]]) -> None:
     if not rows:
         return
     width = len(rows[0])
-    step = max(MAX_CELLS // max(width, 1), 1)
+    per_action = min(MAX_CELLS, uploads.request_limit() // 50)  # a cell rarely passes 50 bytes
+    step = max(per_action // max(width, 1), 1)
     sheet, top, left = cells.sheet, cells.row, cells.column
     for start in range(0, len(rows), step):
         block = rows[start : start + step]
@@ -65,7 +66,10 @@ def set_values(cells: Any, values: Sequence[Sequence[object]]) -> None:
 
 def paginate(book: Any, limit: int) -> None:
     """Leave in this response only the writes that fit under the limit; keep the others
-    as pages the task pane fetches one by one (more_writes), in order."""
+    as pages the task pane fetches one by one (more_writes), in order. A desktop book
+    (classic xlwings) writes as it goes and has no response to page."""
+    if not isinstance(getattr(book.impl, "api", None), dict):
+        return
     actions = book.json()["actions"]
     sizes = [len(json.dumps(a, default=str)) for a in actions]
     if sum(sizes) <= limit:

@@ -9,6 +9,8 @@ produces (xlwings_server/static/js/custom-scripts/index.js, custom-functions-cod
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import json
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
@@ -40,6 +42,12 @@ def _serial(value: object) -> object:
 
 
 def sheet_grids(path: Path) -> dict[str, list[list[Any]]]:
+    """Every sheet's cells (read once per file and modification time; do not change them)."""
+    return _sheet_grids(path, path.stat().st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=4)
+def _sheet_grids(path: Path, _modified: int) -> dict[str, list[list[Any]]]:
     book = python_calamine.CalamineWorkbook.from_path(str(path))
     grids = {}
     for name in book.sheet_names:
@@ -48,10 +56,15 @@ def sheet_grids(path: Path) -> dict[str, list[list[Any]]]:
     return grids
 
 
+@functools.lru_cache(maxsize=2)
+def _openpyxl(path: Path, _modified: int) -> openpyxl.Workbook:
+    return openpyxl.load_workbook(path)
+
+
 def book_payload(path: Path, active: str, selection: str = "A1") -> dict[str, Any]:
     """The book runPython posts for a script, as Office.js builds it."""
     grids = sheet_grids(path)
-    workbook = openpyxl.load_workbook(path)
+    workbook = _openpyxl(path, path.stat().st_mtime_ns)
     sheets = []
     for ws in workbook.worksheets:
         values = [[_iso(v) for v in row] for row in grids[ws.title]]
@@ -118,3 +131,89 @@ def function_call(name: str, *args: object, repeating: list | None = None) -> di
     if repeating is not None:
         sent.append(repeating)
     return call_body(name, sent, caller="Sheet1!B2")
+
+
+# ---------------------------------------------------------------- the task pane's upload
+
+
+def raw_grid(path: Path, sheet: str) -> list[list[Any]]:
+    """A sheet's cells as Office.js `range.values` reads them: dates as serials, blanks ""."""
+    return _raw_grid(path, path.stat().st_mtime_ns, sheet)
+
+
+@functools.lru_cache(maxsize=32)
+def _raw_grid(path: Path, _modified: int, sheet: str) -> list[list[Any]]:
+    return [["" if v is None else _serial(v) for v in row] for row in sheet_grids(path)[sheet]]
+
+
+def _header(rows: list[list[Any]], wanted: set[str]) -> tuple[int, list[int]]:
+    best = (-1, [])
+    for r, row in enumerate(rows):
+        found = [c for c, v in enumerate(row) if isinstance(v, str) and v.strip() in wanted]
+        if len(found) > len(best[1]):
+            best = (r, found)
+    return best
+
+
+def selected_cases(path: Path, sheet: str, rows: range) -> list[str]:
+    """The Case IDs on the selected rows (1-based sheet rows), as pyxl.js reads them."""
+    grid = raw_grid(path, sheet)
+    header, columns = _header(grid[:12], {"Case ID"})
+    if header < 0:
+        return []
+    cases = [str(grid[r - 1][columns[0]]).strip() for r in rows if header + 1 < r <= len(grid)]
+    return [c for c in cases if c]
+
+
+def upload_bodies(path: Path, reads: list[dict[str, Any]], limit: int) -> list[bytes]:
+    """The bodies pyxl.js posts for a button's declared reads: row blocks of the span of
+    wanted columns, packed into pieces under 90% of the request limit."""
+    bodies: list[bytes] = []
+    pieces: list[dict[str, Any]] = []
+    size = 0
+
+    def flush() -> None:
+        nonlocal pieces, size
+        bodies.append(_compact({"pieces": pieces}))
+        pieces, size = [], 0
+
+    def add(piece: dict[str, Any]) -> None:
+        nonlocal size
+        length = len(_compact(piece))  # pyxl.js measures the UTF-8 bytes of JSON.stringify
+        if length > limit * 0.9 and len(piece["rows"]) > 1:
+            half = (len(piece["rows"]) + 1) // 2
+            add({**piece, "rows": piece["rows"][:half]})
+            add({**piece, "first_row": piece["first_row"] + half, "rows": piece["rows"][half:]})
+            return
+        if pieces and size + length > limit * 0.9:
+            flush()
+        pieces.append(piece)
+        size += length
+
+    for read in reads:
+        grid = raw_grid(path, read["sheet"])
+        width = max(len(r) for r in grid)
+        header, columns = _header(grid[:12], set(read["columns"]))
+        first = min(columns) if header >= 0 else 0
+        span = max(columns) - first + 1 if header >= 0 else width
+        last = header + 1 if read["header_only"] and header >= 0 else len(grid)
+        block = max(20000 // span, 1)
+        for r in range(0, last, block):
+            rows = [(row + [""] * width)[first : first + span] for row in grid[r : r + block]]
+            rows = rows[: max(min(block, last - r), 0)]
+            add({"sheet": read["sheet"], "first_row": r, "first_column": first, "rows": rows})
+    if pieces or not bodies:
+        flush()
+    return bodies
+
+
+def _compact(value: object) -> bytes:
+    """JSON as JavaScript's JSON.stringify writes it (no spaces), in UTF-8."""
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def lazy_book(path: Path, active: str, selection: str = "A1") -> dict[str, Any]:
+    """The book runPython posts with lazy: the sheets' names, used ranges and tables only."""
+    book = book_payload(path, active, selection)
+    book["sheets"] = [{**sheet, "values": [[]]} for sheet in book["sheets"]]
+    return book

@@ -40,8 +40,13 @@ true;  // not the function: Playwright would call a function it is handed back
 
 
 @pytest.fixture(scope="module")
-def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    data = tmp_path_factory.mktemp("server-data")  # the server's downloads folder
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("server-data")  # the server's downloads and uploads
+
+
+@pytest.fixture(scope="module")
+def server_url(data_dir: Path) -> Iterator[str]:
+    data = data_dir
     patch = pytest.MonkeyPatch()
     patch.setenv(downloads.DATA_VARIABLE, str(data))
     with socket.socket() as probe:
@@ -129,7 +134,7 @@ def test_a_function_runs_through_the_server_and_a_bad_row_becomes_an_error_with_
 
 
 def test_the_refresh_button_runs_refresh_due_list_with_the_users_date(
-    pane: tuple[Page, list[str]],
+    pane: tuple[Page, list[str]], data_dir: Path
 ) -> None:
     page, _ = pane
     page.evaluate(RECORD_RUNS)
@@ -138,8 +143,13 @@ def test_the_refresh_button_runs_refresh_due_list_with_the_users_date(
     run = page.evaluate("globalThis.runs[0]")
     today = page.evaluate("new Date().toLocaleDateString('sv')")  # the browser's local date
     assert run["scriptName"] == "refresh_due_list"
-    assert run["args"] == ["all", today]
+    assert run["args"][:2] == ["all", today]
     assert run["auth"] == "test-code" and run["headers"] == {"Auth-Provider": "pyxl"}
+    # The declared sheets went first, as an upload the script is told about; the book
+    # itself is sent lazily (names and tables, no values).
+    assert run["lazy"] is True
+    upload = data_dir / "uploads" / run["args"][2]
+    assert upload.is_dir() and list(upload.iterdir())
     assert "done in" in page.inner_text("#pyxl-result")
 
 
@@ -172,10 +182,11 @@ def test_the_log_contact_form_sends_its_fields_in_the_scripts_order(
     page.wait_for_function("globalThis.runs.length === 1")
     run = page.evaluate("globalThis.runs[0]")
     assert run["scriptName"] == "log_contact"
-    assert run["args"] == [
+    assert run["args"][:-1] == [
         "2026-11-20", "Home visit", "No", "", "Engagement",
         "=HYPERLINK(1) left a card", "R. Ahgeak",
     ]  # fmt: skip
+    assert run["lazy"] is True  # the form, the selected Case ID and a header: not the book
     assert not page.locator("#pyxl-form-contact").is_visible()  # closed after success
     assert problems == []
 
@@ -265,4 +276,39 @@ def test_the_offered_pdf_downloads_once_through_the_signed_in_route(
     assert saved.read_bytes() == b"%PDF-1.4 letters"
     assert page.locator("#pyxl-download").is_disabled()  # served once
     assert downloads.take(offered.id) is None
+    assert problems == []
+
+
+# Like RECORD_RUNS, but the first script answers that one more page of writes is waiting.
+RECORD_RUNS_WITH_A_PAGE_MORE = """
+globalThis.runs = [];
+globalThis.steps = [];
+new MutationObserver(() => globalThis.steps.push(
+  document.getElementById("pyxl-progress-text").textContent.replace(/[.]{3} \\d+ s$/, "")
+)).observe(document.getElementById("pyxl-progress-text"), {childList: true});
+globalThis.xlwings.runPython = async (options) => {
+  globalThis.runs.push(options);
+  if (globalThis.runs.length === 1) {
+    globalThis.callbacks.pyxlMore(null, JSON.stringify({key: "page-key", pages: 1}));
+  }
+};
+true;
+"""
+
+
+def test_writes_that_did_not_fit_are_fetched_page_by_page_and_each_step_is_shown(
+    pane: tuple[Page, list[str]],
+) -> None:
+    page, problems = pane
+    page.evaluate(RECORD_RUNS_WITH_A_PAGE_MORE)
+    page.click("#pyxl-refresh-all")
+    page.wait_for_function("globalThis.runs.length === 2")
+    page.wait_for_function("!document.getElementById('pyxl-progress').offsetParent")
+    runs = page.evaluate("globalThis.runs.map(r => [r.scriptName, r.args, r.lazy])")
+    assert runs[1] == ["more_writes", ["page-key"], True]
+    steps = page.evaluate("globalThis.steps")
+    shown = [s.split(": ", 1)[1] for s in dict.fromkeys(steps)]
+    assert any(s.startswith("sending piece 1") for s in shown)
+    assert "computing on the server, then writing" in shown
+    assert "writing page 2 of 2" in shown
     assert problems == []

@@ -1,8 +1,15 @@
 // pyxl task pane: buttons from the registry (pyxl.excel.buttons.BUTTONS), the contact form,
 // progress while a script runs, a script's preview to confirm and its file to download
 // (the pyxlPreview and pyxlOffer callbacks), and the access code used to sign in.
+// A button that declares what it reads gets only those sheets and columns, read in row
+// blocks and posted in pieces under the request limit (pyxl.excel.uploads); writes that
+// do not fit in one response come back page by page (the pyxlMore callback).
 const buttons = JSON.parse(document.getElementById("pyxl-buttons").textContent);
+const REQUEST_LIMIT = JSON.parse(document.getElementById("pyxl-request-limit").textContent);
 const CODE_KEY = "pyxl-access-code";
+const HEADER_SCAN = 12; // headers are in the first rows (pyxl.adapters.validation)
+const CELLS_PER_READ = 20000; // one Office.js read: well under its 5 MB response limit
+let pendingWrites = null; // set by pyxlMore: {key, pages}
 
 function localDate() {
   const d = new Date();
@@ -25,29 +32,170 @@ async function signIn() {
     : { token: "", provider: "" };
 }
 
+function showError(message) {
+  const alert = document.getElementById("global-error-alert");
+  if (alert === null) return;
+  alert.classList.remove("d-none");
+  alert.querySelector("span").textContent = message;
+}
+
+async function post(path, auth, body) {
+  const base = (globalThis.config && globalThis.config.appPath) || "";
+  const response = await fetch(`${base}${path}`, {
+    method: "POST",
+    headers: {
+      Authorization: auth.token,
+      "Auth-Provider": auth.provider,
+      "Content-Type": "application/json",
+    },
+    body: body,
+  });
+  const answer = await response.json().catch(() => ({}));
+  if (!response.ok) throw new Error(answer.detail || `the server refused (${response.status})`);
+  return answer;
+}
+
+// The header row among the first rows: the one holding most of the wanted headers.
+function headerRow(rows, wanted) {
+  let best = { row: -1, columns: [] };
+  rows.forEach((row, r) => {
+    const columns = row
+      .map((v, c) => (typeof v === "string" && wanted.has(v.trim()) ? c : -1))
+      .filter((c) => c >= 0);
+    if (columns.length > best.columns.length) best = { row: r, columns: columns };
+  });
+  return best;
+}
+
+// The Case IDs on the selected rows of the active sheet (read there, sent as text).
+async function selectedCases(context) {
+  const sheet = context.workbook.worksheets.getActiveWorksheet();
+  const areas = context.workbook.getSelectedRanges();
+  areas.areas.load("items/rowIndex,items/rowCount");
+  const top = sheet.getRangeByIndexes(0, 0, HEADER_SCAN, 200).load("values");
+  await context.sync();
+  const found = headerRow(top.values, new Set(["Case ID"]));
+  if (found.row < 0) return [];
+  const cells = areas.areas.items.map((area) => {
+    const first = Math.max(area.rowIndex, found.row + 1);
+    const count = area.rowIndex + area.rowCount - first;
+    return count > 0
+      ? sheet.getRangeByIndexes(first, found.columns[0], Math.min(count, 50000), 1).load("values")
+      : null;
+  });
+  await context.sync();
+  return cells
+    .filter((c) => c !== null)
+    .flatMap((c) => c.values.map((row) => String(row[0] ?? "").trim()))
+    .filter((c) => c !== "");
+}
+
+// Reads the sheets and columns a button declares and posts them in pieces under the limit.
+async function upload(button, auth, step) {
+  const id = (await post("/pyxl/upload", auth, "{}")).upload;
+  let pieces = [];
+  let size = 0;
+  let sent = 0;
+  const flush = async () => {
+    sent += 1;
+    step(`sending piece ${sent} (${(size / 1e6).toFixed(1)} MB)`);
+    await post(`/pyxl/upload/${encodeURIComponent(id)}`, auth, JSON.stringify({ pieces }));
+    pieces = [];
+    size = 0;
+  };
+  const add = async (piece) => {
+    const bytes = new TextEncoder().encode(JSON.stringify(piece)).length;
+    if (bytes > REQUEST_LIMIT * 0.9 && piece.rows.length > 1) {
+      const half = Math.ceil(piece.rows.length / 2); // one block too big: send it in halves
+      await add({ ...piece, rows: piece.rows.slice(0, half) });
+      await add({ ...piece, first_row: piece.first_row + half, rows: piece.rows.slice(half) });
+      return;
+    }
+    if (pieces.length && size + bytes > REQUEST_LIMIT * 0.9) await flush();
+    pieces.push(piece);
+    size += bytes;
+  };
+  await Excel.run(async (context) => {
+    for (const read of button.reads) {
+      const sheet = context.workbook.worksheets.getItemOrNullObject(read.sheet);
+      await context.sync();
+      if (sheet.isNullObject) continue; // the script says which sheet is missing
+      const used = sheet.getUsedRangeOrNullObject(true).load("rowIndex,rowCount,columnIndex,columnCount");
+      await context.sync();
+      if (used.isNullObject) continue;
+      const rows = used.rowIndex + used.rowCount;
+      const columns = used.columnIndex + used.columnCount;
+      const top = sheet.getRangeByIndexes(0, 0, Math.min(HEADER_SCAN, rows), columns).load("values");
+      await context.sync();
+      const found = headerRow(top.values, new Set(read.columns));
+      // Only the span of the wanted columns; the whole used range if no header is found.
+      const first = found.row < 0 ? 0 : Math.min(...found.columns);
+      const width = found.row < 0 ? columns : Math.max(...found.columns) - first + 1;
+      const last = read.header_only && found.row >= 0 ? found.row + 1 : rows;
+      const block = Math.max(Math.floor(CELLS_PER_READ / width), 1);
+      for (let r = 0; r < last; r += block) {
+        const count = Math.min(block, last - r);
+        step(`reading ${read.sheet} rows ${r + 1}-${r + count} of ${last}`);
+        const cells = sheet.getRangeByIndexes(r, first, count, width).load("values");
+        await context.sync();
+        await add({ sheet: read.sheet, first_row: r, first_column: first, rows: cells.values });
+      }
+    }
+    if (button.selection) {
+      step("reading the selected rows");
+      const selected = await selectedCases(context);
+      await post(`/pyxl/upload/${encodeURIComponent(id)}`, auth, JSON.stringify({ selected }));
+    }
+  });
+  if (pieces.length || sent === 0) await flush();
+  return id;
+}
+
 // Runs a button's script; fixed arguments may say {today} for the user's local date.
 async function run(button, extraArgs = []) {
-  const args = [...button.args.map((a) => (a === "{today}" ? localDate() : a)), ...extraArgs];
+  let args = [...button.args.map((a) => (a === "{today}" ? localDate() : a)), ...extraArgs];
   const auth = await signIn();
   const started = Date.now();
   const text = document.getElementById("pyxl-progress-text");
+  let doing = button.working;
   const tick = () => {
     const seconds = Math.round((Date.now() - started) / 1000);
-    text.textContent = `${button.label}: ${button.working}... ${seconds} s`;
+    text.textContent = `${button.label}: ${doing}... ${seconds} s`;
+  };
+  const step = (what) => {
+    doing = what;
+    tick();
   };
   tick();
   const timer = setInterval(tick, 1000);
   show("pyxl-progress", true);
   document.getElementById("pyxl-result").textContent = "";
   document.querySelectorAll("#pyxl-buttons-list button").forEach((b) => (b.disabled = true));
-  try {
-    await globalThis.xlwings.runPython({
-      scriptName: button.script,
-      args: args,
+  const call = (scriptName, callArgs, lazy) =>
+    globalThis.xlwings.runPython({
+      scriptName: scriptName,
+      args: callArgs,
       auth: auth.token,
       headers: { "Auth-Provider": auth.provider },
       errorDisplayMode: "taskpane",
+      lazy: lazy,
     });
+  pendingWrites = null;
+  try {
+    const reads = Array.isArray(button.reads) && button.reads.length > 0;
+    if (reads) args = [...args, await upload(button, auth, step)];
+    step(reads ? "computing on the server, then writing" : button.working);
+    await call(button.script, args, reads);
+    let page = 1;
+    while (pendingWrites !== null && !errorShown()) {
+      const more = pendingWrites;
+      pendingWrites = null;
+      page += 1;
+      step(`writing page ${page} of ${page + more.pages - 1}`);
+      await call("more_writes", [more.key], true);
+    }
+  } catch (error) {
+    showError(`${button.label}: ${error.message || error}`);
   } finally {
     clearInterval(timer);
     show("pyxl-progress", false);
@@ -194,7 +342,13 @@ function init() {
   }
 }
 
+// More writes are waiting on the server: fetched page by page after this response.
+function pyxlMore(context, payload) {
+  pendingWrites = JSON.parse(payload);
+}
+
 globalThis.xlwings.registerCallback(pyxlPreview);
 globalThis.xlwings.registerCallback(pyxlOffer);
+globalThis.xlwings.registerCallback(pyxlMore);
 globalThis.pyxl = { buttons, run };
 init();

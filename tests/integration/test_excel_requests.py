@@ -1,0 +1,181 @@
+"""The buttons as the task pane presses them: declared sheets uploaded in pieces, writes in pages.
+
+Each press goes through the add-in's HTTP interface exactly as pyxl.js makes it
+(tests/integration/officejs.py builds the same bodies): the upload of the sheets and
+columns the button declares, the script call with a lazy book (names, used ranges and
+tables, no values) and the pages of writes that did not fit in the first response.
+The answers must be `pyxl recompute`'s, cell for cell, and at 20,000 clients no request
+or response may pass Excel on the web's 5 MB.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pyxl.excel.server import app, configure  # before xlwings: it sets the license key
+
+configure("test-code")
+
+from fastapi.testclient import TestClient  # noqa: E402
+
+from pyxl.adapters import schema  # noqa: E402
+from pyxl.excel import uploads  # noqa: E402
+from pyxl.excel.buttons import BUTTONS  # noqa: E402
+from pyxl.excel.writes import cell_value  # noqa: E402
+from pyxl.services import demo_data  # noqa: E402
+from pyxl.services.new_workbook import create_workbook  # noqa: E402
+from pyxl.services.recompute import build_patch, check  # noqa: E402
+from tests.integration.officejs import (  # noqa: E402
+    HEADERS,
+    lazy_book,
+    selected_cases,
+    upload_bodies,
+)
+
+AS_OF = dt.date(2026, 11, 23)
+OFFICE_LIMIT = 5_000_000  # bytes: Excel on the web, each request and response
+JSON = {**HEADERS, "Content-Type": "application/json"}
+CONTACT_FORM = ("2026-11-20", "Phone", "Yes", "Yes", "", "", "")
+
+
+@dataclasses.dataclass
+class Press:
+    actions: list[dict[str, Any]]
+    sent: list[int]  # bytes of each request body
+    received: list[int]  # bytes of each response body
+
+
+def press(
+    client: TestClient,
+    path: Path,
+    button_id: str,
+    extra: tuple[str, ...] = (),
+    active: str = "Clients",
+    rows: range = range(0),
+) -> Press:
+    button = next(b for b in BUTTONS if b.id == button_id)
+    reads = [dataclasses.asdict(r) for r in button.reads]
+    upload = client.post("/pyxl/upload", headers=HEADERS).json()["upload"]
+    sent: list[int] = []
+    bodies = upload_bodies(path, reads, uploads.request_limit())
+    if button.selection:
+        bodies.append(json.dumps({"selected": selected_cases(path, active, rows)}).encode())
+    for body in bodies:
+        response = client.post(f"/pyxl/upload/{upload}", content=body, headers=JSON)
+        assert response.status_code == 200, response.text
+        sent.append(len(body))
+    args = [a.replace("{today}", AS_OF.isoformat()) for a in button.args] + [*extra, upload]
+    script, received, actions = button.script, [], []
+    while True:
+        book = lazy_book(path, active, f"A{rows.start}" if rows else "A1")
+        body = json.dumps({**book, "args": args}).encode()
+        response = client.post(f"/xlwings/custom-scripts-call/{script}", content=body, headers=JSON)
+        assert response.status_code == 200, response.text
+        sent.append(len(body))
+        received.append(len(response.content))
+        page = response.json()["actions"]
+        more = [a for a in page if a["func"] == "runMacro" and a["args"][0] == "pyxlMore"]
+        actions += [a for a in page if a not in more]
+        if not more:
+            return Press(actions, sent, received)
+        script, args = "more_writes", [json.loads(more[0]["args"][1])["key"]]
+
+
+def excel_ready(rows: Any) -> list[list[Any]]:
+    return [["" if (v := cell_value(x)) is None else v for x in row] for row in rows]
+
+
+def written_rows(actions: list[dict[str, Any]], position: int, first: int) -> dict[int, list]:
+    """1-based sheet row -> the values written there from `first` (0-based) down."""
+    out: dict[int, list] = {}
+    for a in actions:
+        if a["func"] == "setValues" and a["sheet_position"] == position and a["start_row"] >= first:
+            for i, row in enumerate(a["values"]):
+                out.setdefault(a["start_row"] + i + 1, []).extend(row)
+    return out
+
+
+def sheet_position(path: Path, name: str) -> int:
+    import openpyxl
+
+    return openpyxl.load_workbook(path, read_only=True).sheetnames.index(name)
+
+
+@pytest.fixture(scope="module")
+def client() -> TestClient:
+    return TestClient(app())
+
+
+def caseload(tmp_path_factory: pytest.TempPathFactory, clients: int) -> Path:
+    path = tmp_path_factory.mktemp(f"requests{clients}") / "caseload.xlsx"
+    rows = demo_data.generate(clients, as_of=AS_OF, messy=True)  # with the demo's typos
+    create_workbook(path, as_of=AS_OF, rows=rows)
+    return path
+
+
+@pytest.mark.parametrize("clients", [600, 5000])
+def test_refresh_through_the_pane_writes_exactly_what_pyxl_recompute_computes(
+    client: TestClient, tmp_path_factory: pytest.TempPathFactory, clients: int
+) -> None:
+    path = caseload(tmp_path_factory, clients)
+    assert_same_as_recompute(press(client, path, "pyxl-refresh-all"), path)
+
+
+def test_a_small_request_limit_sends_more_pieces_and_pages_with_the_same_answers(
+    client: TestClient, tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(uploads.LIMIT_VARIABLE, "100000")  # a proxy's small body limit
+    path = caseload(tmp_path_factory, 600)
+    done = press(client, path, "pyxl-refresh-all")
+    assert len(done.received) > 2  # the writes came back in pages
+    assert max(done.sent) < 100_000 and max(done.received) < 100_000 * 1.1
+    assert_same_as_recompute(done, path)
+
+
+def assert_same_as_recompute(done: Press, path: Path) -> None:
+    patch = build_patch(check(path, AS_OF))
+    for spec in (schema.DUE_LIST, schema.ERRORS):
+        rows = written_rows(done.actions, sheet_position(path, spec.name), schema.HEADER_ROW)
+        want = excel_ready(patch.tables[spec.name].rows)
+        assert [rows[r] for r in sorted(rows)][: len(want)] == want, spec.name
+    columns = patch.columns[schema.CLIENTS.name]
+    rows = written_rows(done.actions, sheet_position(path, "Clients"), schema.HEADER_ROW)
+    blank = [""] * len(columns.columns)
+    assert set(columns.values) <= set(rows)
+    for r in rows:  # every client's summary, and blanks on the rows left out (errors)
+        assert rows[r] == excel_ready([columns.values.get(r, blank)])[0], r
+
+
+@pytest.fixture(scope="module")
+def branch_of_20000(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return caseload(tmp_path_factory, 20_000)
+
+
+@pytest.mark.parametrize(
+    ("button", "extra", "active", "rows"),
+    [
+        ("pyxl-refresh-all", (), "Clients", range(0)),
+        ("pyxl-refresh-selected", (), "Clients", range(10, 13)),
+        ("pyxl-log-contact", CONTACT_FORM, "Clients", range(10, 11)),
+    ],
+)  # fmt: skip
+def test_no_request_or_response_of_a_20000_client_branch_passes_5_mb(
+    client: TestClient,
+    branch_of_20000: Path,
+    button: str,
+    extra: tuple[str, ...],
+    active: str,
+    rows: range,
+) -> None:
+    done = press(client, branch_of_20000, button, extra, active, rows)
+    assert max(done.sent) < OFFICE_LIMIT and max(done.received) < OFFICE_LIMIT
+    assert done.actions  # it wrote something
+    if button == "pyxl-log-contact":
+        assert [a["func"] for a in done.actions] == ["addTableRow"]
+        assert sum(done.sent) < 1_000_000  # a Case ID column and a header, not the book
