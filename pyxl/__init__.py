@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import os
+
 
 def version() -> str:
     """The installed version ("unknown" when run from a source tree never installed)."""
@@ -12,3 +15,12 @@ def version() -> str:
         return installed("pyxl-caseload")
     except PackageNotFoundError:
         return "unknown"
+
+
+def now() -> dt.datetime:
+    """Local time, or SOURCE_DATE_EPOCH (UTC) when set: the reproducible-builds convention, so
+    the same command gives the same bytes (the tests, the committed example workbook)."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if epoch.isdigit():
+        return dt.datetime.fromtimestamp(int(epoch), dt.UTC).replace(tzinfo=None)
+    return dt.datetime.now()

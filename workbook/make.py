@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import re
 import shutil
 import subprocess
@@ -23,6 +24,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 AS_OF = dt.date(2026, 12, 1)
+MORNING = dt.datetime(AS_OF.year, AS_OF.month, AS_OF.day, 8, 5, tzinfo=dt.UTC)
 WORKBOOK = HERE / "caseload.xlsx"
 MANIFEST = HERE / "pyxl-manifest.xml"
 SCREENSHOTS = HERE / "screenshots"
@@ -49,8 +51,6 @@ def build_workbook(path: Path) -> Path:
 
 def build_manifest(path: Path) -> Path:
     """The add-in manifest as the pyxl server renders it for https://SERVER."""
-    import os
-
     os.environ.setdefault("XLWINGS_LICENSE_KEY", "noncommercial")
     os.environ["XLWINGS_HOSTNAME"] = SERVER
     from fastapi.testclient import TestClient
@@ -91,6 +91,7 @@ def build_screenshots(folder: Path) -> list[Path]:
     from pyxl.adapters import libreoffice
     from pyxl.services.recompute import recompute
 
+    os.environ["LOGNAME"] = "jdoe"  # the Refresh pictured is by a made-up user
     folder.mkdir(exist_ok=True)
     made = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -120,6 +121,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--screenshots", action="store_true", help="also render the PNGs")
     args = parser.parse_args(argv)
+    # Reproducible: the same bytes on every rebuild (creation time, the Refresh pictured).
+    os.environ["SOURCE_DATE_EPOCH"] = str(int(MORNING.timestamp()))
     print(build_workbook(WORKBOOK))
     print(build_manifest(MANIFEST))
     if args.screenshots:

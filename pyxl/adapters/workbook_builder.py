@@ -40,6 +40,7 @@ from xlsxwriter.format import Format
 from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 from xlsxwriter.worksheet import Worksheet
 
+from pyxl import now
 from pyxl.adapters import schema
 from pyxl.adapters.workbook_patch import CellValueError, cell_value, storable
 
@@ -277,7 +278,8 @@ class _Builder(XlsxWriterBook):
                 "company": "",
                 "category": "",
                 "keywords": "",
-                "comments": "Built by pyxl. Press Refresh (pyxl recompute) to update.",
+                "comments": "Built by pyxl. Refresh (pyxl recompute) to update.",
+                "created": now(),
             }
         )
         self.title_fmt = self.fmt(bold=True, font_size=16, font_color=TITLE_FONT)

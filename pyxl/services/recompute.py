@@ -13,7 +13,6 @@ import gc
 import getpass
 import heapq
 import io
-import os
 import zipfile
 from collections import Counter, defaultdict
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
@@ -26,7 +25,7 @@ import fastexcel
 import numpy as np
 from lxml import etree
 
-from pyxl import version
+from pyxl import now, version
 from pyxl.adapters import safe_save, schema
 from pyxl.adapters.validation import (
     CASELOAD_FIELDS,
@@ -707,21 +706,12 @@ def refresh_stamp(
 ) -> str:
     """The line every Refresh writes on the Due List and the Supervisor sheet (and in their
     printed footers): the day the deadlines were computed for, and who refreshed when."""
-    when = when or _now()
+    when = when or now()
     who = " ".join((who or _login_name()).split())[:40] or "unknown"
     return (
         f"Computed as of {as_of.isoformat()} (refreshed {when:%Y-%m-%d %H:%M} by {who}, "
         f"pyxl {version()})."
     )
-
-
-def _now() -> dt.datetime:
-    """Local time, or SOURCE_DATE_EPOCH (UTC) when set: the reproducible-builds convention,
-    so the same recompute gives the same bytes (tests, the committed example workbook)."""
-    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
-    if epoch.isdigit():
-        return dt.datetime.fromtimestamp(int(epoch), dt.UTC).replace(tzinfo=None)
-    return dt.datetime.now()
 
 
 def _login_name() -> str:
@@ -742,7 +732,7 @@ def stamp_sheets(patch: Patch, stamp: str, sheets: Collection[str] | None = None
 def needs_refresh(command: str, sheets: Collection[str]) -> dict[str, dict[str, str]]:
     """What a command that adds input rows after a Refresh writes above the Due List and
     Supervisor tables (for append_rows' `above`): their figures are from before."""
-    when = _now()
+    when = now()
     added = " and ".join(sheets)
     text = (
         f"Needs a Refresh: {command} added rows to {added} on {when:%Y-%m-%d %H:%M}, after "
