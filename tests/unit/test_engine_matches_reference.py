@@ -138,7 +138,7 @@ SETTING_VALUES = {
 FLOWS = ("NC-", "flows", "Texas SNAP", "Oregon JOBS")  # settings only the flows read
 # Settings of the supervisor report (participation rates, work list): no rule reads them.
 REPORT_ONLY = ("Participation ", "Report ")
-READING_ONLY = ("Date order",)  # how typed text is read, before any rule
+READING_ONLY = ("Date order", "Dates years ahead")  # how typed text is read, before any rule
 
 
 def test_the_generated_settings_cover_every_setting_the_rules_read():
