@@ -89,6 +89,7 @@ class StrayCells:
 
 
 def column_index(letters: str) -> int:
+    """Excel letters -> 0-based column index (A -> 0, AA -> 26)."""
     n = 0
     for ch in letters:
         n = n * 26 + ord(ch) - 64
@@ -96,6 +97,7 @@ def column_index(letters: str) -> int:
 
 
 def column_letter(index: int) -> str:
+    """0-based column index -> Excel letters (0 -> A, 26 -> AA)."""
     letters = ""
     index += 1
     while index:
@@ -105,8 +107,7 @@ def column_letter(index: int) -> str:
 
 
 _A, _Z = ord("A"), ord("Z")
-# Every capital letter as "A": one C pass, then one fast search finds any column past Z.
-_SHAPE = bytes.maketrans(bytes(range(_A, _Z + 1)), b"A" * 26)
+_MAYBE_WIDE = re.compile(rb'"[A-Z][A-Z]')  # every cell of a column past Z has r="AA...
 
 
 def _wide_cells(xml: bytes, known: dict[int, str]) -> list[tuple[int, int]]:
@@ -114,7 +115,9 @@ def _wide_cells(xml: bytes, known: dict[int, str]) -> list[tuple[int, int]]:
     its 0-based column, for the columns not yet `known` to hold a value. Found with array
     operations, not a Python loop or a regex over every cell: this runs over every byte of
     every sheet (a row's `r="12"` has digits, a cell's letters)."""
-    if b' r="AA' not in xml.translate(_SHAPE):  # the usual sheet: no column past Z
+    # The usual sheet has no column past Z: a fast search says so (from the rows on, past the
+    # sheet's colours, rgb="FF..."; two quoted capitals in text only lead to the exact check).
+    if not _MAYBE_WIDE.search(xml, max(xml.find(b"<sheetData"), 0)):
         return []
     b = np.frombuffer(xml, np.uint8)
     n = b.size - 7
@@ -242,6 +245,8 @@ class SheetExtent:
             if found:
                 self.last_row = max(self.last_row, int(found[1]))
         for at, column in _wide_cells(rows_xml, self.far_columns or {}):
+            if self.far_columns and column in self.far_columns:
+                continue  # found filled earlier in this piece
             m = _TWO_LETTERS.match(rows_xml, at)
             if m is None or m[3]:  # <c .../>: formatted, no value
                 continue

@@ -28,7 +28,7 @@ from isal import isal_zlib
 from lxml import etree
 
 from pyxl.adapters import package_bounds as bounds
-from pyxl.adapters.package_bounds import compressed_member
+from pyxl.adapters.package_bounds import column_index, column_letter, compressed_member
 from pyxl.errors import UserError
 
 NS = {
@@ -50,23 +50,6 @@ T = TypeVar("T")
 
 class WorkbookUnreadable(Exception):
     """The file is not a workbook pyxl can read (not xlsx/xlsm, damaged, encrypted)."""
-
-
-def column_letter(index: int) -> str:
-    """0-based column index -> Excel letters (0 -> A, 26 -> AA)."""
-    letters = ""
-    index += 1
-    while index:
-        index, rem = divmod(index - 1, 26)
-        letters = chr(65 + rem) + letters
-    return letters
-
-
-def column_index(letters: str) -> int:
-    n = 0
-    for ch in letters:
-        n = n * 26 + ord(ch) - 64
-    return n - 1
 
 
 @dataclass
