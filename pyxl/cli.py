@@ -475,7 +475,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="write the Due List, obligations, flow states and penalties of one or many "
         "workbooks as Parquet (for DuckDB, pandas, Power BI)",
     )
-    p.add_argument("paths", type=Path, nargs="+", metavar="PATH")
+    p.add_argument(
+        "paths", type=Path, nargs="+", metavar="PATH", help="caseload workbooks (only read)"
+    )
     p.add_argument("--as-of", type=_date, default=today, help="as of this date (YYYY-MM-DD)")
     p.add_argument("--out", type=Path, required=True, help="folder for the .parquet files")
     p.set_defaults(func=cmd_export)
