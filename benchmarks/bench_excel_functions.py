@@ -151,7 +151,7 @@ def run_buttons(sizes: tuple[int, ...], repeats: int, res: Result) -> None:
 
             post = functools.partial(_post, client, headers)
             press = functools.partial(_press, post, button.script, pieces, lazy, args)
-            in_one = functools.partial(_in_one, post, button.script, whole)
+            in_one = functools.partial(_in_one, post, button.script, whole, lazy)
             press()  # warm-up: imports, calendars
             walls, cpus, (actions, largest) = repeat(_cold(press), repeats)
             warm_walls, _, _ = repeat(press, repeats)  # tables unchanged: the cache answers
@@ -230,8 +230,15 @@ def _press(post, script: str, pieces: list, lazy: dict, args: list) -> tuple[lis
     return actions, largest
 
 
-def _in_one(post, script: str, whole: bytes) -> list:
-    return post(f"/xlwings/custom-scripts-call/{script}", whole)["actions"]
+def _in_one(post, script: str, whole: bytes, lazy: dict) -> list:
+    """The whole book in one request (the writes that do not fit still come in pages)."""
+    actions = post(f"/xlwings/custom-scripts-call/{script}", whole)["actions"]
+    while more := [a for a in actions if a["args"] and a["args"][0] == "pyxlMore"]:
+        actions.remove(more[0])
+        key = json.loads(more[0]["args"][1])["key"]
+        body = json.dumps({**lazy, "args": [key]}).encode()
+        actions += post("/xlwings/custom-scripts-call/more_writes", body)["actions"]
+    return actions
 
 
 def _cold(fn):
