@@ -35,7 +35,7 @@ from pyxl.adapters.workbook_builder import (
     write_beside,
 )
 from pyxl.adapters.workbook_patch import cell_value
-from pyxl.services.report import ChartSpec, Report, ReportColumn, ReportTable
+from pyxl.domain.report_model import ChartSpec, Report, ReportColumn, ReportTable
 
 HEADER_ROW = 2  # 0-based: headers in row 3, as on the caseload workbook
 NUMBER_FORMATS = {

@@ -48,10 +48,10 @@ from pyxl.adapters.workbook_patch import (
     storable,
 )
 from pyxl.domain.model import Program
+from pyxl.domain.report_model import C, Report, ReportTable
 from pyxl.excel.writes import cell_value as excel_value
 from pyxl.services.new_workbook import create_workbook
 from pyxl.services.recompute import recompute
-from pyxl.services.report import C, Report, ReportTable
 
 AS_OF = dt.date(2026, 3, 16)
 FIRST = schema.HEADER_ROW + 1
