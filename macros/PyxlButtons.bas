@@ -6,7 +6,7 @@ Option Explicit
 
 Private Const PYXL As String = "import pyxl.excel.desktop as pyxl_desktop; pyxl_desktop."
 
-' Recompute every deadline; rewrite the Due List, Errors and the grey Clients columns.
+' Recompute every deadline; rewrite the Due List, Errors, Supervisor and grey columns.
 Public Sub PyxlRefreshDueList()
     RunPython PYXL & "refresh_due_list('all')"
 End Sub

@@ -75,7 +75,7 @@ BUTTONS: tuple[Button, ...] = (
         "pyxl-refresh-all",
         "Refresh Due List",
         "refresh_due_list",
-        "Recompute every deadline and rewrite the Due List, Errors and the grey Clients columns",
+        "Recompute every deadline and rewrite the Due List, Errors, Supervisor and grey columns",
         args=("all", "{today}"),
         reads=REFRESH_READS,
     ),

@@ -18,8 +18,10 @@ from typing import Any
 
 import xlwings as xw
 
+from pyxl import now
 from pyxl.adapters import schema
 from pyxl.adapters.validation import find_header, read_sheet
+from pyxl.adapters.workbook_patch import Patch
 from pyxl.adapters.workbook_reader import RawSheet, RawWorkbook
 from pyxl.domain.model import STATUS_ORDER
 from pyxl.excel import uploads, writes
@@ -33,6 +35,7 @@ from pyxl.services.recompute import (
     build_patch,
     due_list_rows,
     evaluate_raw,
+    needs_refresh_line,
     refresh_stamp,
 )
 
@@ -170,7 +173,10 @@ def refresh(book: xw.Book, scope: str = "all", as_of: str = "", upload: str = ""
         writes.write_columns(
             book, schema.PENALTIES.name, penalties.columns, dict(penalties.values), rows
         )
-    _status_line(book, ev, len(due_rows), scope)
+    stamp = refresh_stamp(ev.as_of, who="Excel")
+    _status_line(book, ev, len(due_rows), scope, stamp)
+    if schema.SUPERVISOR.name in {s.name for s in book.sheets}:
+        _supervisor(book, patch, stamp, selected)
     writes.paginate(book, uploads.request_limit())
     return ev
 
@@ -226,12 +232,29 @@ def _merged_due_list(book: Any, ev: Evaluation, cases: set[str]) -> list[list[ob
     return sorted(kept + fresh, key=urgency)
 
 
-def _status_line(book: Any, ev: Evaluation, rows: int, scope: str) -> None:
+def _supervisor(book: Any, patch: Patch, stamp: str, selected: Sequence[str] | None) -> None:
+    """The Supervisor table as `pyxl recompute` writes it, stamped like the Due List. After
+    a Refresh of selected clients its counts stay, marked as needing a full Refresh: the
+    other clients' Due List rows and the Errors sheet are from the last full Refresh, and
+    the counts must agree with them."""
+    sheet = book.sheets[schema.SUPERVISOR.name]
+    if selected is not None:
+        who = "client" if len(selected) == 1 else "clients"
+        sheet["A2"].value = needs_refresh_line(
+            f"Refresh selected clients recomputed {len(selected)} {who} on {now():%Y-%m-%d %H:%M}"
+        )
+        return
+    table = patch.tables[schema.SUPERVISOR.name]
+    writes.replace_table_body(book, schema.SUPERVISOR, table.rows)
+    writes.add_links(book, schema.SUPERVISOR, table.rows, table.links or [])
+    sheet["A2"].value = f"{stamp} {schema.SUPERVISOR.description}"
+
+
+def _status_line(book: Any, ev: Evaluation, rows: int, scope: str, stamp: str) -> None:
     errors = len(ev.workbook.errors)
     warnings = len(ev.problems) - errors
     what = "all clients" if scope == "all" else "the selected clients"
     sheet = book.sheets[schema.DUE_LIST.name]
-    stamp = refresh_stamp(ev.as_of, who="Excel")
     sheet["A2"].value = (
         f"{stamp} {schema.DUE_LIST.description} Last refresh: {what}, {rows} rows; "
         f"data problems: {errors} errors, {warnings} warnings."

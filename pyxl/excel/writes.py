@@ -129,6 +129,22 @@ def replace_table_body(book: Any, spec: Sheet, rows: Sequence[Sequence[object]])
         set_values(_range(sheet, first_row + 1, first_col, len(rows), width), values)
 
 
+def add_links(
+    book: Any,
+    spec: Sheet,
+    rows: Sequence[Sequence[object]],
+    links: Sequence[Sequence[tuple[int, str]]],
+) -> None:
+    """In-workbook links on a computed table's body cells (written by replace_table_body):
+    per row, (0-based column, location such as "'Due List'!A12"), showing the cell's text."""
+    sheet = book.sheets[spec.name]
+    whole = find_table(sheet, spec).range
+    for offset, (row, row_links) in enumerate(zip(rows, links, strict=True)):
+        for col, location in row_links:
+            cell = _range(sheet, whole.row + 1 + offset, whole.column + col, 1, 1)
+            cell.add_hyperlink(f"#{location}", str(row[col]), f"Go to {location}")
+
+
 def find_table(sheet: Any, spec: Sheet) -> Any:
     for table in sheet.tables:
         if table.name == spec.table:

@@ -732,13 +732,18 @@ def stamp_sheets(patch: Patch, stamp: str, sheets: Collection[str] | None = None
 def needs_refresh(command: str, sheets: Collection[str]) -> dict[str, dict[str, str]]:
     """What a command that adds input rows after a Refresh writes above the Due List and
     Supervisor tables (for append_rows' `above`): their figures are from before."""
-    when = now()
     added = " and ".join(sheets)
-    text = (
-        f"Needs a Refresh: {command} added rows to {added} on {when:%Y-%m-%d %H:%M}, after "
-        "these figures were computed. Refresh to bring them up to date."
-    )
+    text = needs_refresh_line(f"{command} added rows to {added} on {now():%Y-%m-%d %H:%M}")
     return {schema.DUE_LIST.name: {"A2": text}, schema.SUPERVISOR.name: {"A2": text}}
+
+
+def needs_refresh_line(what_changed: str) -> str:
+    """The line above figures computed before `what_changed` (e.g. "letters added rows to
+    Contacts on 2026-11-23 10:02"): they stay, marked as needing a Refresh."""
+    return (
+        f"Needs a Refresh: {what_changed}, after these figures were computed. "
+        "Refresh to bring them up to date."
+    )
 
 
 def build_patch(

@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +31,7 @@ from pyxl.excel.buttons import BUTTONS  # noqa: E402
 from pyxl.excel.writes import cell_value  # noqa: E402
 from pyxl.services import demo_data  # noqa: E402
 from pyxl.services.new_workbook import create_workbook  # noqa: E402
-from pyxl.services.recompute import build_patch, check  # noqa: E402
+from pyxl.services.recompute import build_patch, check, refresh_stamp  # noqa: E402
 from tests.integration.officejs import (  # noqa: E402
     HEADERS,
     lazy_book,
@@ -139,17 +140,42 @@ def test_a_small_request_limit_sends_more_pieces_and_pages_with_the_same_answers
 
 
 def assert_same_as_recompute(done: Press, path: Path) -> None:
-    patch = build_patch(check(path, AS_OF))
-    for spec in (schema.DUE_LIST, schema.ERRORS):
+    patch = build_patch(check(path, AS_OF), stamp=refresh_stamp(AS_OF, who="Excel"))
+    for spec in (schema.DUE_LIST, schema.ERRORS, schema.SUPERVISOR):
         rows = written_rows(done.actions, sheet_position(path, spec.name), schema.HEADER_ROW)
         want = excel_ready(patch.tables[spec.name].rows)
         assert [rows[r] for r in sorted(rows)][: len(want)] == want, spec.name
+    # The Supervisor's links go where `pyxl recompute`'s go, on the cells showing them.
+    supervisor = patch.tables[schema.SUPERVISOR.name]
+    position = sheet_position(path, schema.SUPERVISOR.name)
+    links = {
+        (a["start_row"] + 1, a["start_column"]): a["args"][:2]
+        for a in done.actions
+        if a["func"] == "addHyperlink" and a["sheet_position"] == position
+    }
+    assert links == {
+        (schema.HEADER_ROW + 1 + k, col): [f"#{location}", supervisor.rows[k][col]]
+        for k, row_links in enumerate(supervisor.links or [])
+        for col, location in row_links
+    }
+    assert len(links) >= len(supervisor.rows) > 0  # every worker's row links to Clients
+    # Both sheets carry the refresh line `pyxl recompute` writes (who: "Excel").
+    for spec in (schema.DUE_LIST, schema.SUPERVISOR):
+        line = written_rows(done.actions, sheet_position(path, spec.name), 1)[2][0]
+        want = patch.texts[spec.name]["A2"]
+        assert line.startswith(f"Computed as of {AS_OF.isoformat()} (refreshed "), spec.name
+        assert minute_blanked(line).startswith(minute_blanked(want)), spec.name
     columns = patch.columns[schema.CLIENTS.name]
     rows = written_rows(done.actions, sheet_position(path, "Clients"), schema.HEADER_ROW)
     blank = [""] * len(columns.columns)
     assert set(columns.values) <= set(rows)
     for r in rows:  # every client's summary, and blanks on the rows left out (errors)
         assert rows[r] == excel_ready([columns.values.get(r, blank)])[0], r
+
+
+def minute_blanked(text: str) -> str:
+    """A refresh line without its time: the minute may turn between two refreshes."""
+    return re.sub(r"refreshed \d{4}-\d\d-\d\d \d\d:\d\d", "refreshed (time)", text)
 
 
 @pytest.fixture(scope="module")

@@ -340,7 +340,7 @@ def test_refresh_resizes_the_tables_and_sets_text_format_before_writing_text(
     refreshed: list[dict],
 ) -> None:
     funcs = [a["func"] for a in refreshed]
-    assert funcs.count("resizeTable") == 2  # Due List and Errors
+    assert funcs.count("resizeTable") == 3  # Due List, Errors and Supervisor
     due = schema_index("Due List")
     formats = [
         a for a in refreshed if a["func"] == "setNumberFormat" and a["sheet_position"] == due
@@ -390,6 +390,13 @@ def test_refresh_of_selected_rows_rewrites_only_those_clients_cells(
     due = values_at(actions, "Due List", schema.HEADER_ROW)
     # Everyone's rows are still there, in the same order as a full refresh puts them.
     assert [(r[0], r[5], r[9]) for r in due] == [(r[0], r[5], r[9]) for r in rows]
+    # The Supervisor's counts stay as they were, visibly marked as needing a full Refresh.
+    supervisor = [a for a in actions if a["sheet_position"] == schema_index("Supervisor")]
+    assert [(a["func"], a["start_row"], a["start_column"]) for a in supervisor] == [
+        ("setValues", 1, 0)
+    ]
+    line = supervisor[0]["values"][0][0]
+    assert line.startswith("Needs a Refresh: Refresh selected clients recomputed 1 client on ")
 
 
 def test_log_contact_adds_one_validated_row_to_the_contacts_table(
