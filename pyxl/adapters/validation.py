@@ -1288,11 +1288,11 @@ def _check_references(
                     f"{manager!r} is not on the Staff sheet",
                 )
             )
-    for referral, closure, number in zip(
-        values("Clients", "referral_date"),
-        values("Clients", "closure_date"),
-        clients.row_numbers,
-        strict=True,
+    # A closure before the referral is an error like any other at its cell: the closure is
+    # read as blank until fixed, so the case's deadlines stay in sight meanwhile.
+    closures = values("Clients", "closure_date")  # the rows' own list: blanked in place
+    for k, (referral, closure, number) in enumerate(
+        zip(values("Clients", "referral_date"), closures, clients.row_numbers, strict=True)
     ):
         if closure is not None and referral is not None and closure < referral:
             problems.append(
@@ -1302,9 +1302,12 @@ def _check_references(
                     "error",
                     closure,
                     f"closed on {closure.isoformat()}, before the referral on "
-                    f"{referral.isoformat()}: check both dates",
+                    f"{referral.isoformat()}: check both dates; read as blank until fixed",
                 )
             )
+            closures[k] = None
+            clients.arrays.pop("closure_date", None)  # made again from the values
+            clients.codes.pop("closure_date", None)
     contacts = sheets["Contacts"]
     for day, number in zip(values("Contacts", "date"), contacts.row_numbers, strict=True):
         if day > as_of:
