@@ -103,10 +103,10 @@ def _marked(path: Path) -> bool:
 def claim_folder_files(
     folder: Path, names: Iterable[str], purpose: str, *, force: bool = False
 ) -> dict[Path, Path]:
-    """May pyxl write its `purpose` files `names` into `folder`? It must be a folder (made
-    if missing), and each of `names` already there must be pyxl's own `purpose` output;
-    UserError if not, naming them. With `force`, copies are kept first (returned: each file's copy).
-    Other files in the folder are never touched, so they do not matter."""
+    """May pyxl write its `purpose` files `names` into `folder`? It must be a folder (or
+    missing), and each of `names` already there must be pyxl's own `purpose` output;
+    UserError if not, naming them. With `force`, a copy of each is kept first (returned by
+    file). Other files in the folder are never touched, so they do not matter."""
     claim_folder(folder, f"the {purpose} files")
     there = [folder / n for n in names if (folder / n).exists() or (folder / n).is_symlink()]
     foreign = [p for p in there if what_it_is(p) != purpose]
