@@ -334,12 +334,12 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from pyxl.services.export import export
+    from pyxl.adapters.outputs import claim_folder_files
+    from pyxl.services.export import FILES, export
 
-    for path in args.paths:
-        if args.out.resolve() == path.resolve():
-            print(f"pyxl: {args.out} is one of the caseload workbooks", file=sys.stderr)
-            return 1
+    kept = claim_folder_files(args.out, FILES.values(), "export", force=args.force)
+    for replaced, backup in kept.items():
+        print(f"The file that was at {replaced} is kept as {backup}")
     steps = _Steps(total=len(args.paths))
     result = export(args.paths, args.as_of, args.out, progress=steps)
     steps.done()
@@ -480,6 +480,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--as-of", type=_date, default=today, help="as of this date (YYYY-MM-DD)")
     p.add_argument("--out", type=Path, required=True, help="folder for the .parquet files")
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="replace .parquet files in --out that pyxl did not write as an export (a copy "
+        "is kept)",
+    )
     p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("demo", help="build and recompute a synthetic caseload (no Excel needed)")

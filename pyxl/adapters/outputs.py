@@ -5,7 +5,9 @@ without a word. Every file pyxl writes where the user points (`--out`) goes thro
 `claim_file` first: a missing file, or one pyxl wrote earlier for the same purpose (told by
 its document title), may be written; anything else is refused with a message naming it,
 unless the user says `--force`, and then a copy is kept in `.pyxl-backups/` beside it.
-A folder given for letters must be a folder (`claim_folder`).
+A folder given for letters must be a folder (`claim_folder`); a folder given for the export
+may hold only its own earlier files under the names it writes (`claim_folder_files`; its
+Parquet files carry PARQUET_MARK in their metadata).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import os
 import re
 import shutil
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,12 +30,16 @@ TITLES = {
     "export": "pyxl export",
 }
 CASELOAD_SHEETS = {"Clients", "Due List", "Errors"}
+# The key-value metadata a Parquet file pyxl writes carries: the purpose, then ":", the table.
+PARQUET_MARK = b"pyxl:export"
 _TITLE = re.compile(rb"<dc:title>([^<]*)</dc:title>")
 _SHEET_NAME = re.compile(rb'<sheet [^>]*?name="([^"]*)"')
 
 
 def what_it_is(path: Path) -> str:
     """'caseload' (a caseload workbook, by its sheets), a purpose of TITLES, or 'other'."""
+    if _is_parquet(path):
+        return "export" if _marked(path) else "other"
     try:
         with zipfile.ZipFile(path) as archive:
             names = set(archive.namelist())
@@ -73,6 +79,47 @@ def claim_file(path: Path, purpose: str, *, force: bool = False) -> Path | None:
             f"{BACKUP_DIR_NAME})."
         )
     return keep_copy(path)
+
+
+def _is_parquet(path: Path) -> bool:
+    try:
+        with path.open("rb") as file:
+            return file.read(4) == b"PAR1"
+    except OSError:
+        return False
+
+
+def _marked(path: Path) -> bool:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        metadata = pq.read_schema(path).metadata or {}
+    except (OSError, pa.ArrowException):
+        return False
+    return PARQUET_MARK in metadata
+
+
+def claim_folder_files(
+    folder: Path, names: Iterable[str], purpose: str, *, force: bool = False
+) -> dict[Path, Path]:
+    """May pyxl write its `purpose` files `names` into `folder`? It must be a folder (or
+    missing), and each of `names` already there must be pyxl's own `purpose` output;
+    UserError if not, naming them. With `force`, a copy of each is kept first (returned by
+    file). Other files in the folder are never touched, so they do not matter."""
+    claim_folder(folder, f"the {purpose} files")
+    there = [folder / n for n in names if (folder / n).exists() or (folder / n).is_symlink()]
+    foreign = [p for p in there if what_it_is(p) != purpose]
+    if not foreign:
+        return {}
+    if not force:
+        listed = ", ".join(p.name for p in foreign)
+        raise UserError(
+            f"{folder} already holds {listed}, which pyxl did not write as its {purpose}: "
+            f"pyxl will not overwrite {'it' if len(foreign) == 1 else 'them'}. Choose another "
+            f"--out, or add --force to replace them (a copy is kept in {BACKUP_DIR_NAME})."
+        )
+    return {p: keep_copy(p) for p in foreign}
 
 
 def keep_copy(path: Path) -> Path:

@@ -35,6 +35,7 @@ from types import MappingProxyType
 from typing import Any
 
 import xlsxwriter
+import xlsxwriter.exceptions
 import xlsxwriter.xmlwriter
 from xlsxwriter.format import Format
 from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
@@ -183,6 +184,10 @@ def write_beside(path: Path, write: Callable[[Path], None]) -> Path:
         write(tmp)
         os.chmod(tmp, new_file_mode())  # mkstemp makes it 0600; like every file pyxl writes
         os.replace(tmp, path)
+    except xlsxwriter.exceptions.FileCreateError as exc:  # XlsxWriter's wrap of a failed write
+        if exc.args and isinstance(exc.args[0], OSError):
+            raise exc.args[0] from exc  # a full disk is an OSError, as elsewhere
+        raise
     finally:
         tmp.unlink(missing_ok=True)
     return path

@@ -20,7 +20,8 @@ import datetime as dt
 import json
 import tempfile
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,6 +35,7 @@ from pyxl.domain.obligations import OPEN_STATUSES
 from pyxl.domain.reference import WEEKENDS_ONLY, apply_clock
 from pyxl.domain.report_model import C, ChartSpec, Report, ReportColumn, ReportTable, S, W
 from pyxl.domain.sanctions import penalised_months
+from pyxl.errors import UserError, os_advice
 from pyxl.policy import flowbook
 from pyxl.services.recompute import Evaluation, Progress, evaluate_bytes, supervisors
 
@@ -1251,8 +1253,11 @@ def append_history(path: Path, snapshot: dict[str, object]) -> None:
     """Add this run's snapshot to the history file (one JSON line; same date+scope replaced)."""
     entries = record_snapshot(read_history(path), snapshot)
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text("".join(snapshot_line(e) + "\n" for e in entries), encoding="utf-8")
-    tmp.replace(path)
+    try:
+        tmp.write_text("".join(snapshot_line(e) + "\n" for e in entries), encoding="utf-8")
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 # ---------------------------------------------------------------- the use case
@@ -1283,6 +1288,20 @@ class ReportResult:
         if sheet in self.report.tables or self.detail_report is None:
             return self.report.tables[sheet]
         return self.detail_report.tables[sheet]
+
+
+@contextmanager
+def _written(path: Path, report: Path | None) -> Iterator[None]:
+    """An OSError writing `path` (a full disk, a read-only folder) as a message naming it;
+    the file is written beside and moved into place, so what was there is unchanged."""
+    try:
+        yield
+    except OSError as exc:
+        done = f" The report itself was written to {report}." if report is not None else ""
+        raise UserError(
+            f"{path} could not be written: {os_advice(exc)} What was there before is "
+            f"unchanged.{done}"
+        ) from exc
 
 
 def default_output(paths: Sequence[Path], as_of: dt.date) -> Path:
@@ -1326,12 +1345,15 @@ def run_report(
     note("computing the report")
     report = build_report(parts, as_of, read_history(history_path))
     note("writing the report")
-    write_report(report, out)
+    with _written(out, None):
+        write_report(report, out)
     written_detail = detail_report = None
     if detail:
         detail_report = build_detail(parts, as_of, report.scope)
-        written_detail = write_report(detail_report, detail_file(out))
-    append_history(history_path, report.snapshot)
+        with _written(detail_file(out), out):
+            written_detail = write_report(detail_report, detail_file(out))
+    with _written(history_path, out):
+        append_history(history_path, report.snapshot)
     printed, not_printed = None, []
     if pdf:
         note("printing to PDF (LibreOffice)")

@@ -94,3 +94,51 @@ def test_letters_out_naming_a_file_is_a_message(
     args = ("letters", ours, "--as-of", AS_OF, "--out", other)
     refused(pyxl(*args, *(["--preview"] if preview else [])), other)
     assert other.read_bytes() == before
+
+
+def test_an_export_over_parquet_files_pyxl_did_not_write_is_refused(
+    branches: tuple[Path, Path], tmp_path: Path
+) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    ours, _ = branches
+    folder = tmp_path / "warehouse"
+    folder.mkdir()
+    theirs = folder / "obligations.parquet"  # the state's own table, by the same name
+    pq.write_table(pa.table({"x": [1, 2]}), theirs)
+    (folder / "notes.txt").write_text("other files in the folder are left alone")
+    before = theirs.read_bytes()
+    line = refused(pyxl("export", ours, "--as-of", AS_OF, "--out", folder), folder)
+    assert "obligations.parquet" in line and "--force" in line
+    assert theirs.read_bytes() == before
+    assert sorted(p.name for p in folder.iterdir()) == ["notes.txt", "obligations.parquet"]
+
+    done = pyxl("export", ours, "--as-of", AS_OF, "--out", folder, "--force")
+    assert done.returncode == 0, done.stderr
+    (copy,) = (folder / ".pyxl-backups").iterdir()
+    assert copy.read_bytes() == before and str(copy) in done.stdout
+    assert what_it_is(theirs) == "export"
+    assert pq.read_schema(theirs).metadata[b"pyxl:export"] == b"export:obligations"
+
+
+def test_an_export_replaces_the_files_it_wrote_before(
+    branches: tuple[Path, Path], tmp_path: Path
+) -> None:
+    ours, _ = branches
+    folder = tmp_path / "export"
+    for _ in range(2):
+        done = pyxl("export", ours, "--as-of", AS_OF, "--out", folder)
+        assert done.returncode == 0, done.stderr
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "due_list.parquet", "flow_states.parquet", "obligations.parquet", "penalties.parquet"
+    ]  # fmt: skip
+
+
+def test_export_out_naming_a_file_is_a_message(branches: tuple[Path, Path]) -> None:
+    ours, other = branches
+    before = other.read_bytes()
+    for force in ([], ["--force"]):
+        line = refused(pyxl("export", ours, "--as-of", AS_OF, "--out", other, *force), other)
+        assert "not a folder" in line
+    assert other.read_bytes() == before

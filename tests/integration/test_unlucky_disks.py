@@ -239,3 +239,87 @@ def test_a_killed_saves_temp_copy_is_removed_by_the_next_writer(book: Path) -> N
     leftover.write_bytes(book.read_bytes())  # a complete copy: client data
     with writer_lock(book):
         assert not leftover.exists()
+
+
+# ---------------------------------------------------------------- report and export, disk full
+
+
+def _disk_full(*args: object, **kwargs: object) -> None:
+    raise OSError(errno.ENOSPC, "No space left on device")
+
+
+def test_a_report_on_a_full_disk_leaves_the_earlier_report(
+    book: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import xlsxwriter.workbook
+
+    out = book.parent / "report.xlsx"
+    args = ["report", str(book), "--as-of", AS_OF, "--out", str(out)]
+    assert cli.main(args) == 0
+    capsys.readouterr()
+    before = out.read_bytes()
+
+    def half_written(self: xlsxwriter.workbook.Workbook) -> None:
+        Path(self.filename).write_bytes(b"PK\x03\x04 cut short")
+        _disk_full()
+
+    monkeypatch.setattr(xlsxwriter.workbook.Workbook, "_store_workbook", half_written)
+    line = one_line(capsys, cli.main(args))
+    assert str(out) in line and "the disk is full" in line and "unchanged" in line
+    assert out.read_bytes() == before
+    assert leftovers(out.parent) == []
+
+
+def test_a_report_whose_history_cannot_be_written_leaves_no_temp(
+    book: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = book.parent / "report.xlsx"
+    args = ["report", str(book), "--as-of", AS_OF, "--out", str(out)]
+    assert cli.main(args) == 0
+    capsys.readouterr()
+    history = book.parent / "report-history.jsonl"
+    before = history.read_bytes()
+    write_text = Path.write_text
+
+    def half_written(self: Path, text: str, *args: object, **kwargs: object) -> int:
+        if self.name.endswith(".jsonl.tmp"):
+            write_text(self, text[:10], encoding="utf-8")
+            _disk_full()
+        return write_text(self, text, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Path, "write_text", half_written)
+    line = one_line(capsys, cli.main(args))
+    assert str(history) in line and "the disk is full" in line and str(out) in line
+    assert history.read_bytes() == before
+    assert [p.name for p in book.parent.iterdir() if p.name.endswith(".tmp")] == []
+
+
+@pytest.mark.parametrize("earlier", [True, False])
+def test_an_export_on_a_full_disk_leaves_no_half_written_file(
+    book: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    earlier: bool,
+) -> None:
+    import pyarrow.parquet as pq
+
+    out = book.parent / "export"
+    args = ["export", str(book), "--as-of", AS_OF, "--out", str(out)]
+    before = {}
+    if earlier:
+        assert cli.main(args) == 0
+        capsys.readouterr()
+        before = {p.name: p.read_bytes() for p in out.iterdir()}
+    write_table = pq.ParquetWriter.write_table
+
+    def half_written(self: pq.ParquetWriter, table: object, *a: object, **kw: object) -> None:
+        write_table(self, table, *a, **kw)  # bytes reach the temporary file, then the disk fills
+        _disk_full()
+
+    monkeypatch.setattr(pq.ParquetWriter, "write_table", half_written)
+    line = one_line(capsys, cli.main(args))
+    assert str(out) in line and "the disk is full" in line and "Nothing was changed" in line
+    if earlier:
+        assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    else:
+        assert not out.exists()
