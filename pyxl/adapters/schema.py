@@ -349,7 +349,12 @@ STAFF = Sheet(
         C("Phone", width=14),
         C("E-mail", width=26),
         C("Supervisor", field="supervisor", width=20),
-        C("Office Days", width=18, help="Days in the office for appointments (Mon Tue Thu)"),
+        C(
+            "Office Days",
+            field="office_days",
+            width=18,
+            help="Days in the office for appointments (Mon Tue Thu)",
+        ),
     ),
     key="Case Manager",
 )

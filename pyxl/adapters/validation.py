@@ -33,6 +33,7 @@ from pyxl.adapters.schema import Column, Sheet
 from pyxl.adapters.workbook_reader import RawSheet, RawWorkbook, column_letter
 from pyxl.domain import model
 from pyxl.domain.columns import CaseloadColumns, TableColumns
+from pyxl.domain.letters import read_office_days
 from pyxl.domain.rules import Settings
 
 Severity = Literal["error", "warning"]
@@ -1286,6 +1287,21 @@ def _check_references(
                     "warning",
                     manager,
                     f"{manager!r} is not on the Staff sheet",
+                )
+            )
+    staff_rows = sheets["Staff"]
+    for text, number in zip(values("Staff", "office_days"), staff_rows.row_numbers, strict=True):
+        unread = read_office_days(text)[1] if isinstance(text, str) else ()
+        if unread:
+            problems.append(
+                staff_rows.problem(
+                    number,
+                    "Office Days",
+                    "warning",
+                    text,
+                    f"{', '.join(repr(w) for w in unread)} names no day; write days as "
+                    "Mon Tue Thu or Mon-Fri. Appointments are proposed on the days it "
+                    "names (every open day when none)",
                 )
             )
     # A closure before the referral is an error like any other at its cell: the closure is

@@ -7,6 +7,7 @@ the letters due out, each with why and its reply-by date on the branch calendar.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
@@ -521,3 +522,23 @@ def short_window_calls(
                 status, late, met = Status.DUE, 0, None
             out.append(Obligation(case_id, rule_id, letter.date, letter.date, status, late, met))
     return out
+
+
+_DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def read_office_days(text: str) -> tuple[frozenset[int], tuple[str, ...]]:
+    """'Mon Tue Thu', 'Mon-Fri', 'Mon–Thu, Sat' -> weekdays (Monday 0), and the words that
+    name no day ('Mnday'), for the Errors sheet."""
+    days: set[int] = set()
+    unread: list[str] = []
+    for part in re.split(r"[,;/\s]+", text.strip().lower()):
+        ends = [p[:3] for p in re.split(r"[-–]", part) if p]
+        if len(ends) == 2 and all(e in _DAY_NAMES for e in ends):
+            a, b = (_DAY_NAMES.index(e) for e in ends)
+            days |= set(range(a, b + 1))
+        elif len(ends) == 1 and ends[0] in _DAY_NAMES:
+            days.add(_DAY_NAMES.index(ends[0]))
+        elif part:
+            unread.append(part)
+    return frozenset(days), tuple(unread)

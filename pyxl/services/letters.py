@@ -52,6 +52,7 @@ from pyxl.domain.letters import (
     letter_queue,
     next_appointment,
     one_voice,
+    read_office_days,
 )
 from pyxl.domain.model import Appointment, Branch, Client
 from pyxl.domain.obligations import fmt
@@ -112,20 +113,10 @@ def parse_clock(value: object) -> dt.time | None:
     return dt.time(hour, minute) if hour < 24 and minute < 60 else None
 
 
-_DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-
-
 def parse_days(text: str) -> frozenset[int]:
-    """'Mon Tue Thu', 'Mon-Fri', 'Mon–Thu, Sat' -> weekdays (Monday 0); unknown words skip."""
-    days: set[int] = set()
-    for part in re.split(r"[,;/\s]+", text.strip().lower()):
-        ends = [p[:3] for p in re.split(r"[-–]", part) if p]
-        if len(ends) == 2 and all(e in _DAY_NAMES for e in ends):
-            a, b = (_DAY_NAMES.index(e) for e in ends)
-            days |= set(range(a, b + 1))
-        elif len(ends) == 1 and ends[0] in _DAY_NAMES:
-            days.add(_DAY_NAMES.index(ends[0]))
-    return frozenset(days)
+    """'Mon Tue Thu', 'Mon-Fri', 'Mon–Thu, Sat' -> weekdays (Monday 0); words it cannot read
+    are reported on Errors by validation and skipped here."""
+    return read_office_days(text)[0]
 
 
 # ---------------------------------------------------------------- workbook extras
