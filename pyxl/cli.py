@@ -287,17 +287,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 def cmd_report(args: argparse.Namespace) -> int:
     from pyxl.adapters.libreoffice import LibreOfficeError
-    from pyxl.adapters.outputs import claim_file
     from pyxl.services.report import default_output, run_report
 
     out = args.out or default_output(args.paths, args.as_of)
-    if out.suffix.lower() != ".xlsx":
-        raise UserError(f"the report is an .xlsx workbook; {out} is not: end --out in .xlsx")
-    if out.resolve() in {p.resolve() for p in args.paths}:
-        raise UserError(f"{out} is one of the caseload workbooks; choose another --out")
-    kept = claim_file(out, "report", force=args.force)
-    if kept is not None:
-        print(f"The file that was at {out} is kept as {kept}")
     steps = _Steps(total=len(args.paths) + 2 + args.pdf)
     try:
         result = run_report(
@@ -307,6 +299,7 @@ def cmd_report(args: argparse.Namespace) -> int:
             pdf=args.pdf,
             detail=args.detail,
             scheduler=args.scheduler,
+            force=args.force,
             progress=steps,
         )
     except LibreOfficeError as exc:
@@ -314,6 +307,8 @@ def cmd_report(args: argparse.Namespace) -> int:
         print(f"pyxl: the report was written to {out}, but not the PDF: {exc}", file=sys.stderr)
         return 1
     steps.done()
+    if result.kept is not None:
+        print(f"The file that was at {out} is kept as {result.kept}")
     figures = result.report.snapshot
     print(
         f"As of {args.as_of.isoformat()}: {len(result.parts)} workbook(s), "

@@ -306,6 +306,17 @@ PENALTIES = Sheet(
     added_later=True,
 )
 
+# A branch's holiday calendar, named alike on Branches and Holidays: the states' calendars are
+# offered, and an office may add its own.
+CALENDAR = C(
+    "Calendar",
+    field="calendar",
+    required=True,
+    width=10,
+    suggestions="States",
+    help="The holiday calendar on Holidays: AK, TX, OR or one you added there",
+)
+
 BRANCHES = Sheet(
     "Branches",
     "Branches",
@@ -314,14 +325,7 @@ BRANCHES = Sheet(
     (
         C("Branch", field="name", required=True, width=16),
         C("State", "choice", "state", True, "States", 7),
-        C(
-            "Calendar",
-            field="calendar",
-            required=True,
-            width=10,
-            suggestions="States",
-            help="The holiday calendar on Holidays: AK, TX, OR or one you added there",
-        ),
+        CALENDAR,
         C("Office Name", field="office_name", width=34),
         C("Address", field="address", width=26),
         C("City", field="city", width=14),
@@ -366,14 +370,7 @@ HOLIDAYS = Sheet(
     "Days the office is closed, and the weekday next to each weekend holiday, closed or open by "
     "the state's rule (see Source). Business-day rules skip rows with Closed = Yes.",
     (
-        C(
-            "Calendar",
-            field="calendar",
-            required=True,
-            width=10,
-            suggestions="States",
-            help="The holiday calendar on Holidays: AK, TX, OR or one you added there",
-        ),
+        CALENDAR,
         C("Date", "date", "date", True, width=12),
         C("Holiday", field="name", required=True, width=34),
         C("Closed", "bool", "closed", True, "YesNo", 8),

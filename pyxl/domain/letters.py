@@ -15,7 +15,7 @@ from typing import Any, Protocol
 from pyxl.domain.calendar import BusinessCalendar
 from pyxl.domain.model import Appointment, Client, Contact, Status
 from pyxl.domain.obligations import Obligation, fmt
-from pyxl.domain.rules import Clock, Rule
+from pyxl.domain.rules import Rule
 
 LANGUAGE_CODES = {"English": "en", "Spanish": "es"}
 
@@ -125,7 +125,7 @@ class LetterBook:
             appointments,
             dict(data.get("sample", {})),
             voice,
-            _short_window_rule(data["short_window"]) if "short_window" in data else None,
+            Rule.clock_only(data["short_window"]) if "short_window" in data else None,
             {k: dict(v) for k, v in data.get("spanish", {}).items()},
             {k: dict(v) for k, v in data.get("violations", {}).items()},
         )
@@ -146,20 +146,6 @@ class LetterBook:
         """Every field pyxl can fill in for some letter (restricted ones included)."""
         own = {f for d in self.letters.values() for f in (*d.fields, *d.optional)}
         return frozenset((*self.common, *self.restricted, *own))
-
-
-def _short_window_rule(d: Mapping[str, Any]) -> Rule:
-    """The Due List's call for a letter mail cannot carry, as a deadline rule (like the
-    flows' clocks: pyxl.domain.letters.short_window_calls decides its status)."""
-    return Rule(
-        id=d["id"],
-        source=d["source"],
-        title=d["title"],
-        kind="deadline",
-        reference=d["reference"],
-        phrase=d["phrase"],
-        clock=Clock.from_dict(d["clock"]),
-    )
 
 
 class CaseStateLike(Protocol):

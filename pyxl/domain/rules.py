@@ -267,6 +267,20 @@ class Rule:
         return tuple(dict.fromkeys(names))
 
     @classmethod
+    def clock_only(cls, d: Mapping[str, Any]) -> Rule:
+        """A deadline whose status something else decides (a flow's clock, the letters'
+        same-day call): its id, source, texts and clock."""
+        return cls(
+            id=d["id"],
+            source=d["source"],
+            title=d["title"],
+            kind="deadline",
+            reference=d["reference"],
+            phrase=d["phrase"],
+            clock=Clock.from_dict(d["clock"]),
+        )
+
+    @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> Rule:
         kind = d["kind"]
         trigger = d.get("trigger", [])

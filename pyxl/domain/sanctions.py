@@ -117,17 +117,8 @@ class FlowClock:
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> FlowClock:
-        rule = Rule(
-            id=d["id"],
-            source=d["source"],
-            title=d["title"],
-            kind="deadline",
-            reference=d["reference"],
-            phrase=d["phrase"],
-            clock=Clock.from_dict(d["clock"]),
-        )
         return cls(
-            rule,
+            Rule.clock_only(d),
             d["flow"],
             frozenset(d["starts"]),
             frozenset(d["met_by"]),

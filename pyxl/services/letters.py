@@ -113,12 +113,6 @@ def parse_clock(value: object) -> dt.time | None:
     return dt.time(hour, minute) if hour < 24 and minute < 60 else None
 
 
-def parse_days(text: str) -> frozenset[int]:
-    """'Mon Tue Thu', 'Mon-Fri', 'Mon–Thu, Sat' -> weekdays (Monday 0); words it cannot read
-    are reported on Errors by validation and skipped here."""
-    return read_office_days(text)[0]
-
-
 # ---------------------------------------------------------------- workbook extras
 
 
@@ -233,7 +227,7 @@ class WorkbookExtras:
             for r in staff_table.rows
         }
         office_days = {
-            _text(r["Case Manager"]): parse_days(_text(r.get("Office Days")))
+            _text(r["Case Manager"]): read_office_days(_text(r.get("Office Days")))[0]
             for r in staff_table.rows
         }
         branch_table = _sheet(raw, schema.BRANCHES)

@@ -1282,6 +1282,7 @@ class ReportResult:
     detail: Path | None = None
     detail_report: Report | None = None
     not_printed: list[str] = field(default_factory=list)  # sheets left out of the PDF
+    kept: Path | None = None  # where what --force replaced at `path` was copied
 
     def table(self, sheet: str) -> ReportTable:
         """A sheet of the report or of the detail workbook."""
@@ -1322,17 +1323,25 @@ def run_report(
     detail: bool = False,
     scheduler: str | None = None,
     workers: int | None = None,
+    force: bool = False,
     progress: Progress | None = None,
 ) -> ReportResult:
     """Reduce the workbooks (in parallel), write the report (and its PDF, and the detail
     workbook when asked), record the dated snapshot. A workbook that cannot be read is
-    left out and named in `skipped`; nothing is written to any workbook."""
+    left out and named in `skipped`; nothing is written to any workbook, and `out` never
+    replaces a file pyxl did not write as a report (unless `force`, which keeps a copy)."""
     from pyxl.adapters import libreoffice
+    from pyxl.adapters.outputs import claim_file
     from pyxl.adapters.report_workbook import write_report
     from pyxl.services.rollup import reduce_all
 
     note = progress or (lambda _: None)
     out = out or default_output(paths, as_of)
+    if out.suffix.lower() != ".xlsx":
+        raise UserError(f"the report is an .xlsx workbook; {out} is not: end --out in .xlsx")
+    if out.resolve() in {p.resolve() for p in paths}:
+        raise UserError(f"{out} is one of the caseload workbooks; choose another --out")
+    kept = claim_file(out, "report", force=force)
     parts, skipped = reduce_all(paths, as_of, detail, scheduler=scheduler, workers=workers,
                                 progress=note)  # fmt: skip
     if not parts:
@@ -1366,5 +1375,5 @@ def run_report(
                 printed = libreoffice.to_pdf(summary, out.parent)
     return ReportResult(
         report, out, history_path, printed, parts, skipped, written_detail, detail_report,
-        not_printed,
+        not_printed, kept,
     )  # fmt: skip

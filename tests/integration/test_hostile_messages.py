@@ -130,7 +130,6 @@ def test_a_closure_before_the_referral_is_an_error_at_the_closure_date(tmp_path:
     assert "closed on 2026-01-02, before the referral on 2026-01-05" in message
 
 
-
 def test_office_days_that_name_no_day_are_a_warning_at_the_cell(tmp_path: Path) -> None:
     """A typo in Staff Office Days is said at its cell, not silently read as every day."""
     staff = {"Case Manager": "Lee", "Branch": "Houston", "Office Days": "Mnday Tue-Thu"}
@@ -140,6 +139,7 @@ def test_office_days_that_name_no_day_are_a_warning_at_the_cell(tmp_path: Path) 
     (message,) = problems_at(path, f"Staff!{letter}4")
     assert "'mnday' names no day" in message and "Mon-Fri" in message
     assert problems_at(path, "Staff!A4") == []
+
 
 XXE = (
     '<?xml version="1.0" encoding="UTF-8"?>\n'
