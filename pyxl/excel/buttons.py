@@ -14,6 +14,7 @@ file kept by pyxl.excel.downloads and served once by the add-in's route).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ from xlwings_server.models import CurrentUser
 
 from pyxl.adapters import schema
 from pyxl.excel import downloads, scripts
+from pyxl.excel.tables import CASE_SHEETS
 from pyxl.excel.workers import off_loop
 from pyxl.services import letters
 
@@ -42,6 +44,10 @@ class Read:
     sheet: str
     columns: tuple[str, ...]
     header_only: bool = False
+    # Only the rows of the clients selected (by the Case ID column; with `selection`);
+    # `other_ids`: every other row's Case ID too (the Due List's order follows Clients).
+    selected_rows: bool = False
+    other_ids: bool = False
 
 
 def _whole(*sheets: schema.Sheet) -> tuple[Read, ...]:
@@ -50,6 +56,14 @@ def _whole(*sheets: schema.Sheet) -> tuple[Read, ...]:
 
 # Refresh reads the tables `pyxl recompute` reads, and nothing else.
 REFRESH_READS = _whole(*schema.INPUT_SHEETS, *schema.REFERENCE_SHEETS)
+# Refresh selected reads the selected clients' rows and the office-wide sheets whole: a
+# client's deadlines depend on its own rows only (pyxl.excel.tables.CASE_SHEETS).
+SELECTED_READS = tuple(
+    dataclasses.replace(
+        r, selected_rows=r.sheet in CASE_SHEETS, other_ids=r.sheet == schema.CLIENTS.name
+    )
+    for r in REFRESH_READS
+)
 
 
 @dataclass(frozen=True)
@@ -85,7 +99,7 @@ BUTTONS: tuple[Button, ...] = (
         "refresh_due_list",
         "Recompute only the clients on the selected rows; other rows stay as they are",
         args=("selected", "{today}"),
-        reads=(*REFRESH_READS, *_whole(schema.DUE_LIST)),
+        reads=(*SELECTED_READS, *_whole(schema.DUE_LIST)),
         selection=True,
     ),
     Button(

@@ -26,7 +26,7 @@ from pyxl.adapters.workbook_reader import RawSheet, RawWorkbook
 from pyxl.domain.model import STATUS_ORDER
 from pyxl.excel import uploads, writes
 from pyxl.excel.cells import CellError, read_date
-from pyxl.excel.tables import EvaluationCache, SentBook
+from pyxl.excel.tables import EvaluationCache, SentBook, case_key, header_spec
 from pyxl.policy import letter_book
 from pyxl.services import letters, report
 from pyxl.services.recompute import (
@@ -111,7 +111,7 @@ def selected_case_ids(book: Any) -> list[str]:
     if spec is None or "Case ID" not in spec.headers or not address:
         raise xw.XlwingsError("select rows on Clients, Due List or a sheet with a Case ID column")
     values = sent(book).values(sheet.name)
-    found = find_header(RawSheet(sheet.name, values), _header_spec(spec))
+    found = find_header(RawSheet(sheet.name, values), header_spec(spec))
     if found is None:
         raise xw.XlwingsError(f"the {sheet.name} sheet has no Case ID header")
     header_row, positions = found
@@ -129,12 +129,6 @@ def selected_case_ids(book: Any) -> list[str]:
     return cases
 
 
-def _header_spec(spec: schema.Sheet) -> schema.Sheet:
-    """The sheet's contract with only Case ID required, to find the header on any sheet."""
-    columns = tuple(schema.Column(c.header, required=c.header == "Case ID") for c in spec.columns)
-    return schema.Sheet(spec.name, spec.table, spec.title, spec.description, columns)
-
-
 def refresh(book: xw.Book, scope: str = "all", as_of: str = "", upload: str = "") -> Evaluation:
     """Recompute, then write the Due List, Errors and the Clients summary columns in one go.
 
@@ -145,7 +139,7 @@ def refresh(book: xw.Book, scope: str = "all", as_of: str = "", upload: str = ""
         raise xw.XlwingsError(f"scope must be one of {', '.join(SCOPES)}, not {scope!r}")
     sent(book, upload)
     selected = selected_case_ids(book) if scope == "selected" else None
-    ev = evaluate(book, as_of_day(as_of))
+    ev = evaluate(book, as_of_day(as_of), selected)  # the selected clients' rows only
     patch = build_patch(ev)
     clients = patch.columns.get(schema.CLIENTS.name)
     if selected is None:
@@ -184,12 +178,15 @@ def refresh(book: xw.Book, scope: str = "all", as_of: str = "", upload: str = ""
 _EVALUATIONS = EvaluationCache()
 
 
-def evaluate(book: Any, as_of: dt.date) -> Evaluation:
-    """The caseload's evaluation, from the cache when the same tables were evaluated for
-    the same day (a Refresh pressed again with nothing changed)."""
+def evaluate(book: Any, as_of: dt.date, cases: Sequence[str] | None = None) -> Evaluation:
+    """The caseload's evaluation (of these clients only, if given: each client's deadlines
+    depend on its own rows and the office-wide sheets), from the cache when the same tables
+    were evaluated for the same day (a Refresh pressed again with nothing changed)."""
     _require_caseload(book)
-    key = sent(book).key(READ_SHEETS, as_of)
-    return _EVALUATIONS.get_or_make(key, lambda: evaluate_raw(_book_raw(book), as_of))
+    key = sent(book).key(READ_SHEETS, as_of, cases)
+    return _EVALUATIONS.get_or_make(
+        key, lambda: evaluate_raw(sent(book).raw(READ_SHEETS, cases), as_of)
+    )
 
 
 def forget_evaluations() -> None:
@@ -211,7 +208,7 @@ def more_writes(book: xw.Book, key: str) -> None:
 def _merged_due_list(book: Any, ev: Evaluation, cases: set[str]) -> list[list[object]]:
     """The Due List with the selected clients' rows recomputed and everyone else's kept."""
     values = sent(book).values(schema.DUE_LIST.name)
-    found = find_header(RawSheet(schema.DUE_LIST.name, values), _header_spec(schema.DUE_LIST))
+    found = find_header(RawSheet(schema.DUE_LIST.name, values), header_spec(schema.DUE_LIST))
     width = len(schema.DUE_LIST.columns)
     kept: list[list[object]] = []
     if found is not None:
@@ -221,13 +218,13 @@ def _merged_due_list(book: Any, ev: Evaluation, cases: set[str]) -> list[list[ob
             if any(v not in (None, "") for v in row) and str(row[0]).strip() not in cases:
                 kept.append(row)
     fresh = [r for r in due_list_rows(ev) if r[0] in cases]
-    order = {c.case_id: i for i, c in enumerate(ev.workbook.caseload.clients)}
+    order = sent(book).client_order()  # ties go by the Clients sheet's order, as in a full one
     status_rank = {str(s): i for i, s in enumerate(STATUS_ORDER)}
 
     def urgency(row: Sequence[object]) -> tuple[int, int, int]:
         due = row[8]
         due_ordinal = due.toordinal() if isinstance(due, dt.date) else 10**9
-        return status_rank.get(str(row[9]), 99), due_ordinal, order.get(str(row[0]), 10**9)
+        return status_rank.get(str(row[9]), 99), due_ordinal, order.get(case_key(row[0]), 10**9)
 
     return sorted(kept + fresh, key=urgency)
 

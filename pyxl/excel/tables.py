@@ -9,6 +9,7 @@ as `RawWorkbook`, so validation and evaluation are exactly those of
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import functools
 import hashlib
@@ -17,7 +18,7 @@ import pickle
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from typing import Any
 
 import pyarrow as pa
@@ -32,6 +33,51 @@ from pyxl.services.recompute import READ_SHEETS, Evaluation, evaluate_raw
 ERROR_STRINGS = frozenset(
     {"#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#REF!", "#VALUE!", "#DATA!", "#SPILL!"}
 )
+
+
+# The sheets whose rows each belong to one client (by Case ID): a Refresh of selected clients
+# reads only their rows there; the office-wide sheets (Branches, Staff, ...) stay whole.
+CASE_SHEETS = frozenset(s.name for s in schema.INPUT_SHEETS if "Case ID" in s.headers)
+
+
+def case_key(value: object) -> str:
+    """A Case ID as validation compares them (spaces and case folded, 1001.0 as 1001)."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return " ".join(str(value if value is not None else "").split()).casefold()
+
+
+def header_spec(spec: Sheet) -> Sheet:
+    """The sheet's contract with only Case ID required, to find the header on any sheet."""
+    columns = tuple(dataclasses.replace(c, required=c.header == "Case ID") for c in spec.columns)
+    return dataclasses.replace(spec, columns=columns)
+
+
+def case_column(name: str, grid: Grid) -> tuple[int, int] | None:
+    """(0-based header row, Case ID column) of a sheet's table; None without one."""
+    spec = schema.SHEETS.get(name)
+    if spec is None or "Case ID" not in spec.headers:
+        return None
+    found = find_header(RawSheet(name, grid[:MAX_HEADER_SCAN]), header_spec(spec))
+    if found is None:
+        return None
+    return found[0], found[1]["Case ID"]
+
+
+def rows_of_cases(name: str, grid: Grid, keys: Collection[str]) -> Grid:
+    """The sheet with only these clients' rows (by `case_key`); every other row left empty,
+    so each kept row keeps its row number (problems name the user's cells)."""
+    found = case_column(name, grid)
+    if found is None:
+        return grid
+    header, column = found
+    body = [
+        row if column < len(row) and case_key(row[column]) in keys else []
+        for row in grid[header + 1 :]
+    ]
+    while body and not body[-1]:
+        body.pop()
+    return [*grid[: header + 1], *body]
 
 
 class TablesError(ValueError):
@@ -329,26 +375,59 @@ class SentBook:
             grid = self.grids[name] = grid()
         return grid
 
-    def raw(self, names: Iterable[str]) -> RawWorkbook:
-        """The wanted sheets (those sent) in the columnar form the reader gives a file's."""
-        for name in set(names) & self.names - set(self._raw):
-            self._raw[name] = grid_sheet(name, self._grid(name), self.serial_dates)
-        return RawWorkbook(
-            {n: s for n, s in self._raw.items() if n in set(names)}, date1904=False, sheet_parts={}
-        )
+    def raw(self, names: Iterable[str], cases: Collection[str] | None = None) -> RawWorkbook:
+        """The wanted sheets (those sent) in the columnar form the reader gives a file's;
+        with `cases`, only those clients' rows of the client sheets (CASE_SHEETS)."""
+        wanted = set(names) & self.names
+        if cases is None:
+            for name in wanted - set(self._raw):
+                self._raw[name] = grid_sheet(name, self._grid(name), self.serial_dates)
+            return RawWorkbook(
+                {n: s for n, s in self._raw.items() if n in wanted}, date1904=False, sheet_parts={}
+            )
+        keys = {case_key(c) for c in cases}
+        sheets = {
+            n: grid_sheet(n, rows_of_cases(n, self._grid(n), keys), self.serial_dates)
+            for n in wanted & CASE_SHEETS
+        }
+        sheets.update(self.raw(wanted - CASE_SHEETS).sheets)
+        return RawWorkbook(sheets, date1904=False, sheet_parts={})
 
-    def key(self, names: Iterable[str], as_of: dt.date) -> str:
-        """A cache key for the wanted sheets as sent and the day: the upload's digest of
-        its bytes, else a digest of the cells."""
+    def key(
+        self, names: Iterable[str], as_of: dt.date, cases: Collection[str] | None = None
+    ) -> str:
+        """A cache key for the wanted sheets as sent, the day and the clients read (None:
+        all): the upload's digest of its bytes, else a digest of the cells."""
+        chosen = None if cases is None else sorted({case_key(c) for c in cases})
         if self.sent_digest:
-            return digest(self.sent_digest, sorted(set(names)), as_of)
-        return digest([(n, self._grid(n)) for n in sorted(set(names) & self.names)], as_of)
+            return digest(self.sent_digest, sorted(set(names)), as_of, chosen)
+        grids = [(n, self._grid(n)) for n in sorted(set(names) & self.names)]
+        return digest(grids, as_of, chosen)
+
+    def client_order(self) -> dict[str, int]:
+        """Each Case ID on Clients (by `case_key`) -> its first row: the order the Due List
+        breaks ties in."""
+        if schema.CLIENTS.name not in self.names:
+            return {}
+        grid = self._grid(schema.CLIENTS.name)
+        found = case_column(schema.CLIENTS.name, grid)
+        if found is None:
+            return {}
+        header, column = found
+        order: dict[str, int] = {}
+        for r in range(header + 1, len(grid)):
+            row = grid[r]
+            if column < len(row) and row[column] not in (None, ""):
+                order.setdefault(case_key(row[column]), r)
+        return order
 
     def values(self, name: str) -> Grid:
         """One sheet's cells as Python values (dates as datetimes, blanks as None)."""
         if name not in self._values:
             spec = schema.SHEETS.get(name)
             grid = self._grid(name)
+            if spec is not None and not any(c.required for c in spec.columns):
+                spec = header_spec(spec)  # a computed sheet: found by its Case ID header
             if spec is not None:
                 grid = _normalized(name, grid, spec, self.serial_dates, None)
             self._values[name] = [[None if v == "" else v for v in row] for row in grid]

@@ -165,9 +165,20 @@ def selected_cases(path: Path, sheet: str, rows: range) -> list[str]:
     return [c for c in cases if c]
 
 
-def upload_bodies(path: Path, reads: list[dict[str, Any]], limit: int) -> list[bytes]:
+def _case_key(value: object) -> str:
+    """pyxl.js's caseKey: spaces collapsed, case folded (numbers as JavaScript writes them)."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return " ".join(str(value).split()).lower()
+
+
+def upload_bodies(
+    path: Path, reads: list[dict[str, Any]], limit: int, selected: list[str] | None = None
+) -> list[bytes]:
     """The bodies pyxl.js posts for a button's declared reads: row blocks of the span of
-    wanted columns, packed into pieces under 90% of the request limit."""
+    wanted columns, packed into pieces under 90% of the request limit. A read of the
+    selected rows sends the header and the `selected` clients' rows, each in runs where it
+    stands, and with other_ids the other rows' Case IDs alone."""
     bodies: list[bytes] = []
     pieces: list[dict[str, Any]] = []
     size = 0
@@ -198,10 +209,31 @@ def upload_bodies(path: Path, reads: list[dict[str, Any]], limit: int) -> list[b
         span = max(columns) - first + 1 if header >= 0 else width
         last = header + 1 if read["header_only"] and header >= 0 else len(grid)
         block = max(20000 // span, 1)
+        case_at = next((c for c in columns if str(grid[header][c]).strip() == "Case ID"), -1)
+        chosen = None if selected is None else {_case_key(c) for c in selected}
         for r in range(0, last, block):
             rows = [(row + [""] * width)[first : first + span] for row in grid[r : r + block]]
             rows = rows[: max(min(block, last - r), 0)]
-            add({"sheet": read["sheet"], "first_row": r, "first_column": first, "rows": rows})
+            if not read.get("selected_rows") or chosen is None or case_at < 0:
+                add({"sheet": read["sheet"], "first_row": r, "first_column": first, "rows": rows})
+                continue
+            run: dict[str, Any] | None = None
+            for i, row in enumerate(rows):
+                whole = r + i <= header or _case_key(row[case_at - first]) in chosen
+                if not whole and not read.get("other_ids"):
+                    if run is not None:
+                        add(run)
+                    run = None
+                    continue
+                column = first if whole else case_at
+                if run is None or run["first_column"] != column:
+                    if run is not None:
+                        add(run)
+                    run = {"sheet": read["sheet"], "first_row": r + i, "first_column": column}
+                    run["rows"] = []
+                run["rows"].append(row if whole else [row[case_at - first]])
+            if run is not None:
+                add(run)
     if pieces or not bodies:
         flush()
     return bodies

@@ -13,7 +13,9 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
+import random
 import re
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +33,7 @@ from pyxl.excel.buttons import BUTTONS  # noqa: E402
 from pyxl.excel.writes import cell_value  # noqa: E402
 from pyxl.services import demo_data  # noqa: E402
 from pyxl.services.new_workbook import create_workbook  # noqa: E402
-from pyxl.services.recompute import build_patch, check, refresh_stamp  # noqa: E402
+from pyxl.services.recompute import build_patch, check, recompute, refresh_stamp  # noqa: E402
 from tests.integration.officejs import (  # noqa: E402
     HEADERS,
     lazy_book,
@@ -58,15 +60,17 @@ def press(
     button_id: str,
     extra: tuple[str, ...] = (),
     active: str = "Clients",
-    rows: range = range(0),
+    rows: Sequence[int] = range(0),
 ) -> Press:
     button = next(b for b in BUTTONS if b.id == button_id)
     reads = [dataclasses.asdict(r) for r in button.reads]
     upload = client.post("/pyxl/upload", headers=HEADERS).json()["upload"]
     sent: list[int] = []
-    bodies = upload_bodies(path, reads, uploads.request_limit())
-    if button.selection:
-        bodies.append(json.dumps({"selected": selected_cases(path, active, rows)}).encode())
+    bodies = []
+    selected = selected_cases(path, active, rows) if button.selection else None
+    if selected is not None:  # read first: the pane then sends only their rows
+        bodies.append(json.dumps({"selected": selected}).encode())
+    bodies += upload_bodies(path, reads, uploads.request_limit(), selected)
     for body in bodies:
         response = client.post(f"/pyxl/upload/{upload}", content=body, headers=JSON)
         assert response.status_code == 200, response.text
@@ -74,7 +78,7 @@ def press(
     args = [a.replace("{today}", AS_OF.isoformat()) for a in button.args] + [*extra, upload]
     script, received, actions = button.script, [], []
     while True:
-        book = lazy_book(path, active, f"A{rows.start}" if rows else "A1")
+        book = lazy_book(path, active, f"A{rows[0]}" if rows else "A1")
         body = json.dumps({**book, "args": args}).encode()
         response = client.post(f"/xlwings/custom-scripts-call/{script}", content=body, headers=JSON)
         assert response.status_code == 200, response.text
@@ -126,6 +130,43 @@ def test_refresh_through_the_pane_writes_exactly_what_pyxl_recompute_computes(
 ) -> None:
     path = caseload(tmp_path_factory, clients)
     assert_same_as_recompute(press(client, path, "pyxl-refresh-all"), path)
+
+
+@pytest.mark.parametrize("clients", [600, 5000])
+def test_refresh_selected_writes_for_them_what_pyxl_recompute_computes(
+    client: TestClient, tmp_path_factory: pytest.TempPathFactory, clients: int
+) -> None:
+    """Only the selected clients are evaluated (their own rows, the office-wide sheets
+    whole); their Due List rows and summary columns are a full recompute's, cell for cell,
+    and the Due List keeps everyone else's rows in a full recompute's order."""
+    path = caseload(tmp_path_factory, clients)
+    recompute(path, AS_OF)  # everyone's Due List rows as a full Refresh leaves them
+    ev = check(path, AS_OF)
+    wanted: list[str] = []
+    for sheet in ("Noncompliance", "Penalties", "Appointments", "Contacts", "Hours", "Plans"):
+        cases = list(dict.fromkeys(ev.workbook.table(sheet).values("case_id")))
+        wanted += cases[:2] + cases[-2:]
+    wanted += [c for c, s in ev.flows.states.items() if s.obligations][:3]
+    wanted += [c for c in ev.problem_cases.values() if c in ev.workbook.client_rows][:3]
+    wanted += random.Random(16).sample(sorted(ev.workbook.client_rows), 5)
+    chosen = sorted({ev.workbook.client_rows[c] for c in wanted})
+    assert len(chosen) >= 12
+    done = press(client, path, "pyxl-refresh-selected", rows=chosen)
+    patch = build_patch(ev, stamp=refresh_stamp(AS_OF, who="Excel"))
+    due = written_rows(done.actions, sheet_position(path, "Due List"), schema.HEADER_ROW)
+    want = excel_ready(patch.tables[schema.DUE_LIST.name].rows)
+    assert [due[r] for r in sorted(due)][: len(want)] == want
+    columns = patch.columns[schema.CLIENTS.name]
+    rows = written_rows(done.actions, sheet_position(path, "Clients"), schema.HEADER_ROW)
+    assert set(rows) == set(chosen)
+    for r in chosen:
+        assert rows[r] == excel_ready([columns.values[r]])[0], r
+    # Far less than the whole book went up: the selected clients' rows, the others' Case IDs.
+    whole = sum(map(len, upload_bodies(path, [dataclasses.asdict(r) for r in REFRESH], 10**9)))
+    assert sum(done.sent) < whole / 2
+
+
+REFRESH = next(b for b in BUTTONS if b.id == "pyxl-refresh-all").reads
 
 
 def test_a_small_request_limit_sends_more_pieces_and_pages_with_the_same_answers(

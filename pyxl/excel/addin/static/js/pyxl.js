@@ -90,7 +90,14 @@ async function selectedCases(context) {
     .filter((c) => c !== "");
 }
 
+// A Case ID as the server compares them: spaces collapsed, case folded.
+function caseKey(value) {
+  return String(value ?? "").split(/\s+/).filter(Boolean).join(" ").toLowerCase();
+}
+
 // Reads the sheets and columns a button declares and posts them in pieces under the limit.
+// A read of the selected rows sends only the selected clients' rows (each where it stands),
+// and with other_ids the other rows' Case IDs alone.
 async function upload(button, auth, step) {
   const id = (await post("/pyxl/upload", auth, "{}")).upload;
   let pieces = [];
@@ -116,6 +123,13 @@ async function upload(button, auth, step) {
     size += bytes;
   };
   await Excel.run(async (context) => {
+    let chosen = null; // the selected clients' Case IDs (keys), read first
+    if (button.selection) {
+      step("reading the selected rows");
+      const selected = await selectedCases(context);
+      chosen = new Set(selected.map(caseKey));
+      await post(`/pyxl/upload/${encodeURIComponent(id)}`, auth, JSON.stringify({ selected }));
+    }
     for (const read of button.reads) {
       const sheet = context.workbook.worksheets.getItemOrNullObject(read.sheet);
       await context.sync();
@@ -138,13 +152,35 @@ async function upload(button, auth, step) {
         step(`reading ${read.sheet} rows ${r + 1}-${r + count} of ${last}`);
         const cells = sheet.getRangeByIndexes(r, first, count, width).load("values");
         await context.sync();
-        await add({ sheet: read.sheet, first_row: r, first_column: first, rows: cells.values });
+        const caseAt = found.row < 0 ? -1 : top.values[found.row].findIndex(
+          (v) => typeof v === "string" && v.trim() === "Case ID",
+        );
+        if (!read.selected_rows || chosen === null || caseAt < 0) {
+          await add({ sheet: read.sheet, first_row: r, first_column: first, rows: cells.values });
+          continue;
+        }
+        // Runs of rows: the header and the selected clients' rows whole, the others' Case IDs.
+        let run = null;
+        const flushRun = async () => {
+          if (run !== null) await add(run);
+          run = null;
+        };
+        for (let i = 0; i < cells.values.length; i += 1) {
+          const row = cells.values[i];
+          const whole = r + i <= found.row || chosen.has(caseKey(row[caseAt - first]));
+          if (!whole && !read.other_ids) {
+            await flushRun();
+            continue;
+          }
+          const column = whole ? first : caseAt;
+          if (run === null || run.first_column !== column) {
+            await flushRun();
+            run = { sheet: read.sheet, first_row: r + i, first_column: column, rows: [] };
+          }
+          run.rows.push(whole ? row : [row[caseAt - first]]);
+        }
+        await flushRun();
       }
-    }
-    if (button.selection) {
-      step("reading the selected rows");
-      const selected = await selectedCases(context);
-      await post(`/pyxl/upload/${encodeURIComponent(id)}`, auth, JSON.stringify({ selected }));
     }
   });
   if (pieces.length || sent === 0) await flush();
