@@ -217,23 +217,20 @@ def upload_bodies(
             if not read.get("selected_rows") or chosen is None or case_at < 0:
                 add({"sheet": read["sheet"], "first_row": r, "first_column": first, "rows": rows})
                 continue
-            run: dict[str, Any] | None = None
+            runs: list[tuple[bool, dict[str, Any]]] = []  # (whole rows?, piece)
             for i, row in enumerate(rows):
                 whole = r + i <= header or _case_key(row[case_at - first]) in chosen
                 if not whole and not read.get("other_ids"):
-                    if run is not None:
-                        add(run)
-                    run = None
+                    runs.append((False, {}))  # a gap: the next rows start a new piece
                     continue
-                column = first if whole else case_at
-                if run is None or run["first_column"] != column:
-                    if run is not None:
-                        add(run)
-                    run = {"sheet": read["sheet"], "first_row": r + i, "first_column": column}
-                    run["rows"] = []
-                run["rows"].append(row if whole else [row[case_at - first]])
-            if run is not None:
-                add(run)
+                if not runs or runs[-1][0] != whole or not runs[-1][1]:
+                    column = first if whole else case_at
+                    piece = {"sheet": read["sheet"], "first_row": r + i, "first_column": column}
+                    runs.append((whole, {**piece, "rows": []}))
+                runs[-1][1]["rows"].append(row if whole else [row[case_at - first]])
+            for _, piece in runs:
+                if piece:
+                    add(piece)
     if pieces or not bodies:
         flush()
     return bodies

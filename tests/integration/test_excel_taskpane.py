@@ -314,3 +314,77 @@ def test_writes_that_did_not_fit_are_fetched_page_by_page_and_each_step_is_shown
     assert "computing on the server, then writing" in shown
     assert "writing page 2 of 2" in shown
     assert problems == []
+
+
+# A workbook for pyxl.js to read: the sheets' cells as Office.js gives them (raw_grid), the
+# active sheet and the selected rows. Only what the pane's upload calls is stood in for.
+FAKE_BOOK = """
+({grids, active, rows}) => {
+  const sheet = (name) => {
+    const grid = grids[name];
+    const width = grid ? Math.max(...grid.map((r) => r.length)) : 0;
+    return {
+      isNullObject: grid === undefined,
+      getUsedRangeOrNullObject: () => ({
+        isNullObject: false, rowIndex: 0, rowCount: grid.length, columnIndex: 0,
+        columnCount: width, load() { return this; },
+      }),
+      getRangeByIndexes: (r, c, n, w) => ({
+        values: Array.from({length: Math.min(n, Math.max(grid.length - r, 0))}, (_, i) =>
+          Array.from({length: w}, (_, j) => grid[r + i][c + j] ?? "")),
+        load() { return this; },
+      }),
+    };
+  };
+  const context = {
+    sync: async () => undefined,
+    workbook: {
+      worksheets: { getItemOrNullObject: sheet, getActiveWorksheet: () => sheet(active) },
+      getSelectedRanges: () => ({
+        areas: { items: rows.map((r) => ({ rowIndex: r - 1, rowCount: 1 })), load() {} },
+      }),
+    },
+  };
+  globalThis.Excel.run = async (fn) => fn(context);
+  return true;
+}
+"""
+
+
+def test_the_pane_sends_only_the_selected_clients_rows_as_the_python_model_of_it_does(
+    pane: tuple[Page, list[str]], data_dir: Path, tmp_path: Path
+) -> None:
+    """pyxl.js's upload for Refresh selected, on a real caseload's cells: the same pieces
+    as tests/integration/officejs.py (which the request tests use) builds."""
+    import dataclasses
+
+    from pyxl.excel import uploads
+    from pyxl.excel.buttons import BUTTONS
+    from pyxl.services import demo_data
+    from pyxl.services.new_workbook import create_workbook
+    from tests.integration.officejs import raw_grid, selected_cases, upload_bodies
+
+    as_of = dt.date(2026, 11, 23)
+    path = tmp_path / "caseload.xlsx"
+    create_workbook(path, as_of=as_of, rows=demo_data.generate(300, as_of=as_of, messy=True))
+    button = next(b for b in BUTTONS if b.id == "pyxl-refresh-selected")
+    reads = [dataclasses.asdict(r) for r in button.reads]
+    rows = [5, 9, 10, 40]
+    grids = {r["sheet"]: raw_grid(path, r["sheet"]) for r in reads}
+    page, problems = pane
+    page.evaluate(FAKE_BOOK, {"grids": grids, "active": "Clients", "rows": rows})
+    page.evaluate(RECORD_RUNS)
+    page.click("#pyxl-refresh-selected")
+    page.wait_for_function("globalThis.runs.length === 1")
+    upload = data_dir / "uploads" / page.evaluate("globalThis.runs[0]").get("args")[2]
+    posted = [json.loads(p.read_bytes()) for p in sorted(upload.iterdir())]
+    selected = selected_cases(path, "Clients", rows)
+    assert [p["selected"] for p in posted if "selected" in p] == [selected]
+    modelled = [
+        json.loads(b) for b in upload_bodies(path, reads, uploads.request_limit(), selected)
+    ]
+    pieces = [p for body in posted for p in body.get("pieces", [])]
+    assert pieces == [p for body in modelled for p in body["pieces"]]
+    clients = [p for p in pieces if p["sheet"] == "Clients"]
+    assert {len(p["rows"][0]) for p in clients} == {1, len(grids["Clients"][2])}  # IDs, rows
+    assert problems == []

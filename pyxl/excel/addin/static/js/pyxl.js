@@ -162,7 +162,7 @@ async function upload(button, auth, step) {
         // Runs of rows: the header and the selected clients' rows whole, the others' Case IDs.
         let run = null;
         const flushRun = async () => {
-          if (run !== null) await add(run);
+          if (run !== null) await add(run.piece);
           run = null;
         };
         for (let i = 0; i < cells.values.length; i += 1) {
@@ -172,12 +172,13 @@ async function upload(button, auth, step) {
             await flushRun();
             continue;
           }
-          const column = whole ? first : caseAt;
-          if (run === null || run.first_column !== column) {
+          if (run === null || run.whole !== whole) {
             await flushRun();
-            run = { sheet: read.sheet, first_row: r + i, first_column: column, rows: [] };
+            const column = whole ? first : caseAt;
+            const piece = { sheet: read.sheet, first_row: r + i, first_column: column, rows: [] };
+            run = { whole, piece };
           }
-          run.rows.push(whole ? row : [row[caseAt - first]]);
+          run.piece.rows.push(whole ? row : [row[caseAt - first]]);
         }
         await flushRun();
       }
