@@ -55,7 +55,9 @@ _FIRST_CELL = re.compile(
 )
 _FILLED = re.compile(rb"<v>|<t(?: [^>]*)?>")
 _SST = re.compile(rb"<sst\b[^>]*>")
-_CLAIM = re.compile(rb'\b(count|uniqueCount)="([0-9]+)"')
+# Only uniqueCount is the number of <si> held; count is every use of a string in the cells,
+# far more than held in any big workbook.
+_CLAIM = re.compile(rb'\b(uniqueCount)="([0-9]+)"')
 
 
 class WorkbookTooBig(UserError):

@@ -151,6 +151,19 @@ def test_shared_strings_claiming_four_billion_strings_is_refused(
     assert peak < PEAK_RSS_BOUND
 
 
+def test_shared_strings_used_millions_of_times_are_read(caseload: Path, tmp_path: Path) -> None:
+    """`count` is every use of a string in the cells (3 M in a 20,000-client workbook),
+    not what the table holds: only uniqueCount is a claim to check."""
+    used = rewrite(
+        caseload,
+        tmp_path / "used.xlsx",
+        "xl/sharedStrings.xml",
+        lambda xml: re.sub(rb'\bcount="\d+"', b'count="4000000000"', xml, count=1),
+    )
+    done, _ = run_capped("check", used, "--as-of", AS_OF)
+    assert "shared strings" not in done.stdout + done.stderr
+
+
 def test_a_sheet_with_more_rows_than_excel_allows_is_refused(
     caseload: Path, tmp_path: Path
 ) -> None:
