@@ -23,11 +23,11 @@ import xlwings as xw
 from xlwings.server import script
 from xlwings_server.models import CurrentUser
 
-from pyxl.adapters import schema
-from pyxl.excel import downloads, scripts
+from pyxl.excel import downloads, scripts, uploads, writes
 from pyxl.excel.tables import CASE_SHEETS
 from pyxl.excel.workers import off_loop
 from pyxl.services import letters
+from pyxl.services.sheets import schema
 
 PREVIEW_CALLBACK = "pyxlPreview"  # shows a preview in the task pane with a confirm button
 OFFER_CALLBACK = "pyxlOffer"  # offers a file made by the script for download
@@ -64,6 +64,9 @@ SELECTED_READS = tuple(
     )
     for r in REFRESH_READS
 )
+# The letters read the same tables and the Letters log (what was printed today); the
+# report reads what Refresh reads.
+LETTERS_READS = (*REFRESH_READS, *_whole(schema.LETTERS))
 
 
 @dataclass(frozen=True)
@@ -123,6 +126,7 @@ BUTTONS: tuple[Button, ...] = (
         args=("all", "{today}"),
         pane=True,
         working="reading the workbook and choosing the letters due",
+        reads=LETTERS_READS,
     ),
     Button(
         "pyxl-letters-selected",
@@ -132,6 +136,8 @@ BUTTONS: tuple[Button, ...] = (
         args=("selected", "{today}"),
         pane=True,
         working="reading the workbook and choosing the letters due",
+        reads=LETTERS_READS,
+        selection=True,
     ),
     Button(
         "pyxl-report",
@@ -141,6 +147,7 @@ BUTTONS: tuple[Button, ...] = (
         args=("{today}",),
         pane=True,
         working="reading the workbook and building the report",
+        reads=REFRESH_READS,
     ),
 )
 # Scripts the pane runs itself: a preview's confirm button, and the next page of a
@@ -157,19 +164,29 @@ more_writes = script(off_loop(scripts.more_writes))
 
 @script
 @off_loop
-def preview_letters(book: xw.Book, scope: str = "all", as_of: str = "") -> None:
-    """Show the letter queue in the task pane; its confirm button runs generate_letters."""
+def preview_letters(book: xw.Book, scope: str = "all", as_of: str = "", upload: str = "") -> None:
+    """Show the letter queue in the task pane; its confirm button runs generate_letters
+    (the pane sends the same sheets again for it)."""
+    scripts.sent(book, upload)
     plan = scripts.plan_letters(book, scripts.as_of_day(as_of), scripts.letter_cases(book, scope))
     preview = scripts.letters_preview(plan, "generate_letters")
+    if preview["confirm"] is not None:
+        preview["confirm"]["reads"] = [dataclasses.asdict(r) for r in LETTERS_READS]
     book.app.macro(PREVIEW_CALLBACK)(json.dumps(preview))
 
 
 @script
 @off_loop
 def generate_letters(
-    book: xw.Book, as_of: str, fingerprint: str, cases: str, current_user: CurrentUser
+    book: xw.Book,
+    as_of: str,
+    fingerprint: str,
+    cases: str,
+    current_user: CurrentUser,
+    upload: str = "",
 ) -> None:
     """Print the confirmed queue as one PDF (offered for download) and log it through Excel."""
+    scripts.sent(book, upload)
     work = downloads.work_dir()
     try:
         result = scripts.print_letters(
@@ -183,12 +200,14 @@ def generate_letters(
     finally:
         shutil.rmtree(work, ignore_errors=True)
     _offer(book, offered, scripts.letters_summary(result), result.errors)
+    writes.paginate(book, uploads.request_limit())  # a big batch's log rows: in pages
 
 
 @script
 @off_loop
-def build_report(book: xw.Book, as_of: str = "") -> None:
+def build_report(book: xw.Book, as_of: str = "", upload: str = "") -> None:
     """Build the supervisor report from the open book and offer it for download."""
+    scripts.sent(book, upload)
     day = scripts.as_of_day(as_of)
     work = downloads.work_dir()
     try:

@@ -23,9 +23,6 @@ from typing import Any
 
 import numpy as np
 
-from pyxl.adapters import schema
-from pyxl.adapters.validation import validate_workbook
-from pyxl.adapters.workbook_reader import RawWorkbook
 from pyxl.domain.calendar import BusinessCalendar
 from pyxl.domain.model import STATUS_ORDER, Status
 from pyxl.domain.obligations import OPEN_STATUSES, fmt
@@ -47,6 +44,8 @@ from pyxl.excel.tables import EvaluationCache, TablesError, raw_sheet
 from pyxl.policy import default_settings, rulebook
 from pyxl.policy.calendars import SUPPORTED_STATES, SUPPORTED_YEARS, office_holidays
 from pyxl.services.recompute import Evaluation, client_summaries
+from pyxl.services.sheets import RawSheet, schema, sent_workbook
+from pyxl.services.sheets import validated as sheets_validated
 
 
 class FunctionError(ValueError):
@@ -75,9 +74,10 @@ def _built_in(state: str, first: int, last: int) -> BusinessCalendar:
     )
 
 
-def _checked(book: RawWorkbook, sheets: set[str]) -> Any:
-    """Validate reference tables passed to a function; a bad row fails the call, never drops."""
-    validated = validate_workbook(book, default_settings(), dt.date.today())
+def _checked(raw: RawSheet) -> Any:
+    """Validate a reference table passed to a function; a bad row fails the call, never drops."""
+    sheets = {raw.name}
+    validated = sheets_validated(sent_workbook({raw.name: raw}))
     errors = [p for p in validated.problems if p.sheet in sheets and p.severity == "error"]
     if errors:
         first = errors[0]
@@ -92,7 +92,7 @@ def _from_table(holidays: str) -> dict[str, BusinessCalendar]:
     """Every calendar of a Holidays table (passed as its JSON text, to be cacheable)."""
 
     raw = raw_sheet(schema.HOLIDAYS.name, json.loads(holidays), serial_dates=True)
-    validated = _checked(RawWorkbook({raw.name: raw}, False, {}), {raw.name})
+    validated = _checked(raw)
     rows = validated.caseload.holidays
     return {name: BusinessCalendar.from_holidays(name, rows) for name in {h.calendar for h in rows}}
 
@@ -232,7 +232,7 @@ def _settings(table: object) -> Settings:
     if table is None:
         return default_settings()
     raw = raw_sheet(schema.SETTINGS.name, as_grid(table), serial_dates=True)
-    return _checked(RawWorkbook({raw.name: raw}, False, {}), {raw.name}).settings
+    return _checked(raw).settings
 
 
 def due_date(

@@ -19,10 +19,6 @@ from typing import Any
 import xlwings as xw
 
 from pyxl import now
-from pyxl.adapters import schema
-from pyxl.adapters.validation import find_header, read_sheet
-from pyxl.adapters.workbook_patch import Patch
-from pyxl.adapters.workbook_reader import RawSheet, RawWorkbook
 from pyxl.domain.model import STATUS_ORDER
 from pyxl.excel import uploads, writes
 from pyxl.excel.cells import CellError, read_date
@@ -37,6 +33,15 @@ from pyxl.services.recompute import (
     evaluate_raw,
     needs_refresh_line,
     refresh_stamp,
+)
+from pyxl.services.sheets import (
+    Patch,
+    RawSheet,
+    RawWorkbook,
+    check_rows,
+    find_header,
+    save_report,
+    schema,
 )
 
 SCOPES = ("all", "selected")
@@ -295,9 +300,8 @@ def contact_row(
     for header, value in typed.items():
         if header in positions and value not in (None, ""):
             row[positions[header]] = value
-    problems: list = []
-    checked = read_sheet(
-        RawSheet(schema.CONTACTS.name, [*values[: header_row + 1], row]), schema.CONTACTS, problems
+    checked, problems = check_rows(
+        RawSheet(schema.CONTACTS.name, [*values[: header_row + 1], row]), schema.CONTACTS
     )
     bad = [p for p in problems if p.severity == "error"]
     if bad or not checked.rows:
@@ -465,13 +469,11 @@ def letters_summary(result: letters.LettersResult) -> str:
 def supervisor_report(book: Any, as_of: dt.date, out: Path, history: Path) -> report.Report:
     """The supervisor report of the open book, as `pyxl report` makes it from a file: written
     to `out`, its dated snapshot added to the `history` file that gives the Trend sheet."""
-    from pyxl.adapters.report_workbook import write_report
-
     ev = evaluate_raw(_book_raw(book), as_of)
     made = report.build_report(
         [report.reduce_evaluation(Path(book.name).name, ev)], as_of, report.read_history(history)
     )
-    write_report(made, out)
+    save_report(made, out)
     report.append_history(history, made.snapshot)
     return made
 

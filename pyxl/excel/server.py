@@ -14,9 +14,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from pyxl.adapters import schema
 from pyxl.excel import ensure_license, uploads
 from pyxl.excel.guard import Guard
+from pyxl.services.sheets import schema
 
 ADDIN_DIR = Path(__file__).with_name("addin")
 TOKEN_VARIABLE = "PYXL_ACCESS_CODE"  # read by addin/auth/pyxl

@@ -23,12 +23,17 @@ from typing import Any
 
 import pyarrow as pa
 
-from pyxl.adapters import schema
-from pyxl.adapters.schema import Sheet
-from pyxl.adapters.validation import MAX_HEADER_SCAN, find_header
-from pyxl.adapters.workbook_reader import RawSheet, RawWorkbook
 from pyxl.excel.cells import CellError, Grid, as_grid, date_to_serial, serial_to_date
 from pyxl.services.recompute import READ_SHEETS, Evaluation, evaluate_raw
+from pyxl.services.sheets import (
+    MAX_HEADER_SCAN,
+    RawSheet,
+    RawWorkbook,
+    Sheet,
+    find_header,
+    schema,
+    sent_workbook,
+)
 
 ERROR_STRINGS = frozenset(
     {"#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#REF!", "#VALUE!", "#DATA!", "#SPILL!"}
@@ -276,7 +281,7 @@ def workbook_from_ranges(ranges: Iterable[object], needed: Sequence[str]) -> Raw
             "pass these tables too: "
             + ", ".join(f"{schema.SHEETS[n].table}[#All]" for n in missing)
         )
-    return RawWorkbook(sheets, date1904=False, sheet_parts={})
+    return sent_workbook(sheets)
 
 
 # ---------------------------------------------------------------- evaluations
@@ -382,16 +387,14 @@ class SentBook:
         if cases is None:
             for name in wanted - set(self._raw):
                 self._raw[name] = grid_sheet(name, self._grid(name), self.serial_dates)
-            return RawWorkbook(
-                {n: s for n, s in self._raw.items() if n in wanted}, date1904=False, sheet_parts={}
-            )
+            return sent_workbook({n: s for n, s in self._raw.items() if n in wanted})
         keys = {case_key(c) for c in cases}
         sheets = {
             n: grid_sheet(n, rows_of_cases(n, self._grid(n), keys), self.serial_dates)
             for n in wanted & CASE_SHEETS
         }
         sheets.update(self.raw(wanted - CASE_SHEETS).sheets)
-        return RawWorkbook(sheets, date1904=False, sheet_parts={})
+        return sent_workbook(sheets)
 
     def key(
         self, names: Iterable[str], as_of: dt.date, cases: Collection[str] | None = None

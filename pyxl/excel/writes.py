@@ -18,12 +18,9 @@ from typing import Any
 
 import numpy as np
 
-from pyxl.adapters import schema
-from pyxl.adapters.schema import Sheet
-from pyxl.adapters.workbook_patch import safe_text
-from pyxl.adapters.workbook_reader import column_index, column_letter
 from pyxl.excel import uploads
 from pyxl.excel.cells import date_to_serial
+from pyxl.services.sheets import Sheet, column_index, column_letter, safe_text, schema
 
 TEXT_FORMAT = "@"
 DATE_FORMAT = "yyyy-mm-dd"

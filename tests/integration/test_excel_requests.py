@@ -28,12 +28,15 @@ configure("test-code")
 from fastapi.testclient import TestClient  # noqa: E402
 
 from pyxl.adapters import schema  # noqa: E402
-from pyxl.excel import uploads  # noqa: E402
+from pyxl.excel import downloads, uploads  # noqa: E402
 from pyxl.excel.buttons import BUTTONS  # noqa: E402
+from pyxl.excel.scripts import report_summary  # noqa: E402
 from pyxl.excel.writes import cell_value  # noqa: E402
 from pyxl.services import demo_data  # noqa: E402
+from pyxl.services.letters import preview, run_letters  # noqa: E402
 from pyxl.services.new_workbook import create_workbook  # noqa: E402
 from pyxl.services.recompute import build_patch, check, recompute, refresh_stamp  # noqa: E402
+from pyxl.services.report import run_report  # noqa: E402
 from tests.integration.officejs import (  # noqa: E402
     HEADERS,
     lazy_book,
@@ -64,10 +67,25 @@ def press(
 ) -> Press:
     button = next(b for b in BUTTONS if b.id == button_id)
     reads = [dataclasses.asdict(r) for r in button.reads]
+    args = [a.replace("{today}", AS_OF.isoformat()) for a in button.args] + [*extra]
+    return run(client, path, button.script, args, reads, button.selection, active, rows)
+
+
+def run(
+    client: TestClient,
+    path: Path,
+    script: str,
+    args: list[str],
+    reads: list[dict[str, Any]],
+    selection: bool = False,
+    active: str = "Clients",
+    rows: Sequence[int] = range(0),
+) -> Press:
+    """A script run as pyxl.js runs it: the declared reads uploaded, then the call."""
     upload = client.post("/pyxl/upload", headers=HEADERS).json()["upload"]
     sent: list[int] = []
     bodies = []
-    selected = selected_cases(path, active, rows) if button.selection else None
+    selected = selected_cases(path, active, rows) if selection else None
     if selected is not None:  # read first: the pane then sends only their rows
         bodies.append(json.dumps({"selected": selected}).encode())
     bodies += upload_bodies(path, reads, uploads.request_limit(), selected)
@@ -75,8 +93,9 @@ def press(
         response = client.post(f"/pyxl/upload/{upload}", content=body, headers=JSON)
         assert response.status_code == 200, response.text
         sent.append(len(body))
-    args = [a.replace("{today}", AS_OF.isoformat()) for a in button.args] + [*extra, upload]
-    script, received, actions = button.script, [], []
+    args = [*args, upload]
+    received: list[int] = []
+    actions: list[dict[str, Any]] = []
     while True:
         book = lazy_book(path, active, f"A{rows[0]}" if rows else "A1")
         body = json.dumps({**book, "args": args}).encode()
@@ -219,6 +238,55 @@ def minute_blanked(text: str) -> str:
     return re.sub(r"refreshed \d{4}-\d\d-\d\d \d\d:\d\d", "refreshed (time)", text)
 
 
+def callback(actions: list[dict[str, Any]], name: str) -> dict[str, Any]:
+    (found,) = [a for a in actions if a["func"] == "runMacro" and a["args"][0] == name]
+    return json.loads(found["args"][1])
+
+
+def test_letters_and_report_through_the_pane_send_their_sheets_only_and_answer_as_the_cli(
+    client: TestClient,
+    tmp_path_factory: pytest.TempPathFactory,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv(downloads.DATA_VARIABLE, str(tmp_path / "server"))
+    path = caseload(tmp_path_factory, 600)
+    before = path.read_bytes()
+    shown = callback(press(client, path, "pyxl-letters-all").actions, "pyxlPreview")
+    queue = preview(path, AS_OF).queue
+    assert [r[:2] for r in shown["rows"]] == [[q.request.case_id, q.request.code] for q in queue]
+    confirm = shown["confirm"]
+    assert {r["sheet"] for r in confirm["reads"]} == {r.sheet for r in REFRESH} | {"Letters"}
+    done = run(client, path, confirm["script"], confirm["args"], confirm["reads"])
+    offer = callback(done.actions, "pyxlOffer")
+    copy = tmp_path / "cli" / path.name
+    copy.parent.mkdir()
+    copy.write_bytes(before)
+    cli = run_letters(copy, AS_OF, out_dir=tmp_path / "out")
+    assert offer["summary"].startswith(f"{len(cli.made)} letters printed in batch {cli.batch}")
+    letters = sheet_position(path, "Letters")
+    logged = [a for a in done.actions if a["sheet_position"] == letters]
+    assert sum(len(a["values"]) if a["func"] == "setValues" else 1 for a in logged) == cli.logged
+    # The report from the sheets it reads is `pyxl report`'s.
+    offer = callback(press(client, path, "pyxl-report").actions, "pyxlOffer")
+    got = tmp_path / "from-excel.xlsx"
+    got.write_bytes(client.get(f"/pyxl/download/{offer['id']}", headers=HEADERS).content)
+    other = tmp_path / "report" / path.name  # the same name: the report lists its workbooks
+    other.parent.mkdir()
+    other.write_bytes(before)
+    made = run_report([other], AS_OF, tmp_path / "report" / "report.xlsx")
+    assert offer["summary"] == report_summary(made.report)
+    assert sheet_cells(got) == sheet_cells(made.path)
+    assert path.read_bytes() == before  # everything went through Excel
+
+
+def sheet_cells(path: Path) -> dict[str, list[tuple[object, ...]]]:
+    import openpyxl
+
+    book = openpyxl.load_workbook(path)
+    return {ws.title: list(ws.iter_rows(values_only=True)) for ws in book.worksheets}
+
+
 @pytest.fixture(scope="module")
 def branch_of_20000(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return caseload(tmp_path_factory, 20_000)
@@ -230,6 +298,9 @@ def branch_of_20000(tmp_path_factory: pytest.TempPathFactory) -> Path:
         ("pyxl-refresh-all", (), "Clients", range(0)),
         ("pyxl-refresh-selected", (), "Clients", range(10, 13)),
         ("pyxl-log-contact", CONTACT_FORM, "Clients", range(10, 11)),
+        ("pyxl-letters-all", (), "Clients", range(0)),
+        ("pyxl-letters-selected", (), "Clients", range(10, 40)),
+        ("pyxl-report", (), "Clients", range(0)),
     ],
 )  # fmt: skip
 def test_no_request_or_response_of_a_20000_client_branch_passes_5_mb(

@@ -251,8 +251,12 @@ def test_the_report_button_runs_build_report_with_the_users_date(
     page.evaluate("office.ribbon['pyxl-report']({completed() {}})")
     page.wait_for_function("globalThis.runs.length === 2")
     today = page.evaluate("new Date().toLocaleDateString('sv')")
-    runs = page.evaluate("globalThis.runs.map(r => [r.scriptName, r.args])")
-    assert runs == [["build_report", [today]]] * 2
+    runs = page.evaluate("globalThis.runs.map(r => [r.scriptName, r.args, r.lazy])")
+    # The sheets it reads went first as an upload; the script gets its id, not the book.
+    assert [(name, args[:1], lazy) for name, args, lazy in runs] == [
+        ("build_report", [today], True)
+    ] * 2
+    assert all(len(args) == 2 and args[1] for _, args, _ in runs)
     assert "ready below" in page.inner_text("#pyxl-result")
     assert problems == []
 
