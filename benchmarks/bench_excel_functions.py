@@ -138,10 +138,10 @@ def run_buttons(sizes: tuple[int, ...], repeats: int, res: Result) -> None:
         for label, (button_id, extra, rows) in presses.items():
             button = next(b for b in BUTTONS if b.id == button_id)
             reads = [dataclasses.asdict(r) for r in button.reads]
-            pieces = ojs.upload_bodies(path, reads, uploads.request_limit())
-            if button.selection:
-                picked = ojs.selected_cases(path, "Clients", rows)
-                pieces.append(json.dumps({"selected": picked}).encode())
+            picked = ojs.selected_cases(path, "Clients", rows) if button.selection else None
+            pieces = [json.dumps({"selected": picked}).encode()] if picked is not None else []
+            # As pyxl.js: the selected rows first, then only their rows where a read says so.
+            pieces += ojs.upload_bodies(path, reads, uploads.request_limit(), picked)
             args = [a.replace("{today}", as_of.isoformat()) for a in button.args] + list(extra)
             selection = f"A{rows.start}:A{rows.stop - 1}" if rows else "A1"
             lazy = ojs.lazy_book(path, "Clients", selection)

@@ -189,6 +189,7 @@ def evaluate(book: Any, as_of: dt.date, cases: Sequence[str] | None = None) -> E
     were evaluated for the same day (a Refresh pressed again with nothing changed)."""
     _require_caseload(book)
     key = sent(book).key(READ_SHEETS, as_of, cases)
+
     return _EVALUATIONS.get_or_make(
         key, lambda: evaluate_raw(sent(book).raw(READ_SHEETS, cases), as_of)
     )

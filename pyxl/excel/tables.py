@@ -238,26 +238,38 @@ def raw_sheet_of(
 def _normalized(name: str, grid: Grid, spec: Sheet, serial_dates: bool, header: int | None) -> Grid:
     """Cells as Python values: ISO date text as datetimes (as xlwings reads them), and
     serial numbers as dates in the contract's date columns."""
-    out = [
-        [
-            dt.datetime.fromisoformat(v.rstrip("Z"))
-            if isinstance(v, str) and _ISO_STAMP.match(v)
-            else v
-            for v in row
+    if not serial_dates:
+        return [
+            [
+                dt.datetime.fromisoformat(v.rstrip("Z"))
+                if isinstance(v, str) and _ISO_STAMP.match(v)
+                else v
+                for v in row
+            ]
+            for row in grid
         ]
-        for row in grid
-    ]
-    if serial_dates:
-        if header is None:
-            found = find_header(RawSheet(name, out), spec)
-            header = found[0] if found else -1
-        for c in _date_columns(out, spec):
-            for row in out[header + 1 :]:
-                value = row[c] if c < len(row) else None
-                if isinstance(value, int | float) and not isinstance(value, bool):
-                    with contextlib.suppress(CellError):
-                        row[c] = serial_to_date(float(value))
+    # Office.js's range values: dates are serial numbers, never ISO text.
+    out = [list(row) for row in grid]
+    if header is None:
+        found = find_header(RawSheet(name, out), spec)
+        header = found[0] if found else -1
+    days: dict[float, dt.date | None] = {}  # a column holds few distinct days
+    for c in _date_columns(out, spec):
+        for row in out[header + 1 :]:
+            value = row[c] if c < len(row) else None
+            if type(value) is float or type(value) is int:
+                day = days.get(value, _UNSEEN)
+                if day is _UNSEEN:
+                    try:
+                        day = days[value] = serial_to_date(float(value))
+                    except CellError:  # an impossible serial stays a number: reported there
+                        day = days[value] = None
+                if day is not None:
+                    row[c] = day
     return out
+
+
+_UNSEEN = object()
 
 
 def workbook_from_ranges(ranges: Iterable[object], needed: Sequence[str]) -> RawWorkbook:

@@ -41,6 +41,23 @@ def cell_value(value: object) -> Any:
     return value
 
 
+def cell_values(rows: Sequence[Sequence[object]]) -> list[list[Any]]:
+    """cell_value of every cell; a table's texts and dates repeat (names, rules,
+    explanations), so each distinct one is made once."""
+    made: dict[tuple[type, object], Any] = {}
+
+    def one(v: object) -> Any:
+        if v is None or type(v) is int or type(v) is float:
+            return v
+        key = (type(v), v)
+        found = made.get(key, made)
+        if found is made:
+            found = made[key] = cell_value(v)
+        return found
+
+    return [[one(v) for v in row] for row in rows]
+
+
 MAX_CELLS = 20_000  # per write action: a block of rows well under the request limit
 MORE_CALLBACK = "pyxlMore"  # tells the pane more pages of writes are waiting
 
@@ -122,8 +139,7 @@ def replace_table_body(book: Any, spec: Sheet, rows: Sequence[Sequence[object]])
             column
         )
     if rows:
-        values = [[cell_value(v) for v in row] for row in rows]
-        set_values(_range(sheet, first_row + 1, first_col, len(rows), width), values)
+        set_values(_range(sheet, first_row + 1, first_col, len(rows), width), cell_values(rows))
 
 
 def add_links(
