@@ -157,15 +157,18 @@ def run_buttons(sizes: tuple[int, ...], repeats: int, res: Result) -> None:
             warm_walls, _, _ = repeat(press, repeats)  # tables unchanged: the cache answers
             one_walls, one_cpus, whole_actions = repeat(_cold(in_one), 1)
             wall, cpu = median(walls), median(cpus)
-            request = max([*pieces, json.dumps({**lazy, "args": args}).encode()], key=len)
+            call = json.dumps({**lazy, "args": args}).encode()
+            request = max([*pieces, call], key=len)
+            sent = sum(map(len, pieces)) + len(call)
             if label.startswith("Refresh"):
                 same = _due_list(actions) == _due_list(whole_actions)
                 res.check(f"{label} at {n:,}: same Due List by pieces and in one request", same)
             ratio = median(one_walls) / wall
             cpu_ratio = median(one_cpus) / cpu
             say(
-                f"  {label}: largest request {len(request) / 1e6:.2f} MB (whole book "
-                f"{len(whole) / 1e6:.1f} MB), largest response {largest / 1e6:.2f} MB; "
+                f"  {label}: {len(pieces) + 1} requests of {sent / 1e6:.2f} MB in all, largest "
+                f"{len(request) / 1e6:.2f} MB (whole book {len(whole) / 1e6:.1f} MB), largest "
+                f"response {largest / 1e6:.2f} MB; "
                 f"server wall {fmt_s(wall)}, CPU {fmt_s(cpu)}; again with the tables unchanged "
                 f"{fmt_s(median(warm_walls))}; whole book in one request "
                 f"{fmt_s(median(one_walls))} ({ratio:.1f}x), CPU {fmt_s(median(one_cpus))} "
@@ -186,6 +189,7 @@ def run_buttons(sizes: tuple[int, ...], repeats: int, res: Result) -> None:
                     "button": label,
                     "clients": n,
                     "largest_request_bytes": len(request),
+                    "request_bytes": sent,
                     "requests": len(pieces) + 2,
                     "largest_response_bytes": largest,
                     "whole_book_bytes": len(whole),
