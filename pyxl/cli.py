@@ -186,11 +186,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_letters(args: argparse.Namespace) -> int:
-    from pyxl.adapters.outputs import claim_folder
     from pyxl.services import letters
 
-    if args.out:
-        claim_folder(args.out, "letters")
     if args.preview:
         plan = letters.preview(args.path, args.as_of, args.kind or (), args.case or ())
         print(
@@ -203,8 +200,7 @@ def cmd_letters(args: argparse.Namespace) -> int:
             if status != "Yes" or note:
                 print(f"  {'':<12} {status if status != 'Yes' else 'Note'}: {note}")
         if args.out:
-            args.out.mkdir(parents=True, exist_ok=True)
-            target = letters.write_queue_csv(plan, args.out / f"queue-{args.as_of}.csv")
+            target = letters.write_queue_csv(plan, args.out, args.as_of)
             print(f"Queue written to {target}")
         return 0
     steps = _Steps(total=6)
@@ -315,15 +311,13 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from pyxl.adapters.outputs import claim_folder_files
-    from pyxl.services.export import FILES, export
+    from pyxl.services.export import export
 
-    kept = claim_folder_files(args.out, FILES.values(), "export", force=args.force)
-    for replaced, backup in kept.items():
-        print(f"The file that was at {replaced} is kept as {backup}")
     steps = _Steps(total=len(args.paths))
-    result = export(args.paths, args.as_of, args.out, progress=steps)
+    result = export(args.paths, args.as_of, args.out, force=args.force, progress=steps)
     steps.done()
+    for replaced, backup in result.kept.items():
+        print(f"The file that was at {replaced} is kept as {backup}")
     for table, path in result.files.items():
         print(f"{path}: {result.rows[table]} rows")
     for skipped in result.skipped:

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
-from pyxl.adapters import caseload_file, parquet_files
+from pyxl.adapters import caseload_file, outputs, parquet_files
 from pyxl.adapters.outputs import PARQUET_MARK
 from pyxl.domain.model import STATUS_ORDER
 from pyxl.services.recompute import Evaluation, due_list_rows, evaluate_file, supervisors
@@ -211,18 +211,24 @@ class ExportResult:
     files: dict[str, Path]
     rows: dict[str, int]
     skipped: list = field(default_factory=list)  # report.Unreadable
+    kept: dict[Path, Path] = field(default_factory=dict)  # file replaced -> its copy (--force)
 
 
 def export(
     paths: Sequence[Path],
     as_of: dt.date,
     out: Path,
+    *,
+    force: bool = False,
     progress: Callable[[str], None] | None = None,
 ) -> ExportResult:
     """Write due_list / obligations / flow_states / penalties .parquet into `out`, one row
-    group per workbook; a workbook that cannot be read is left out and named."""
+    group per workbook; a workbook that cannot be read is left out and named. `out` may hold
+    only pyxl's own earlier export under those names (with `force`, a copy of anything else
+    is kept first)."""
     from pyxl.services.rollup import each_workbook
 
+    kept = outputs.claim_folder_files(out, FILES.values(), "export", force=force)
     note = progress or (lambda _: None)
     files = {t: out / name for t, name in FILES.items()}
     rows = dict.fromkeys(SCHEMAS, 0)
@@ -237,4 +243,4 @@ def export(
             for t, table in tables.items():
                 written.write(t, table)
                 rows[t] += table.num_rows
-    return ExportResult(files, rows, skipped)
+    return ExportResult(files, rows, skipped, kept)

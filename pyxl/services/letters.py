@@ -824,7 +824,11 @@ def _proposal_words(q: QueuedLetter) -> list[str]:
     ]
 
 
-def write_queue_csv(plan: BatchPlan, target: Path) -> Path:
+def write_queue_csv(plan: BatchPlan, folder: Path, as_of: dt.date) -> Path:
+    """The preview as a CSV (`queue-DATE.csv`) in `folder`, made if missing."""
+    outputs.claim_folder(folder, "letters")
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / f"queue-{as_of.isoformat()}.csv"
     return csv_file.write_csv(target, QUEUE_HEADERS, queue_rows(plan.queue, plan.errors))
 
 
@@ -846,6 +850,7 @@ def run_letters(
     path = Path(path)
     book = letter_book()
     out_dir = out_dir or path.parent / "letters" / as_of.isoformat()
+    outputs.claim_folder(out_dir, "letters")
     unlogged = outputs.removed_unless_done(out_dir, "letter", "they could not be logged")
     # Refused before printing: letters made but not logged would be sent twice.
     with (
