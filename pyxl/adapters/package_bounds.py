@@ -52,7 +52,9 @@ _FIRST_CELL = re.compile(
 )
 _FILLED = re.compile(rb"<v>|<t(?: [^>]*)?>")
 _SST = re.compile(rb"<sst\b[^>]*>")
-_CLAIM = re.compile(rb'\b(count|uniqueCount)="([0-9]+)"')
+# The number of distinct strings, which the readers reserve room for. `count` is the number of
+# string cells (millions in a big workbook, legitimately) and reserves nothing.
+_UNIQUE_COUNT = re.compile(rb'\buniqueCount="([0-9]+)"')
 
 
 class WorkbookTooBig(UserError):
@@ -163,7 +165,8 @@ def check_members(archive: zipfile.ZipFile) -> None:
 
 
 def check_shared_strings(archive: zipfile.ZipFile) -> None:
-    """Refuse a shared strings table that claims (reserves) far more strings than it holds."""
+    """Refuse a shared strings table that claims (reserves) far more distinct strings than it
+    holds."""
     name = next(
         (n for n in archive.NameToInfo if n.lower() == "xl/sharedstrings.xml"),
         None,
@@ -171,22 +174,22 @@ def check_shared_strings(archive: zipfile.ZipFile) -> None:
     if name is None:
         return
     held = 0
-    claims: dict[str, int] = {}
+    claimed: int | None = None
     for piece in inflated(archive, name):
-        if not held and not claims:
+        if not held and claimed is None:
             refuse_doctype(piece, name)
-        if not claims:
+        if claimed is None:
             head = _SST.search(piece)
             if head:
-                claims = {k.decode(): int(v) for k, v in _CLAIM.findall(head[0])}
+                found = _UNIQUE_COUNT.search(head[0])
+                claimed = int(found[1]) if found else 0
         held += piece.count(b"<si>") + piece.count(b"<si ")
-    for attribute, claimed in claims.items():
-        if claimed > held and claimed > MAX_ROWS:
-            raise WorkbookTooBig(
-                f"This workbook's shared strings table claims {claimed:,} strings "
-                f"({attribute}) but holds {held:,}. pyxl did not read it: the file is damaged "
-                "or was made to exhaust memory; open it in Excel and save a copy."
-            )
+    if claimed is not None and claimed > held and claimed > MAX_ROWS:
+        raise WorkbookTooBig(
+            f"This workbook's shared strings table claims {claimed:,} strings "
+            f"(uniqueCount) but holds {held:,}. pyxl did not read it: the file is damaged "
+            "or was made to exhaust memory; open it in Excel and save a copy."
+        )
 
 
 @dataclass
