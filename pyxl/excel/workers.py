@@ -17,7 +17,7 @@ import functools
 from collections.abc import Awaitable, Callable
 from typing import Any, ParamSpec, TypeVar
 
-from pyxl.services.recompute import without_cycle_collector
+from pyxl.services.sheets import without_cycle_collector
 
 P = ParamSpec("P")
 T = TypeVar("T")

@@ -15,6 +15,7 @@ from pathlib import Path
 from pyxl.adapters import schema
 from pyxl.adapters.package_bounds import column_index, column_letter
 from pyxl.adapters.schema import Column, Sheet
+from pyxl.adapters.speed import without_cycle_collector
 from pyxl.adapters.validation import (
     MAX_HEADER_SCAN,
     Problem,
@@ -48,6 +49,7 @@ __all__ = [
     "schema",
     "sent_workbook",
     "validated",
+    "without_cycle_collector",
 ]
 
 
