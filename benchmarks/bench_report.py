@@ -22,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from bench_common import REPO, Result, fmt_s, median, say, source_digest
@@ -30,25 +31,28 @@ from bench_round_trip import SHAPING_CODE, default_cache_dir
 BRANCH_WORKBOOKS = 10
 STATE_COPIES = 10  # the state: the ten workbooks listed ten times
 RUN = """
-import datetime as dt, json, resource, sys, time
+import datetime as dt, json, os, resource, sys, time
 from pathlib import Path
 from pyxl.services.report import run_report
 paths, out, naive = [Path(p) for p in sys.argv[1].split("|")], Path(sys.argv[2]), sys.argv[3]
-start = time.perf_counter()
+load, start, cpu = os.getloadavg()[0], time.perf_counter(), time.process_time()
 if naive == "1":
     result = run_report(paths, dt.date.fromisoformat(sys.argv[4]), out, detail=True, workers=1)
 else:
     result = run_report(paths, dt.date.fromisoformat(sys.argv[4]), out)
-wall = time.perf_counter() - start
-peak = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
-           resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024
-print(json.dumps({"wall": wall, "peak_mb": peak, "snapshot": result.report.snapshot,
+wall, cpu = time.perf_counter() - start, time.process_time() - cpu
+own, workers = (resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
+print(json.dumps({"wall": wall, "cpu": cpu + workers.ru_utime + workers.ru_stime,
+                  "parent_cpu": cpu, "parent_peak_mb": own.ru_maxrss / 1024,
+                  "worker_peak_mb": workers.ru_maxrss / 1024,
+                  "peak_mb": max(own.ru_maxrss, workers.ru_maxrss) / 1024,
+                  "load_before_after": [load, os.getloadavg()[0]],
+                  "snapshot": result.report.snapshot,
                   "branches": len(result.report.tables["By Branch"].rows),
                   "cells": sum(len(t.rows) * len(t.columns)
                                for r in (result.report, result.detail_report) if r
                                for t in r.tables.values())}, default=str))
 """
-
 
 def _rename_branches(rows: dict[str, list[list[object]]], k: int) -> None:
     """Give workbook k's offices their own names (Branch columns of three sheets)."""
@@ -64,7 +68,6 @@ def _rename_branches(rows: dict[str, list[list[object]]], k: int) -> None:
 def branch_workbooks(n_clients: int, cache_dir: Path) -> list[Path]:
     """The ten branch workbooks of n clients each, built now unless cached."""
     from pyxl.services import demo_data
-    from pyxl.services.new_workbook import create_workbook
 
     code = [REPO / p for p in SHAPING_CODE] + sorted((REPO / "pyxl/policy").glob("*.toml"))
     key = f"county-{n_clients}-{demo_data.AS_OF:%Y%m%d}-{source_digest(code)}"
@@ -76,16 +79,24 @@ def branch_workbooks(n_clients: int, cache_dir: Path) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     say(f"  building {BRANCH_WORKBOOKS} workbooks of {n_clients:,} clients (cached in {folder})")
     start = time.perf_counter()
-    for k, path in enumerate(paths, start=1):
-        if path.exists():
-            continue
-        rows = demo_data.generate(n_clients, seed=2026 + k)
-        _rename_branches(rows, k)
-        tmp = folder / f".{path.stem}-{os.getpid()}.xlsx"
-        create_workbook(tmp, as_of=demo_data.AS_OF, rows=rows, overwrite=True)
-        os.replace(tmp, path)
+    missing = [(k, n_clients, path) for k, path in enumerate(paths, start=1) if not path.exists()]
+    with ProcessPoolExecutor(min(len(missing), os.cpu_count() or 1)) as pool:
+        list(pool.map(_build_one, missing))
     say(f"  built in {time.perf_counter() - start:.0f} s")
     return paths
+
+
+def _build_one(job: tuple[int, int, Path]) -> None:
+    """Branch workbook k of n clients, written beside and moved into place."""
+    from pyxl.services import demo_data
+    from pyxl.services.new_workbook import create_workbook
+
+    k, n_clients, path = job
+    rows = demo_data.generate(n_clients, seed=2026 + k)
+    _rename_branches(rows, k)
+    tmp = path.with_name(f".{path.stem}-{os.getpid()}.xlsx")
+    create_workbook(tmp, as_of=demo_data.AS_OF, rows=rows, overwrite=True)
+    os.replace(tmp, path)
 
 
 def report_once(paths: list[Path], out: Path, naive: bool) -> dict:

@@ -55,7 +55,9 @@ _FIRST_CELL = re.compile(
 )
 _FILLED = re.compile(rb"<v>|<t(?: [^>]*)?>")
 _SST = re.compile(rb"<sst\b[^>]*>")
-_CLAIM = re.compile(rb'\b(count|uniqueCount)="([0-9]+)"')
+# uniqueCount is the number of strings held; count is how many cells refer to them, which
+# can rightly be far more (a 10,000-client workbook: 1.5 million).
+_CLAIM = re.compile(rb'\b(uniqueCount)="([0-9]+)"')
 
 
 class WorkbookTooBig(UserError):

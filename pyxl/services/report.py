@@ -37,7 +37,13 @@ from pyxl.domain.report_model import C, ChartSpec, Report, ReportColumn, ReportT
 from pyxl.domain.sanctions import penalised_months
 from pyxl.errors import UserError, os_advice
 from pyxl.policy import flowbook
-from pyxl.services.recompute import Evaluation, Progress, evaluate_bytes, supervisors
+from pyxl.services.recompute import (
+    Evaluation,
+    Progress,
+    evaluate_bytes,
+    supervisors,
+    without_cycle_collector,
+)
 
 Key = tuple[str, str, str]  # branch, supervisor, case manager
 Rows = list[list[object]]
@@ -112,9 +118,15 @@ class _Book:
         as_of = self.ev.as_of.toordinal()
         self.open_case = (closure == 0) | (closure > as_of)
         self.index = self.ev.workbook.client_index
-
-    def key(self, c: int) -> Key:
-        return (self.branch[c], self.supervisor[c], self.manager[c])
+        # Each client's key (branch, supervisor, case manager), as a code into `keys`.
+        codes: dict[Key, int] = {}
+        self.key_code = np.fromiter(
+            (codes.setdefault(k, len(codes)) for k in zip(self.branch, self.supervisor,
+                                                            self.manager, strict=True)),
+            dtype=np.int64,
+            count=len(self.case_id),
+        )  # fmt: skip
+        self.keys: list[Key] = list(codes)
 
     def who(self, c: int) -> list[object]:
         """Case manager, branch, case id, name: the first cells of many lists."""
@@ -124,7 +136,8 @@ class _Book:
 def reduce_workbook(path: Path, as_of: dt.date, detail: bool = False) -> Part:
     """Read, evaluate and reduce one workbook (read-only: a snapshot of its bytes)."""
     data, _ = safe_save.read_snapshot(Path(path))
-    return reduce_evaluation(Path(path).name, evaluate_bytes(data, as_of), detail)
+    with without_cycle_collector():  # the reduction too makes many objects and no cycles
+        return reduce_evaluation(Path(path).name, evaluate_bytes(data, as_of), detail)
 
 
 def reduce_evaluation(name: str, ev: Evaluation, detail: bool = False) -> Part:
@@ -177,41 +190,46 @@ def _due_counts(book: _Book, days: int):
     due within `days` (open, not yet overdue)."""
     items = book.ev.items
     horizon = book.ev.as_of.toordinal() + days
-    counts: dict[tuple[Key, str], list[int]] = {}
-    # One pass over (client, rule, status) triples counted by numpy.
-    width = len(STATUS_ORDER)
-    pair = items.case * len(items.rule_ids) + items.rule
-    found, tally = np.unique(pair * width + items.status, return_counts=True)
-    for code, n in zip(found.tolist(), tally.tolist(), strict=True):
-        p, status = divmod(code, width)
-        c, r = divmod(p, len(items.rule_ids))
-        k = (book.key(c), items.rule_ids[r])
-        counts.setdefault(k, [0] * width)[status] += n
-    oldest: dict[Key, tuple[int, str, str, dt.date | None]] = {}
-    for i in np.flatnonzero(items.status == OVERDUE).tolist():
-        c = int(items.case[i])
-        days_late = int(items.days_overdue[i])
-        key = book.key(c)
-        if key not in oldest or days_late > oldest[key][0]:
-            oldest[key] = (days_late, items.rule_ids[items.rule[i]], book.case_id[c],
-                           _day(items.due[i]))  # fmt: skip
+    keys, width, rules = book.keys, len(STATUS_ORDER), len(items.rule_ids)
+    key = book.key_code[items.case]
+    # One count over (key, rule, status) triples, in numpy.
+    table = np.bincount(
+        (key * rules + items.rule) * width + items.status, minlength=len(keys) * rules * width
+    ).reshape(len(keys), rules, width)
+    counts: dict[tuple[Key, str], list[int]] = {
+        (keys[k], items.rule_ids[r]): table[k, r].tolist()
+        for k, r in zip(*np.nonzero(table.any(axis=2)), strict=True)
+    }
+    # Each key's most overdue item (the first listed among equals).
+    late = np.flatnonzero(items.status == OVERDUE)
+    order = late[np.lexsort((late, -items.days_overdue[late], key[late]))]
+    first = order[np.r_[True, key[order][1:] != key[order][:-1]]] if len(order) else order
+    oldest: dict[Key, tuple[int, str, str, dt.date | None]] = {
+        keys[key[i]]: (int(items.days_overdue[i]), items.rule_ids[items.rule[i]],
+                       book.case_id[items.case[i]], _day(items.due[i]))
+        for i in first.tolist()
+    }  # fmt: skip
     soon = np.isin(items.status, OPEN_CODES) & (items.status != OVERDUE) & (items.due > 0)
     soon &= items.due <= horizon
-    this_week = Counter(book.key(c) for c in items.case[soon].tolist())
-    return counts, oldest, dict(this_week)
+    week = np.bincount(key[soon], minlength=len(keys))
+    return counts, oldest, {keys[k]: int(week[k]) for k in np.flatnonzero(week).tolist()}
 
 
 def _people(book: _Book, exceptions: Rows) -> dict[Key, list[int]]:
-    out: dict[Key, list[int]] = {}
-    for c, open_case in enumerate(book.open_case.tolist()):
-        p = out.setdefault(book.key(c), [0, 0, 0])
-        p[0] += 1
-        p[1] += open_case
+    """Per key: clients, open cases, data errors."""
+    n = len(book.keys)
+    clients = np.bincount(book.key_code, minlength=n)
+    open_cases = np.bincount(book.key_code, weights=book.open_case, minlength=n)
+    errors = [0] * n
     for row in exceptions:
         c = book.index.get(str(row[3]))
         if row[7] == "error" and c is not None:
-            out[book.key(c)][2] += 1
-    return out
+            errors[book.key_code[c]] += 1
+    return {
+        key: [int(clients[k]), int(open_cases[k]), errors[k]]
+        for k, key in enumerate(book.keys)
+        if clients[k]
+    }
 
 
 def work_list_rows(book: _Book, days: int) -> Rows:

@@ -19,6 +19,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from pyxl.adapters import workbook_reader
 from pyxl.adapters.safe_save import SafeSaveError
 from pyxl.adapters.workbook_reader import WorkbookUnreadable
 from pyxl.services.report import Part, Unreadable, reduce_workbook
@@ -87,7 +88,9 @@ def _in_processes(
         return (guarded(work, p, *args) for p in paths)
     # fork: the workers start with pyxl already imported (no threads run yet here).
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-    pool = ProcessPoolExecutor(count, mp_context=multiprocessing.get_context(method))
+    pool = ProcessPoolExecutor(
+        count, mp_context=multiprocessing.get_context(method), initializer=_one_reader
+    )
 
     def results() -> Iterator[Outcome]:
         with pool:
@@ -97,6 +100,12 @@ def _in_processes(
                 yield future.result()
 
     return results()
+
+
+def _one_reader() -> None:
+    """A pool's process reads its workbook in one thread: the processes already keep every
+    core busy, and each more reading thread would parse the shared strings again."""
+    workbook_reader.MAX_READERS = 1
 
 
 def _on_dask(
