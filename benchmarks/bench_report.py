@@ -54,6 +54,7 @@ print(json.dumps({"wall": wall, "cpu": cpu + workers.ru_utime + workers.ru_stime
                                for t in r.tables.values())}, default=str))
 """
 
+
 def _rename_branches(rows: dict[str, list[list[object]]], k: int) -> None:
     """Give workbook k's offices their own names (Branch columns of three sheets)."""
     from pyxl.adapters import schema
