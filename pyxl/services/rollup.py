@@ -66,11 +66,14 @@ def reduce_all(
     workers: int | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> tuple[list[Part], list[Unreadable]]:
-    """Every workbook's part, in the order given, and the workbooks left out (with why)."""
+    """Every workbook's part, in the order given, and the workbooks left out (with why). The
+    client lists come back with the report's lists for one workbook; for several, only with
+    the detail (`detail`), so what comes back from each stays small."""
     note = progress or (lambda _: None)
     parts, skipped = [], []
+    one = len(paths) == 1
     for path, part, why in each_workbook(
-        paths, reduce_workbook, as_of, detail, scheduler=scheduler, workers=workers
+        paths, reduce_workbook, as_of, detail, one, scheduler=scheduler, workers=workers
     ):
         note(f"read {path.name}" if why is None else f"left out {path.name}")
         if why is None:
