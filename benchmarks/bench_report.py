@@ -178,7 +178,7 @@ def run(
             runs[name].append(figures)
             say(f"  {name}: {_figures(figures)}")
     if state:
-        figures = report_once(paths * STATE_COPIES, work / "state.xlsx", False, pdf=True)
+        figures = report_once(paths * STATE_COPIES, work / "state.xlsx", False)
         runs["state"].append(figures)
         say(f"  state ({len(paths) * STATE_COPIES} workbooks): {_figures(figures)}")
 

@@ -936,9 +936,11 @@ def exception_counts(table: ReportTable) -> ReportTable:
     )  # fmt: skip
 
 
-def _conciliation_tallies(rows: Rows, history: Rows):
-    """Per (branch, case manager): conciliations by outcome and on time, and the days from
-    each disqualification to the re-engagement request (None: not requested)."""
+def _conciliation_tallies(
+    rows: Rows, history: Rows
+) -> tuple[dict[tuple[str, str], Counter[str]], dict[tuple[str, str], list[int]]]:
+    """Per (branch, case manager): conciliations, on time, by outcome, and disqualified;
+    and the days from each disqualification to a re-engagement request (those asked)."""
     by_worker: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
     for r in rows:
         c = by_worker[(str(r[0]), str(r[1]))]
@@ -1022,11 +1024,11 @@ def disqualification_history(parts: Sequence[Part]) -> ReportTable:
 
 
 CLIENT_TABLES: dict[str, Callable[[Sequence[Part]], ReportTable]] = {
-    "Non-Compliance TANF": lambda parts: noncompliance_tanf(parts),
-    "CM Exiter Alert": lambda parts: exiter_alert(parts),
+    "Non-Compliance TANF": noncompliance_tanf,
+    "CM Exiter Alert": exiter_alert,
     "Conciliation": conciliation_list,
     "Disqualification History": disqualification_history,
-    "Selective Service": lambda parts: selective_service(parts),
+    "Selective Service": selective_service,
 }
 
 
