@@ -1,12 +1,12 @@
-"""Scaffold the letter templates (run once; the .docx files are the source staff edit).
+"""Start a letter template that does not exist yet (the .docx files are the source staff edit).
 
 The committed CODE.LANG.docx files in this folder are what the office owns and edits in
 Word. This script made their first version, so that every template starts with the same
-layout (letterhead, window-envelope address block, footer with the letter code). Running it
-again would overwrite the staff's edits, so it refuses to replace an existing file unless
-given --force (for developers changing the layout before anyone has edited the letters).
+layout (letterhead, window-envelope address block, footer with the letter code). It only
+ever creates a missing template (a new letter, or one deleted to start over): it never
+replaces an existing file, since that would lose the staff's edits.
 
-    python letter_templates/scaffold.py [--force] [CODE ...]
+    python letter_templates/scaffold.py [CODE ...]
 """
 
 from __future__ import annotations
@@ -821,16 +821,13 @@ def _drop_thumbnail(path: Path) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--force", action="store_true", help="overwrite existing templates")
     parser.add_argument("codes", nargs="*", default=sorted(LETTERS))
     args = parser.parse_args(argv)
     for code in args.codes:
         for lang in ("en", "es"):
             path = HERE / f"{code}.{lang}.docx"
-            if path.exists() and not args.force:
-                print(
-                    f"{path.name} exists (staff may have edited it); use --force", file=sys.stderr
-                )
+            if path.exists():
+                print(f"{path.name} exists (staff may have edited it): left as it is")
                 continue
             build(code, lang, path)
             print(f"wrote {path.name}")

@@ -9,8 +9,6 @@ Errors are one line on stderr naming the file and what to do; never a traceback.
 from __future__ import annotations
 
 import argparse
-import ctypes
-import ctypes.util
 import datetime as dt
 import os
 import sys
@@ -19,6 +17,7 @@ from contextlib import suppress
 from pathlib import Path
 
 from pyxl import errors, version
+from pyxl.adapters import speed
 from pyxl.adapters.safe_save import SafeSaveError
 from pyxl.adapters.workbook_reader import WorkbookUnreadable
 from pyxl.domain.letters import LetterInputError
@@ -187,11 +186,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_letters(args: argparse.Namespace) -> int:
-    from pyxl.adapters.outputs import claim_folder
     from pyxl.services import letters
 
-    if args.out:
-        claim_folder(args.out, "letters")
     if args.preview:
         plan = letters.preview(args.path, args.as_of, args.kind or (), args.case or ())
         print(
@@ -204,8 +200,7 @@ def cmd_letters(args: argparse.Namespace) -> int:
             if status != "Yes" or note:
                 print(f"  {'':<12} {status if status != 'Yes' else 'Note'}: {note}")
         if args.out:
-            args.out.mkdir(parents=True, exist_ok=True)
-            target = letters.write_queue_csv(plan, args.out / f"queue-{args.as_of}.csv")
+            target = letters.write_queue_csv(plan, args.out, args.as_of)
             print(f"Queue written to {target}")
         return 0
     steps = _Steps(total=6)
@@ -244,27 +239,14 @@ def cmd_letters(args: argparse.Namespace) -> int:
 
 
 def cmd_templates_check(args: argparse.Namespace) -> int:
-    from pyxl.adapters.letter_docx import check_template
     from pyxl.policy import letter_book
     from pyxl.services.letters import TEMPLATES_DIR
+    from pyxl.services.templates import check_templates
 
-    book = letter_book()
     directory = args.dir or TEMPLATES_DIR
-    findings = []
-    checked = 0
-    for code in sorted(book.letters):
-        for lang in ("en", "es"):
-            path = directory / f"{code}.{lang}.docx"
-            if not path.exists():
-                print(f"  {path.name}: missing")
-                findings.append(path.name)
-                continue
-            checked += 1
-            allowed = book.allowed_fields(code)
-            sample = book.sample_fields(code)
-            for f in check_template(path, code, allowed, book.known_fields, sample):
-                print(f"  {f}")
-                findings.append(str(f))
+    checked, findings = check_templates(letter_book(), directory)
+    for finding in findings:
+        print(f"  {finding}")
     print(f"Checked {checked} templates in {directory}: {len(findings)} problems")
     return 1 if findings else 0
 
@@ -272,7 +254,7 @@ def cmd_templates_check(args: argparse.Namespace) -> int:
 def cmd_templates_text(args: argparse.Namespace) -> int:
     from pyxl.policy import letter_book
     from pyxl.services.letters import TEMPLATES_DIR
-    from pyxl.services.template_texts import write_texts
+    from pyxl.services.templates import write_texts
 
     written = write_texts(letter_book(), args.dir or TEMPLATES_DIR)
     print(f"Wrote {len(written)} side-by-side texts in {written[0].parent}")
@@ -329,15 +311,13 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from pyxl.adapters.outputs import claim_folder_files
-    from pyxl.services.export import FILES, export
+    from pyxl.services.export import export
 
-    kept = claim_folder_files(args.out, FILES.values(), "export", force=args.force)
-    for replaced, backup in kept.items():
-        print(f"The file that was at {replaced} is kept as {backup}")
     steps = _Steps(total=len(args.paths))
-    result = export(args.paths, args.as_of, args.out, progress=steps)
+    result = export(args.paths, args.as_of, args.out, force=args.force, progress=steps)
     steps.done()
+    for replaced, backup in result.kept.items():
+        print(f"The file that was at {replaced} is kept as {backup}")
     for table, path in result.files.items():
         print(f"{path}: {result.rows[table]} rows")
     for skipped in result.skipped:
@@ -368,7 +348,9 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=EXIT_CODES_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--version", action="version", version=f"pyxl {version()}")
+    parser.add_argument(
+        "--version", action="version", version=f"pyxl {version()}, {speed.choice()}"
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     today = dt.date.today()
 
@@ -502,25 +484,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def keep_freed_memory() -> None:
-    """Have glibc keep the memory a command frees for its next allocations instead of
-    handing it back to the system at once: a big recompute takes and frees gigabytes, and
-    every page handed back is a page fault when taken again (half the system time of a
-    50,000-client recompute). For commands that end; not for the server. Elsewhere than
-    glibc (macOS, Windows) nothing changes."""
-    try:
-        mallopt = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").mallopt
-    except (OSError, AttributeError):
-        return
-    most = 2**31 - 1  # mallopt takes an int
-    mallopt(_M_MMAP_THRESHOLD, most)  # big blocks from the heap, reused, not mapped anew
-    mallopt(_M_TRIM_THRESHOLD, most)  # freed heap kept
-    mallopt(_M_ARENA_MAX, max(os.cpu_count() or 1, 2))  # threads share heaps (never trimmed)
-
-
-_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD, _M_ARENA_MAX = -1, -3, -8  # glibc's malloc.h
-
-
 def _one_line(exc: BaseException) -> str:
     """The message of a refusal on one line (messages may hold a newline or two)."""
     return " ".join(str(exc).split())
@@ -531,7 +494,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
         if args.func is not cmd_serve:
-            keep_freed_memory()
+            speed.keep_freed_memory()
         code = _run(args)
         sys.stdout.flush()  # a closed pipe shows here, not at exit
         return code

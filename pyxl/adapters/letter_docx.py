@@ -32,6 +32,8 @@ from jinja2 import StrictUndefined, TemplateError, meta, nodes
 from jinja2.sandbox import SandboxedEnvironment
 from lxml import etree
 
+from pyxl.adapters.ooxml import schema_errors
+
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
@@ -217,7 +219,10 @@ class CompiledTemplate:
             if multi_line:
                 xml = self._listing.resolve_listing(xml)
             data = part.head + xml.encode("utf-8") + part.tail
-            etree.fromstring(data, _STRICT)  # raises on anything not well-formed
+            try:
+                etree.fromstring(data, _STRICT)
+            except etree.XMLSyntaxError as exc:
+                raise ValueError(f"{part.name} is not well-formed once filled in ({exc})") from exc
             out[part.name] = data
         return out
 
@@ -391,8 +396,8 @@ def check_template(
     known: frozenset[str],
     sample: Mapping[str, Any] | None = None,
 ) -> list[Finding]:
-    """Lint one template: syntax, unknown and disallowed fields, split tags, footer ids,
-    and (given sample values) a trial render in the sandbox."""
+    """Lint one template: the ISO/IEC 29500 schemas, syntax, unknown and disallowed fields,
+    split tags, footer ids, and (given sample values) a trial render in the sandbox."""
     name = Path(path).name
     findings: list[Finding] = []
     env = letter_environment()
@@ -401,6 +406,15 @@ def check_template(
     except (TemplateProblem, zipfile.BadZipFile, KeyError, ValueError, etree.XMLSyntaxError) as exc:
         return [Finding(name, "unreadable", str(exc))]
     archive = zipfile.ZipFile(path)
+    for problem in schema_errors(Path(path)):
+        findings.append(
+            Finding(
+                name,
+                "not valid Word XML",
+                f"{problem}. Word may call the letter unreadable or repair it: undo the last "
+                "change to the template in Word, or copy its text into a fresh copy",
+            )
+        )
     for part in template.parts:
         for tag in split_tags(archive.read(part.name)):
             findings.append(

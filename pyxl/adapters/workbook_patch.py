@@ -30,17 +30,10 @@ from pathlib import PurePosixPath
 from xml.sax.saxutils import escape
 
 import numpy as np
-from isal import isal_zlib
 from lxml import etree
 
-from pyxl.adapters.workbook_reader import (
-    NS,
-    column_index,
-    column_letter,
-    compressed_member,
-    read_member,
-    sheet_parts,
-)
+from pyxl.adapters import speed
+from pyxl.adapters.workbook_reader import NS, column_index, column_letter, sheet_parts
 
 Value = str | int | float | dt.date | None
 MAIN = NS["m"]
@@ -587,50 +580,6 @@ def _xml(element: etree._Element) -> bytes:
     return etree.tostring(element, xml_declaration=True, encoding="UTF-8", standalone=True)
 
 
-def _copy_compressed(
-    source: zipfile.ZipFile, target: zipfile.ZipFile, info: zipfile.ZipInfo
-) -> None:
-    """Copy a member's compressed bytes as they are: no inflate, no deflate.
-
-    Most of a big workbook is members pyxl leaves alone (the input sheets); copying them raw
-    keeps them bit-identical and saves seconds.
-    """
-    raw = compressed_member(source, info)
-    _write_raw(target, info, info.compress_type, info.CRC, raw, info.file_size)
-
-
-def _write_raw(
-    target: zipfile.ZipFile,
-    like: zipfile.ZipInfo,
-    compress_type: int,
-    crc: int,
-    raw: bytes,
-    size: int,
-) -> None:
-    """Add a member whose compressed bytes are ready. zipfile has no public call for it, so
-    this writes the local header itself and registers the entry for the central directory."""
-    assert target.fp is not None
-    entry = zipfile.ZipInfo(like.filename, date_time=like.date_time)
-    entry.compress_type = compress_type
-    entry.external_attr = like.external_attr
-    entry.CRC, entry.compress_size, entry.file_size = crc, len(raw), size
-    entry.flag_bits = like.flag_bits & ~0x08  # sizes go in the header, no data descriptor
-    entry.header_offset = target.fp.tell()
-    target.fp.write(entry.FileHeader(zip64=None))
-    target.fp.write(raw)
-    target.filelist.append(entry)
-    target.NameToInfo[entry.filename] = entry
-    target.start_dir = target.fp.tell()
-
-
-def _deflate(body: bytes) -> tuple[int, bytes, int]:
-    """(CRC-32, raw deflate stream, size). ISA-L level 1: as small as zlib's level 1 and four
-    times as fast. Only the rewritten parts are compressed (the rest is copied raw), and it
-    runs without the GIL, beside the Python work."""
-    packer = isal_zlib.compressobj(1, isal_zlib.DEFLATED, -15)
-    return isal_zlib.crc32(body), packer.compress(body) + packer.flush(), len(body)
-
-
 def apply_patch(data: bytes, patch: Patch) -> bytes:
     """Return new workbook bytes with the patch applied; every other member is copied as is."""
     source = zipfile.ZipFile(io.BytesIO(data))
@@ -639,11 +588,11 @@ def apply_patch(data: bytes, patch: Patch) -> bytes:
     cells = _CellWriter(styles, {}, date1904)
     column_parts = {parts[name] for name in patch.columns}
     with ThreadPoolExecutor(max_workers=2) as pool:
-        packed: dict[str, Future[tuple[int, bytes, int]]] = {}
+        packed: dict[str, Future[speed.Packed]] = {}
         pending: dict[str, bytes] = {}  # rewritten sheets whose columns change next
         for name, update in patch.tables.items():
             part = parts[name]
-            sheet_xml = read_member(source, part)
+            sheet_xml = speed.read_member(source, part)
             table_part = _table_part(source, part, _split_sheet_data(sheet_xml)[0])
             table_xml = source.read(table_part) if table_part else None
             new_sheet, new_table = _replace_table_rows(
@@ -660,23 +609,24 @@ def apply_patch(data: bytes, patch: Patch) -> bytes:
             if part in column_parts:
                 pending[part] = new_sheet
             else:
-                packed[part] = pool.submit(_deflate, new_sheet)
+                packed[part] = pool.submit(speed.pack, new_sheet)
             if table_part and new_table is not None:
-                packed[table_part] = pool.submit(_deflate, new_table)
+                packed[table_part] = pool.submit(speed.pack, new_table)
         for name, update in patch.columns.items():
             part = parts[name]
-            body = _set_columns(pending.pop(part, None) or read_member(source, part), update, cells)
-            packed[part] = pool.submit(_deflate, body)
+            body = _set_columns(
+                pending.pop(part, None) or speed.read_member(source, part), update, cells
+            )
+            packed[part] = pool.submit(speed.pack, body)
         if styles.changed:
-            packed["xl/styles.xml"] = pool.submit(_deflate, styles.xml())
+            packed["xl/styles.xml"] = pool.submit(speed.pack, styles.xml())
         out = io.BytesIO()
         with zipfile.ZipFile(out, "w") as target:
             for info in source.infolist():
                 if info.filename in packed:
-                    crc, raw, size = packed[info.filename].result()
-                    _write_raw(target, info, zipfile.ZIP_DEFLATED, crc, raw, size)
+                    speed.write_member(target, info, packed[info.filename].result())
                 else:
-                    _copy_compressed(source, target, info)
+                    speed.copy_member(source, target, info)
     return out.getvalue()
 
 
@@ -685,16 +635,13 @@ def _repack(source: zipfile.ZipFile, replaced: Mapping[str, bytes]) -> bytes:
     out = io.BytesIO()
     # Level 1: only the rewritten parts are compressed here (the rest is copied raw), and
     # speed matters more than a few per cent of size; Excel re-packs on its next save.
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as target:
+    with zipfile.ZipFile(out, "w") as target:
         for info in source.infolist():
             body = replaced.get(info.filename)
             if body is None:
-                _copy_compressed(source, target, info)
-                continue
-            new_info = zipfile.ZipInfo(info.filename, date_time=info.date_time)
-            new_info.compress_type = zipfile.ZIP_DEFLATED
-            new_info.external_attr = info.external_attr
-            target.writestr(new_info, body)
+                speed.copy_member(source, target, info)
+            else:
+                speed.write_member(target, info, speed.pack(body))
     return out.getvalue()
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import html
 import io
-import logging
 import os
 import re
 import threading
@@ -19,16 +18,15 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
-from typing import Any, TypeVar
+from typing import TypeVar
 
-import fastexcel
 import pyarrow as pa
 import python_calamine
-from isal import isal_zlib
 from lxml import etree
 
 from pyxl.adapters import package_bounds as bounds
-from pyxl.adapters.package_bounds import column_index, column_letter, compressed_member
+from pyxl.adapters import speed
+from pyxl.adapters.package_bounds import column_index, column_letter
 from pyxl.errors import UserError
 
 NS = {
@@ -39,11 +37,6 @@ NS = {
 _ERROR_CELL = re.compile(
     rb'<c r="([A-Z]+)([0-9]+)"[^>]*?t="e"[^>]*>(?:<f[^<]*(?:</f>)?)?<v>([^<]*)</v>'
 )
-
-
-# fastexcel logs a warning for every column it types as text for want of values: that is
-# expected here (blank optional columns), and not for the user's terminal.
-logging.getLogger("fastexcel").setLevel(logging.ERROR)
 
 T = TypeVar("T")
 
@@ -122,22 +115,10 @@ class RawWorkbook:
         return self.arrived
 
 
-def read_member(archive: zipfile.ZipFile, name: str) -> bytes:
-    """A member's content, like ZipFile.read (CRC checked), inflated with ISA-L: about twice
-    as fast as zlib on the hundreds of megabytes of a big workbook's sheets."""
-    info = archive.getinfo(name)
-    if info.compress_type != zipfile.ZIP_DEFLATED or info.flag_bits & 0x1:
-        return archive.read(name)  # stored, encrypted or another method: zipfile's way
-    data = isal_zlib.decompress(compressed_member(archive, info), -15)
-    if isal_zlib.crc32(data) != info.CRC or len(data) != info.file_size:
-        raise zipfile.BadZipFile(f"bad CRC-32 for file {name!r}")
-    return data
-
-
 def check_member(archive: zipfile.ZipFile, name: str) -> None:
     """Inflate a member a piece at a time and check its CRC-32 (zipfile.BadZipFile if it does
-    not match), like ZipFile.testzip does for one member, with ISA-L."""
-    for _ in bounds.inflated(archive, name):
+    not match), like ZipFile.testzip does for one member."""
+    for _ in speed.inflated(archive, name):
         pass
 
 
@@ -164,18 +145,19 @@ def sheet_parts(archive: zipfile.ZipFile) -> tuple[dict[str, str], bool]:
 def read_raw(data: bytes, names: set[str], columnar: int = 0) -> RawWorkbook:
     """Read the named sheets (those present) from workbook bytes.
 
-    Sheets whose tables have their headers on 0-based row `columnar` (0: none) are read in
-    the columnar form with fastexcel, which is twice as fast as python-calamine and makes no
-    Python object per cell; a sheet it cannot type cleanly (mixed kinds in a column) is read
-    by python-calamine as before. A thread per core reads the sheets, biggest first: fastexcel
-    and inflating run without the GIL, so sheets arrive while the others are still read.
+    Sheets whose tables have their headers on 0-based row `columnar` (0: none) are read, on
+    the fast path (speed.py), in the columnar form with fastexcel, which is twice as fast as
+    python-calamine and makes no Python object per cell; a sheet it cannot type cleanly
+    (mixed kinds in a column), and every sheet on the plain path, is read by python-calamine.
+    A thread per core reads the sheets, biggest first: fastexcel and inflating run without
+    the GIL, so sheets arrive while the others are still read.
     """
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         bounds.check_members(archive)
         parts, date1904 = sheet_parts(archive)
         bounds.check_shared_strings(archive)
-    except (zipfile.BadZipFile, KeyError, etree.XMLSyntaxError, isal_zlib.error) as exc:
+    except (zipfile.BadZipFile, KeyError, etree.XMLSyntaxError, *speed.ZLIB_ERRORS) as exc:
         raise WorkbookUnreadable(f"not a readable .xlsx/.xlsm workbook ({exc})") from exc
     present = sorted(
         (n for n in names & set(parts) if parts[n] in archive.NameToInfo),
@@ -231,6 +213,9 @@ class _SheetReader:
             lambda: python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(self.data)),
         )
 
+    def _typed(self) -> speed.TypedColumns | None:
+        return speed.TypedColumns.open(self.data)
+
     def _cells(self, name: str) -> list[list[object]]:
         return self._calamine().get_sheet_by_name(name).to_python(skip_empty_area=False)
 
@@ -239,14 +224,14 @@ class _SheetReader:
             archive = self._own("archive", lambda: zipfile.ZipFile(io.BytesIO(self.data)))
             errors, merged, headers, extent = _scan(archive, part, self.columnar + 1, name)
             extent.check_rows(name)
-            stray = _stray(name, archive, part, extent)
+            stray = _stray(name, self.data, archive, part, extent)
             if stray is not None:  # read from a copy without the stray cells (rare)
                 sheet = _SheetReader(stray[1], self.columnar).read(name, part)
                 sheet.stray = stray[0]
                 return sheet
-            if self.columnar:
-                typed = self._own("typed", lambda: fastexcel.read_excel(self.data))
-                found = _typed_table(typed, name, self.columnar, headers)
+            typed = self._own("typed", self._typed) if self.columnar else None
+            if typed is not None:
+                found = typed.table(name, self.columnar, headers)
                 if found is not None:
                     table, columns = found
                     return RawSheet(
@@ -271,17 +256,16 @@ class _SheetReader:
 
 
 def _stray(
-    name: str, archive: zipfile.ZipFile, part: str, extent: bounds.SheetExtent
+    name: str, data: bytes, archive: zipfile.ZipFile, part: str, extent: bounds.SheetExtent
 ) -> tuple[bounds.StrayCells, bytes] | None:
     """The stray cells of a sheet and a copy of the workbook without them, if it has any."""
     columns = extent.stray_columns()
-    rows = bounds.stray_rows(bounds.inflated(archive, part)) if extent.maybe_far_rows() else None
+    rows = bounds.stray_rows(speed.inflated(archive, part)) if extent.maybe_far_rows() else None
     if columns is None and rows is None:
         return None
     cells = list(dict.fromkeys([*(columns[1] if columns else []), *(rows[1] if rows else [])]))
     ends = f"row {rows[0]}" if rows is not None else ""
     found = bounds.StrayCells(name, cells[0], len(cells), ends)
-    data = archive.fp.getvalue()  # type: ignore[union-attr]  # a BytesIO
     clean = bounds.without_cells(
         data,
         part,
@@ -291,34 +275,6 @@ def _stray(
     return found, clean
 
 
-def _typed_table(
-    typed: fastexcel.ExcelReader, name: str, header: int, header_columns: set[int] | None
-) -> tuple[pa.Table, list[tuple[str, int]]] | None:
-    """A sheet's columns below its header row as fastexcel types them, with each column's
-    header and 0-based position; None when a column mixes kinds.
-
-    The eager load is a fifth faster but does not tell where its columns are in the sheet: it
-    is taken when its named columns are exactly the header row's filled cells counted from
-    column A (`header_columns`, from the sheet's XML), the lazy load otherwise."""
-    options: dict[str, Any] = {
-        "header_row": header,
-        "dtype_coercion": "strict",
-        "schema_sample_rows": None,
-    }
-    try:
-        batch = typed.load_sheet_eager(name, **options)
-        named = {i for i, h in enumerate(batch.schema.names) if not h.startswith(_UNNAMED)}
-        if named == header_columns:
-            names = batch.schema.names
-            return pa.Table.from_batches([batch]), list(zip(names, range(len(names)), strict=True))
-        sheet = typed.load_sheet(name, **options)
-        table = sheet.to_arrow()
-    except Exception:  # a column of mixed kinds, or anything fastexcel cannot type
-        return None
-    return table, [(c.name, c.absolute_index) for c in sheet.selected_columns]
-
-
-_UNNAMED = "__UNNAMED__"  # fastexcel's name for a column with a blank header
 _CELL_CONTENT = re.compile(rb'<c r="([A-Z]+)[0-9]+"[^>]*?(?:/>|>(.*?)</c>)', re.S)
 _FILLED = re.compile(rb"<v>[^<]|<t(?: [^>]*)?>[^<]")
 
@@ -356,7 +312,7 @@ def _scan(archive: zipfile.ZipFile, part: str, header_row: int, name: str = "") 
     headers: set[int] | None = None
     extent = bounds.SheetExtent()
     rows = b""
-    for rows in bounds.row_blocks(bounds.inflated(archive, part)):
+    for rows in bounds.row_blocks(speed.inflated(archive, part)):
         if not extent.rows:
             bounds.refuse_doctype(rows, part, name)
         extent.note(rows)

@@ -19,7 +19,6 @@ objects, so 100,000 clients with 1,000,000 contacts take a few seconds.
 
 from __future__ import annotations
 
-import gc
 import random
 import unicodedata
 from bisect import bisect
@@ -29,7 +28,7 @@ from datetime import date
 from functools import cache
 from typing import Generic, TypeVar
 
-from pyxl.adapters import schema
+from pyxl.adapters import schema, speed
 from pyxl.domain import model
 from pyxl.domain.calendar import edate
 
@@ -2036,11 +2035,7 @@ def generate(
         6. A Contacts row appended for Case ID "AK-999999", which no client has.
     """
     gen = _Generator(n_clients, as_of, seed, contacts_per_client)
-    # Millions of small lists and no reference cycles: the cyclic collector would only
-    # rescan them over and over (about a quarter of the time at benchmark sizes).
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
+    with speed.without_cycle_collector():
         gen.make_cases()
         services = gen.service_rows()  # sets the EA, orientation, ISS and youth exit dates
         plans = gen.plan_rows()  # sets the FSSP dates read by the appointments
@@ -2060,7 +2055,4 @@ def generate(
         data["Penalties"] = penalties
         if messy:
             gen.inject_problems(data)
-    finally:
-        if collecting:
-            gc.enable()
     return data

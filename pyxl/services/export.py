@@ -6,32 +6,25 @@ and Arrow types never change meaning; new columns are only ever added at the end
 workbook is read, evaluated and written as one row group, then dropped: memory follows
 the largest workbook, not the number of workbooks. The workbooks are only read.
 
-Each file is written under a hidden temporary name and moved into place when every table
-is complete: a full disk or Ctrl+C leaves the folder as it was, never a half-written file.
-Each file's metadata holds `pyxl:export` (outputs.PARQUET_MARK), so a later export knows
-it may replace it.
+The files are written together or not at all (adapters/parquet_files.py): a full disk or
+Ctrl+C leaves the folder as it was, never a half-written file. Each file's metadata holds
+`pyxl:export` (outputs.PARQUET_MARK), so a later export knows it may replace it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import os
-import tempfile
 from collections.abc import Callable, Sequence
-from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.parquet as pq
 
-from pyxl.adapters import safe_save
+from pyxl.adapters import caseload_file, outputs, parquet_files
 from pyxl.adapters.outputs import PARQUET_MARK
-from pyxl.adapters.workbook_builder import new_file_mode
 from pyxl.domain.model import STATUS_ORDER
-from pyxl.errors import UserError, os_advice
-from pyxl.services.recompute import Evaluation, due_list_rows, evaluate_bytes, supervisors
+from pyxl.services.recompute import Evaluation, due_list_rows, evaluate_file, supervisors
 
 TEXT, DATE, INT, FLOAT = pa.string(), pa.date32(), pa.int32(), pa.float64()
 WHO = [("workbook", TEXT), ("case_id", TEXT), ("branch", TEXT), ("case_manager", TEXT),
@@ -210,8 +203,7 @@ def _at(values: list[str], index: dict[str, int], case_id: str) -> str:
 
 
 def workbook_tables(path: Path, as_of: dt.date) -> dict[str, pa.Table]:
-    data, _ = safe_save.read_snapshot(Path(path))
-    return tables_of(str(path), evaluate_bytes(data, as_of))
+    return tables_of(str(path), evaluate_file(caseload_file.reading(Path(path)), as_of))
 
 
 @dataclass
@@ -219,33 +211,29 @@ class ExportResult:
     files: dict[str, Path]
     rows: dict[str, int]
     skipped: list = field(default_factory=list)  # report.Unreadable
+    kept: dict[Path, Path] = field(default_factory=dict)  # file replaced -> its copy (--force)
 
 
 def export(
     paths: Sequence[Path],
     as_of: dt.date,
     out: Path,
+    *,
+    force: bool = False,
     progress: Callable[[str], None] | None = None,
 ) -> ExportResult:
     """Write due_list / obligations / flow_states / penalties .parquet into `out`, one row
-    group per workbook; a workbook that cannot be read is left out and named."""
+    group per workbook; a workbook that cannot be read is left out and named. `out` may hold
+    only pyxl's own earlier export under those names (with `force`, a copy of anything else
+    is kept first)."""
     from pyxl.services.rollup import each_workbook
 
+    kept = outputs.claim_folder_files(out, FILES.values(), "export", force=force)
     note = progress or (lambda _: None)
-    made = not out.exists()
     files = {t: out / name for t, name in FILES.items()}
-    temporary: dict[str, Path] = {}
-    writers: dict[str, pq.ParquetWriter] = {}
     rows = dict.fromkeys(SCHEMAS, 0)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-        for t in SCHEMAS:
-            fd, name = tempfile.mkstemp(prefix=f".{t}-", suffix=".parquet.tmp", dir=out)
-            os.close(fd)
-            temporary[t] = Path(name)
-            os.chmod(name, new_file_mode())  # mkstemp makes it 0600; like every file pyxl writes
-            writers[t] = pq.ParquetWriter(name, SCHEMAS[t])
-        skipped = []
+    skipped = []
+    with parquet_files.writing(out, {t: (FILES[t], SCHEMAS[t]) for t in SCHEMAS}) as written:
         for path, tables, why in each_workbook(paths, workbook_tables, as_of):
             if tables is None:
                 skipped.append(why)
@@ -253,26 +241,6 @@ def export(
                 continue
             note(f"exported {Path(path).name}")
             for t, table in tables.items():
-                writers[t].write_table(table)
+                written.write(t, table)
                 rows[t] += table.num_rows
-        for w in writers.values():
-            w.close()
-        for t, f in files.items():
-            os.replace(temporary[t], f)
-    except BaseException as exc:
-        for w in writers.values():
-            with suppress(Exception):
-                w.close()
-        for tmp in temporary.values():
-            with suppress(OSError):
-                tmp.unlink(missing_ok=True)
-        if made:
-            with suppress(OSError):
-                out.rmdir()
-        if isinstance(exc, OSError):
-            raise UserError(
-                f"the export could not be written to {out}: {os_advice(exc)} "
-                f"Nothing was changed there."
-            ) from exc
-        raise
-    return ExportResult(files, rows, skipped)
+    return ExportResult(files, rows, skipped, kept)

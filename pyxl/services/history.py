@@ -12,17 +12,13 @@ checked for changes since it was read, replaced atomically with a backup.
 from __future__ import annotations
 
 import datetime as dt
-import io
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import python_calamine
-
-from pyxl.adapters import safe_save, schema
+from pyxl.adapters import caseload_file, schema
+from pyxl.adapters.caseload_file import CaseloadFile
 from pyxl.adapters.validation import ValidatedWorkbook, validate_workbook
-from pyxl.adapters.workbook_patch import append_rows
-from pyxl.adapters.workbook_reader import WorkbookUnreadable, read_raw
+from pyxl.adapters.workbook_reader import WorkbookUnreadable
 from pyxl.domain.model import Client, NoncomplianceEvent, Penalty
 from pyxl.policy import default_settings
 from pyxl.services.recompute import needs_refresh
@@ -54,8 +50,8 @@ class ImportResult:
         return len(self.events) + len(self.penalties)
 
 
-def _validated(data: bytes, as_of: dt.date) -> ValidatedWorkbook:
-    return validate_workbook(read_raw(data, HISTORY_SHEETS), default_settings(), as_of)
+def _validated(book: CaseloadFile, as_of: dt.date) -> ValidatedWorkbook:
+    return validate_workbook(book.read(HISTORY_SHEETS, columnar=False), default_settings(), as_of)
 
 
 def _person(row: NoncomplianceEvent | Penalty, clients: dict[str, Client]) -> str | None:
@@ -179,44 +175,21 @@ def plan_import(source: ValidatedWorkbook, target: ValidatedWorkbook) -> ImportR
 
 def import_history(source: Path, target: Path, as_of: dt.date) -> ImportResult:
     """Copy the matching history from `source` into `target` (see the module docstring)."""
-    source_data, _ = safe_save.read_snapshot(source)
-    safe_save.cleanup_stale_temp_files(target)
-    with safe_save.writer_lock(target):
-        # Refuse before reading: whatever is typed there now would be lost.
-        safe_save.refuse_if_open(target, "Nothing was imported.")
-        data, snapshot = safe_save.read_snapshot(target)
-        here = _validated(data, as_of)
+    history = caseload_file.reading(source)
+    # Refuse before reading: whatever is typed there now would be lost.
+    with caseload_file.changing(target, "Nothing was imported.", sheets=()) as book:
+        here = _validated(book, as_of)
         for sheet in (schema.NONCOMPLIANCE.name, schema.PENALTIES.name):
             if not here.sheets[sheet].present:
                 raise WorkbookUnreadable(
                     f"{target.name} has no usable {sheet} sheet to import into: copy the sheet "
                     "from a workbook made by `pyxl new`, then run again"
                 )
-        plan = plan_import(_validated(source_data, as_of), here)
+        plan = plan_import(_validated(history, as_of), here)
         if plan.added:
             rows = {
                 schema.NONCOMPLIANCE.name: plan.events,
                 schema.PENALTIES.name: plan.penalties,
             }
-            counts = {name: _count(data, name) + len(new) for name, new in rows.items()}
-            plan.backup = safe_save.atomic_write(
-                target,
-                append_rows(data, rows, above=needs_refresh("pyxl import-history", rows)),
-                expected=snapshot,
-                verify=lambda path: _verify(path, counts.items()),
-            )
+            plan.backup = book.append(rows, above=needs_refresh("pyxl import-history", rows))
     return plan
-
-
-def _count(data: bytes, sheet: str) -> int:
-    book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
-    rows = book.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
-    return sum(1 for r in rows[schema.HEADER_ROW :] if any(v != "" for v in r))
-
-
-def _verify(path: Path, expected: Iterable[tuple[str, int]]) -> None:
-    data = path.read_bytes()
-    for sheet, count in expected:
-        found = _count(data, sheet)
-        if found != count:
-            raise ValueError(f"the {sheet} sheet has {found} rows, expected {count}")

@@ -19,7 +19,6 @@ import datetime as dt
 import functools
 import getpass
 import hashlib
-import io
 import json
 import multiprocessing
 import os
@@ -30,16 +29,13 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-import python_calamine
 from babel.dates import format_date, format_time
 from jinja2 import TemplateError
-from lxml import etree
-from openpyxl.utils import get_column_letter
 
-from pyxl.adapters import csv_file, letter_docx, outputs, safe_save, schema
+from pyxl.adapters import caseload_file, csv_file, letter_docx, outputs, schema
+from pyxl.adapters.caseload_file import CaseloadFile
 from pyxl.adapters.validation import find_header, read_text
-from pyxl.adapters.workbook_patch import append_rows
-from pyxl.adapters.workbook_reader import RawSheet, WorkbookUnreadable, read_raw
+from pyxl.adapters.workbook_reader import RawSheet, column_letter
 from pyxl.domain.letters import (
     CaseStateLike,
     LetterBook,
@@ -58,9 +54,16 @@ from pyxl.domain.model import Appointment, Branch, Client
 from pyxl.domain.obligations import fmt
 from pyxl.domain.reference import WEEKENDS_ONLY
 from pyxl.policy import letter_book
-from pyxl.services.recompute import Evaluation, check_writable, evaluate_bytes, needs_refresh
+from pyxl.services.recompute import Evaluation, evaluate_file, needs_refresh
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "letter_templates"
+# Where letters are logged: a workbook made before letters existed has no such sheets.
+LETTER_SHEETS = {
+    sheet: f"this workbook has no {sheet!r} sheet, where letters are logged (it was made "
+    "before letters existed): create a new workbook with `pyxl new` and copy the data over, "
+    "or add the sheet with the same columns"
+    for sheet in (schema.LETTERS.name, schema.CONTACTS.name)
+}
 EXTRA_SHEETS = {
     "Clients",
     "Appointments",
@@ -132,7 +135,7 @@ class _Table:
 
     def row_cells(self, number: int) -> dict[str, str]:
         """Header -> cell reference ("C5") on one sheet row, to name where to type."""
-        return {h: f"{get_column_letter(i + 1)}{number}" for h, i in self.columns.items()}
+        return {h: f"{column_letter(i)}{number}" for h, i in self.columns.items()}
 
     def cells(self, key: str) -> dict[str, dict[str, str]]:
         """Key column value -> header -> cell reference (the first row of each key)."""
@@ -207,8 +210,8 @@ class WorkbookExtras:
         return f"cell {at}" if at else ""
 
     @classmethod
-    def read(cls, data: bytes) -> WorkbookExtras:
-        return cls.from_sheets(read_raw(data, EXTRA_SHEETS).sheets)
+    def read(cls, book: CaseloadFile) -> WorkbookExtras:
+        return cls.from_sheets(book.read(EXTRA_SHEETS, columnar=False).sheets)
 
     @classmethod
     def from_sheets(cls, raw: Mapping[str, RawSheet]) -> WorkbookExtras:
@@ -643,7 +646,7 @@ def _render_chunk(jobs: Sequence[Job]) -> list[tuple[int, bytes | None, str]]:
         try:
             data = _WORKER_TEMPLATES[(job.code, job.language)].render(job.context)
             out.append((job.index, data, ""))
-        except (TemplateError, etree.XMLSyntaxError, ValueError) as exc:
+        except (TemplateError, ValueError) as exc:
             out.append((job.index, None, f"{type(exc).__name__}: {exc}"))
     return out
 
@@ -758,9 +761,9 @@ def preview(
 ) -> BatchPlan:
     """The batch as a clerk checks it before printing: what printing will make, hold and not
     make (with what to fill in where); writes nothing."""
-    data, _ = safe_save.read_snapshot(path)
-    ev = evaluate_bytes(data, as_of)
-    extras = WorkbookExtras.read(data)
+    workbook = caseload_file.reading(path)
+    ev = evaluate_file(workbook, as_of)
+    extras = WorkbookExtras.read(workbook)
     book = letter_book()
     queue = build_queue(ev, extras, book, kinds, cases, case_states)
     return plan_batch(queue, ev, extras, book, templates_dir)
@@ -821,7 +824,11 @@ def _proposal_words(q: QueuedLetter) -> list[str]:
     ]
 
 
-def write_queue_csv(plan: BatchPlan, target: Path) -> Path:
+def write_queue_csv(plan: BatchPlan, folder: Path, as_of: dt.date) -> Path:
+    """The preview as a CSV (`queue-DATE.csv`) in `folder`, made if missing."""
+    outputs.claim_folder(folder, "letters")
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / f"queue-{as_of.isoformat()}.csv"
     return csv_file.write_csv(target, QUEUE_HEADERS, queue_rows(plan.queue, plan.errors))
 
 
@@ -843,16 +850,16 @@ def run_letters(
     path = Path(path)
     book = letter_book()
     out_dir = out_dir or path.parent / "letters" / as_of.isoformat()
-    safe_save.cleanup_stale_temp_files(path)
+    outputs.claim_folder(out_dir, "letters")
     unlogged = outputs.removed_unless_done(out_dir, "letter", "they could not be logged")
-    with safe_save.writer_lock(path), unlogged:
-        # Refuse before printing: letters made but not logged would be sent twice.
-        safe_save.refuse_if_open(path, "Nothing was printed or logged.")
-        data, snapshot = safe_save.read_snapshot(path)
-        check_writable(data)
-        _check_letter_sheets(data)
-        ev = evaluate_bytes(data, as_of, progress)
-        extras = WorkbookExtras.read(data)
+    # Refused before printing: letters made but not logged would be sent twice.
+    with (
+        caseload_file.changing(path, "Nothing was printed or logged.") as workbook,
+        unlogged,
+    ):
+        workbook.require(LETTER_SHEETS)
+        ev = evaluate_file(workbook, as_of, progress)
+        extras = WorkbookExtras.read(workbook)
         note("choosing letters")
         queue = build_queue(ev, extras, book, kinds, cases, case_states)
         user = user_name()
@@ -874,11 +881,7 @@ def run_letters(
         log = log_rows(result, as_of, book, user)
         if result.logged:
             stale = needs_refresh("pyxl letters", [name for name, rows in log.items() if rows])
-            patched = append_rows(data, log, above=stale)
-            expected = len(extras.logged) + result.logged
-            result.backup = safe_save.atomic_write(
-                path, patched, expected=snapshot, verify=lambda p: _verify_logged(p, expected)
-            )
+            result.backup = workbook.append(log, above=stale)
         append_audit(audit_path(path), result.audit)
     return result
 
@@ -1093,17 +1096,6 @@ def _appointment_row(m: LetterMade, batch: str) -> list[object]:
     return [values.get(h) for h in schema.APPOINTMENTS.headers]
 
 
-def _check_letter_sheets(data: bytes) -> None:
-    book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
-    missing = [s.name for s in (schema.LETTERS, schema.CONTACTS) if s.name not in book.sheet_names]
-    if missing:
-        raise WorkbookUnreadable(
-            f"this workbook has no {', '.join(repr(m) for m in missing)} sheet, where letters "
-            "are logged (it was made before letters existed): create a new workbook with "
-            "`pyxl new` and copy the data over, or add the sheet with the same columns"
-        )
-
-
 def _letters_row(m: LetterMade, as_of: dt.date, batch: str, user: str) -> list[object]:
     return [
         as_of,
@@ -1143,14 +1135,6 @@ def _contact_row(m: LetterMade, as_of: dt.date, book: LetterBook, batch: str) ->
         "Notes": note,
     }
     return [values.get(h) for h in schema.CONTACTS.headers]
-
-
-def _verify_logged(path: Path, expected: int) -> None:
-    book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(path.read_bytes()))
-    rows = book.get_sheet_by_name(schema.LETTERS.name).to_python(skip_empty_area=False)
-    body = [r for r in rows[schema.HEADER_ROW :] if any(v != "" for v in r)]
-    if len(body) != expected:
-        raise ValueError(f"the Letters sheet has {len(body)} rows, expected {expected}")
 
 
 def mailing_order(made: Sequence[LetterMade]) -> list[LetterMade]:

@@ -9,24 +9,18 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import gc
 import getpass
 import heapq
-import io
-import zipfile
 from collections import Counter, defaultdict
-from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-import fastexcel
 import numpy as np
-from lxml import etree
 
 from pyxl import now, version
-from pyxl.adapters import safe_save, schema
+from pyxl.adapters import caseload_file, schema, speed
 from pyxl.adapters.validation import (
     CASELOAD_FIELDS,
     Problem,
@@ -35,8 +29,8 @@ from pyxl.adapters.validation import (
     validate_workbook,
 )
 from pyxl.adapters.workbook_builder import due_list_count_cells
-from pyxl.adapters.workbook_patch import ColumnValues, Patch, TableRows, apply_patch
-from pyxl.adapters.workbook_reader import RawWorkbook, WorkbookUnreadable, read_raw, sheet_parts
+from pyxl.adapters.workbook_patch import ColumnValues, Patch, TableRows
+from pyxl.adapters.workbook_reader import RawWorkbook
 from pyxl.domain import model
 from pyxl.domain.calendar import BusinessCalendar
 from pyxl.domain.columns import TableColumns
@@ -229,28 +223,12 @@ def office_calendars(validated: ValidatedWorkbook) -> dict[str, BusinessCalendar
     return {b.name: by_calendar[b.calendar] for b in branches}
 
 
-@contextmanager
-def without_cycle_collector() -> Iterator[None]:
-    """Millions of small objects and no cycles: the cyclic collector would only rescan them
-    (a second of a 50,000-client recompute)."""
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if collecting:
-            gc.enable()
-
-
-def evaluate_bytes(data: bytes, as_of: dt.date, progress: Progress | None = None) -> Evaluation:
-    with without_cycle_collector():
-        return _evaluate_bytes(data, as_of, progress)
-
-
-def _evaluate_bytes(data: bytes, as_of: dt.date, progress: Progress | None) -> Evaluation:
-    return evaluate_raw(
-        read_raw(data, READ_SHEETS, columnar=schema.HEADER_ROW - 1), as_of, progress
-    )
+def evaluate_file(
+    book: caseload_file.CaseloadFile, as_of: dt.date, progress: Progress | None = None
+) -> Evaluation:
+    """Read the sheets the rules need and evaluate them."""
+    with speed.without_cycle_collector():
+        return evaluate_raw(book.read(READ_SHEETS), as_of, progress)
 
 
 def evaluate_raw(raw: RawWorkbook, as_of: dt.date, progress: Progress | None = None) -> Evaluation:
@@ -608,21 +586,6 @@ def _column_heights(
     return out
 
 
-def check_writable(data: bytes) -> None:
-    """pyxl writes only into a caseload workbook: one that has the sheets it fills in."""
-    try:
-        present = set(sheet_parts(zipfile.ZipFile(io.BytesIO(data)))[0])
-    except (zipfile.BadZipFile, KeyError, ValueError, etree.XMLSyntaxError) as exc:
-        raise WorkbookUnreadable(f"not a readable .xlsx/.xlsm workbook ({exc})") from exc
-    needed = {schema.DUE_LIST.name, schema.ERRORS.name, schema.CLIENTS.name}
-    missing = sorted(needed - present)
-    if missing:
-        raise WorkbookUnreadable(
-            f"this is not a pyxl caseload workbook: no {', '.join(repr(m) for m in missing)} "
-            "sheet. Create one with `pyxl new`, or run `pyxl check` to see what it holds."
-        )
-
-
 def supervisors(ev: Evaluation) -> dict[str, str]:
     """Case manager -> supervisor: the Staff sheet's, else the supervisor of their branch."""
     staff = ev.workbook.sheets[schema.STAFF.name]
@@ -817,8 +780,7 @@ class RecomputeResult:
 
 def check(path: Path, as_of: dt.date, progress: Progress | None = None) -> Evaluation:
     """Read and evaluate without writing anything."""
-    data, _ = safe_save.read_snapshot(path)
-    return evaluate_bytes(data, as_of, progress)
+    return evaluate_file(caseload_file.reading(path), as_of, progress)
 
 
 def recompute(path: Path, as_of: dt.date, progress: Progress | None = None) -> RecomputeResult:
@@ -828,41 +790,12 @@ def recompute(path: Path, as_of: dt.date, progress: Progress | None = None) -> R
     while another pyxl writes it, or if it changed since it was read.
     """
     note = progress or (lambda _: None)
-    safe_save.cleanup_stale_temp_files(path)
-    with safe_save.writer_lock(path), without_cycle_collector():
-        # Refuse before reading and evaluating: the save would be refused anyway.
-        safe_save.refuse_if_open(path, "Nothing was written.")
-        data, snapshot = safe_save.read_snapshot(path)
-        check_writable(data)
-        ev = evaluate_bytes(data, as_of, progress)
+    with (
+        caseload_file.changing(path, "Nothing was written.") as book,
+        speed.without_cycle_collector(),
+    ):
+        ev = evaluate_file(book, as_of, progress)
         note("writing")
-        present = set(sheet_parts(zipfile.ZipFile(io.BytesIO(data)))[0])
-        patch = build_patch(ev, present, refresh_stamp(as_of))
-        new = apply_patch(data, patch)
-        expected_rows = len(patch.tables[schema.DUE_LIST.name].rows)
-        backup = safe_save.atomic_write(
-            path,
-            new,
-            expected=snapshot,
-            verify=lambda p: verify_written(p, expected_rows, present),
-        )
-    return RecomputeResult(ev, True, backup, expected_rows)
-
-
-def verify_written(path: Path, due_rows: int, sheets: Collection[str] | None = None) -> None:
-    """Re-open the new file as a reader would, and check what pyxl wrote is there
-    (every schema sheet, or every one of `sheets` that the workbook had before)."""
-    data = path.read_bytes()
-    book = fastexcel.read_excel(data)
-    wanted = {s.name for s in schema.ALL_SHEETS}
-    missing = (wanted if sheets is None else wanted & set(sheets)) - set(book.sheet_names)
-    if missing:
-        raise ValueError(f"sheets missing after writing: {', '.join(sorted(missing))}")
-    # Every Due List row has its case in column A: reading that column parses the whole
-    # sheet but makes one column of values.
-    case_ids = book.load_sheet_eager(
-        schema.DUE_LIST.name, header_row=None, skip_rows=schema.HEADER_ROW, use_columns=[0]
-    ).column(0)
-    rows = sum(1 for case_id in case_ids.to_pylist() if case_id not in (None, ""))
-    if rows != due_rows:
-        raise ValueError(f"the Due List has {rows} rows, expected {due_rows}")
+        patch = build_patch(ev, book.sheet_names, refresh_stamp(as_of))
+        backup = book.write_patch(patch, counted=(schema.DUE_LIST.name,))
+    return RecomputeResult(ev, True, backup, len(patch.tables[schema.DUE_LIST.name].rows))

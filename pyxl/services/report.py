@@ -1,7 +1,7 @@
 """`pyxl report`: the supervisor report over one or many caseload workbooks.
 
 Each workbook goes through the same read / validate / evaluate path as
-`pyxl recompute` (pyxl.services.recompute.evaluate_bytes); nothing is written to
+`pyxl recompute` (pyxl.services.recompute.evaluate_file); nothing is written to
 it. Each is then reduced to a `Part`: small per-branch and per-case-manager
 tables, counted from the obligations its Due List shows (the rules' and the flows'
 clocks alike, `Evaluation.items`), and the short lists a supervisor acts on. The
@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pyxl.adapters import safe_save
+from pyxl.adapters import caseload_file, speed
 from pyxl.domain import participation
 from pyxl.domain.calendar import edate
 from pyxl.domain.model import STATUS_ORDER, Program, Status
@@ -37,13 +37,7 @@ from pyxl.domain.report_model import C, ChartSpec, Report, ReportColumn, ReportT
 from pyxl.domain.sanctions import penalised_months
 from pyxl.errors import UserError, os_advice
 from pyxl.policy import flowbook
-from pyxl.services.recompute import (
-    Evaluation,
-    Progress,
-    evaluate_bytes,
-    supervisors,
-    without_cycle_collector,
-)
+from pyxl.services.recompute import Evaluation, Progress, evaluate_file, supervisors
 
 Key = tuple[str, str, str]  # branch, supervisor, case manager
 Rows = list[list[object]]
@@ -150,9 +144,9 @@ def reduce_workbook(
     path: Path, as_of: dt.date, detail: bool = False, client_lists: bool = True
 ) -> Part:
     """Read, evaluate and reduce one workbook (read-only: a snapshot of its bytes)."""
-    data, _ = safe_save.read_snapshot(Path(path))
-    with without_cycle_collector():  # the reduction too makes many objects and no cycles
-        return reduce_evaluation(Path(path).name, evaluate_bytes(data, as_of), detail, client_lists)
+    with speed.without_cycle_collector():  # the reduction too makes many objects, no cycles
+        ev = evaluate_file(caseload_file.reading(Path(path)), as_of)
+        return reduce_evaluation(Path(path).name, ev, detail, client_lists)
 
 
 def reduce_evaluation(

@@ -13,7 +13,6 @@ from __future__ import annotations
 import datetime as dt
 import multiprocessing
 import os
-import zipfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -31,7 +30,7 @@ def guarded(work: Callable[..., Any], path: Path, *args: Any) -> Outcome:
     """`work(path, *args)`, or the reason the workbook cannot be read (for the user)."""
     try:
         return work(Path(path), *args), None
-    except (WorkbookUnreadable, SafeSaveError, zipfile.BadZipFile) as exc:
+    except (WorkbookUnreadable, SafeSaveError) as exc:
         return None, str(exc)
     except OSError as exc:
         return None, exc.strerror or str(exc)

@@ -24,7 +24,8 @@ import pytest
 import python_calamine
 
 from pyxl.adapters import libreoffice, schema
-from pyxl.adapters.workbook_reader import compressed_member, sheet_parts
+from pyxl.adapters.speed import compressed_member
+from pyxl.adapters.workbook_reader import sheet_parts
 from pyxl.domain.model import STATUS_ORDER
 from pyxl.services import demo_data
 from pyxl.services.demo import DEMO_FILE

@@ -123,7 +123,8 @@ def test_every_refresh_says_as_of_when_and_who_and_letters_mark_it_stale(tmp_pat
 
 def test_version() -> None:
     done = pyxl("--version")
-    assert done.returncode == 0 and done.stdout.strip() == f"pyxl {version()}"
+    assert done.returncode == 0 and done.stdout.strip().startswith(f"pyxl {version()}, ")
+    assert "path (" in done.stdout  # which speed path runs, and why
 
 
 def test_a_new_workbook_must_be_named_xlsx(tmp_path: Path) -> None:
@@ -217,7 +218,7 @@ def test_the_lock_is_checked_before_reading(tmp_path: Path, monkeypatch, capsys)
     def never(*_a, **_k):
         raise AssertionError("read and evaluated before refusing")
 
-    monkeypatch.setattr(recompute_service, "evaluate_bytes", never)
+    monkeypatch.setattr(recompute_service, "evaluate_file", never)
     assert cli.main(["recompute", str(path), "--as-of", AS_OF]) == 2
     err = capsys.readouterr().err
     assert err.count("Nothing was written") == 1 and len(err.strip().splitlines()) == 1, err

@@ -62,7 +62,7 @@ def test_schema_order_puts_properties_in_place_and_drops_repeats():
 
 
 def test_the_side_by_side_texts_are_made_from_the_templates_as_they_are(tmp_path):
-    from pyxl.services.template_texts import write_texts
+    from pyxl.services.templates import write_texts
 
     for made in write_texts(BOOK, TEMPLATES_DIR, tmp_path):
         committed = TEMPLATES_DIR / "text" / made.name

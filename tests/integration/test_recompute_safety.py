@@ -24,7 +24,7 @@ import pytest
 import python_calamine
 
 from pyxl import cli
-from pyxl.adapters import safe_save, schema
+from pyxl.adapters import caseload_file, safe_save, schema
 from pyxl.adapters.safe_save import BACKUP_DIR_NAME, WorkbookChanged
 from pyxl.services import demo_data
 from pyxl.services import recompute as recompute_service
@@ -441,7 +441,7 @@ def test_cli_reports_a_changed_file_with_exit_2(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     path = small.fresh_copy(tmp_path)
-    evaluate = recompute_service.evaluate_bytes
+    evaluate = recompute_service.evaluate_file
     theirs: list[bytes] = []
 
     def evaluate_then_someone_saves(*args: object, **kw: object) -> object:
@@ -449,7 +449,7 @@ def test_cli_reports_a_changed_file_with_exit_2(
         theirs.append(_someone_saves(path))
         return result
 
-    monkeypatch.setattr(recompute_service, "evaluate_bytes", evaluate_then_someone_saves)
+    monkeypatch.setattr(recompute_service, "evaluate_file", evaluate_then_someone_saves)
     code = cli.main(["recompute", str(path), "--as-of", AS_OF_ARG])
     err = capsys.readouterr().err
     assert code == 2
@@ -475,7 +475,7 @@ def test_a_new_version_missing_due_list_rows_is_discarded(
     List row, the check says so and the workbook on disk stays as it was."""
     path = tmp_path / "caseload.xlsx"
     path.write_bytes(small.old)
-    written = recompute_service.apply_patch
+    written = caseload_file.apply_patch
 
     def losing_a_row(data: bytes, patch: recompute_service.Patch) -> bytes:
         due = patch.tables[schema.DUE_LIST.name]
@@ -484,8 +484,8 @@ def test_a_new_version_missing_due_list_rows_is_discarded(
             data, dataclasses.replace(patch, tables={**patch.tables, schema.DUE_LIST.name: short})
         )
 
-    monkeypatch.setattr(recompute_service, "apply_patch", losing_a_row)
-    with pytest.raises(safe_save.VerifyFailed, match=r"the Due List has \d+ rows, expected"):
+    monkeypatch.setattr(caseload_file, "apply_patch", losing_a_row)
+    with pytest.raises(safe_save.VerifyFailed, match=r"the Due List sheet has \d+ rows, expected"):
         recompute(path, AS_OF)
     assert path.read_bytes() == small.old
     assert not list(tmp_path.glob(".caseload.xlsx.*.tmp.xlsx"))

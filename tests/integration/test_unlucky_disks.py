@@ -158,12 +158,12 @@ def test_a_name_too_long_is_a_message(book: Path, capsys: pytest.CaptureFixture[
 def test_letters_that_cannot_be_logged_are_removed(
     book: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from pyxl.services import letters
+    from pyxl.adapters import caseload_file
 
     def disk_full(*args: object, **kwargs: object) -> None:
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(letters.safe_save, "atomic_write", disk_full)
+    monkeypatch.setattr(caseload_file.safe_save, "atomic_write", disk_full)
     out = book.parent / "letters"
     before = book.read_bytes()
     line = one_line(capsys, cli.main(["letters", str(book), "--as-of", AS_OF, "--out", str(out)]))
