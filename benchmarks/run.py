@@ -66,7 +66,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument(
         "--skip-naive",
         action="store_true",
-        help="round trip: skip the slow openpyxl load+save baseline",
+        help="round trip: skip the slow openpyxl load+save baseline; report: reuse the naive "
+        "roll-up recorded in the results file (the line says when it was measured)",
     )
     p.add_argument("--clients", type=int, help="override the client count of every benchmark run")
     p.add_argument("--repeat", type=int, help="timed runs per measurement (median is reported)")
@@ -184,6 +185,10 @@ def write_json(path: Path, results: list[Result], args: argparse.Namespace, argv
     say(f"results written to {path}")
 
 
+def results_path(args: argparse.Namespace) -> Path:
+    return args.json or (HERE / "results" / ("quick.json" if args.quick else "latest.json"))
+
+
 def run_one(name: str, args: argparse.Namespace, repeat: int) -> Result:
     if name == "evaluation":
         import bench_evaluation
@@ -221,7 +226,13 @@ def run_one(name: str, args: argparse.Namespace, repeat: int) -> Result:
     elif name == "report":
         import bench_report
 
-        result = bench_report.run(scale(args, "report_clients"), repeat, args.cache_dir)
+        result = bench_report.run(
+            scale(args, "report_clients"),
+            repeat,
+            args.cache_dir,
+            skip_naive=args.skip_naive,
+            results=results_path(args),
+        )
     else:
         import bench_round_trip
 
@@ -269,8 +280,7 @@ def main(argv: list[str] | None = None) -> int:
     say(f"total wall time {time.perf_counter() - started:.0f} s")
 
     if not args.no_json:
-        path = args.json or (HERE / "results" / ("quick.json" if args.quick else "latest.json"))
-        write_json(path, results, args, argv)
+        write_json(results_path(args), results, args, argv)
     if failed:
         return 1
     if missed and args.strict:

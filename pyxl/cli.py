@@ -437,7 +437,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--detail",
         action="store_true",
         help="also write the row-level lists (work list, monthly duties, participation per "
-        "family) to REPORT-detail.xlsx",
+        "family; for several workbooks also the client lists) to REPORT-detail.xlsx",
     )
     p.add_argument(
         "--scheduler",

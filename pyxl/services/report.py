@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pyxl.adapters import caseload_file
+from pyxl.adapters import caseload_file, speed
 from pyxl.domain import participation
 from pyxl.domain.calendar import edate
 from pyxl.domain.model import STATUS_ORDER, Program, Status
@@ -52,6 +52,16 @@ DETAIL_SHEETS = (
     "Work Verification",
     "Track Review",
     "Participation Detail",
+)
+# A client per row: in the report of one workbook (an office reads them there); in a roll-up
+# of several, with the detail workbook's lists (a state's would run to hundreds of thousands
+# of rows, and their memory would grow with every workbook). The report keeps their counts.
+CLIENT_LISTS = (
+    "Non-Compliance TANF",
+    "CM Exiter Alert",
+    "Conciliation",
+    "Disqualification History",
+    "Selective Service",
 )
 
 
@@ -88,6 +98,9 @@ class Part:
     duties: dict[tuple[str, str], list[int]]  # (branch, manager) -> last month's duties
     rates: dict[str, Rows]  # "office" / "cm" -> participation rate rows
     lists: dict[str, Rows]  # sheet -> rows (the lists a supervisor reads)
+    tallies: Counter[str]  # the client lists' counts the Overview shows
+    conciliations: dict[tuple[str, str], Counter[str]]  # (branch, manager) -> outcomes
+    reengaged: dict[tuple[str, str], list[int]]  # (branch, manager) -> days to re-engage
     detail: dict[str, Rows] = field(default_factory=dict)  # sheet -> rows (detail workbook)
 
 
@@ -112,22 +125,35 @@ class _Book:
         as_of = self.ev.as_of.toordinal()
         self.open_case = (closure == 0) | (closure > as_of)
         self.index = self.ev.workbook.client_index
-
-    def key(self, c: int) -> Key:
-        return (self.branch[c], self.supervisor[c], self.manager[c])
+        # Each client's key (branch, supervisor, case manager), as a code into `keys`.
+        codes: dict[Key, int] = {}
+        self.key_code = np.fromiter(
+            (codes.setdefault(k, len(codes)) for k in zip(self.branch, self.supervisor,
+                                                            self.manager, strict=True)),
+            dtype=np.int64,
+            count=len(self.case_id),
+        )  # fmt: skip
+        self.keys: list[Key] = list(codes)
 
     def who(self, c: int) -> list[object]:
         """Case manager, branch, case id, name: the first cells of many lists."""
         return [self.manager[c], self.branch[c], self.case_id[c], self.client_name[c]]
 
 
-def reduce_workbook(path: Path, as_of: dt.date, detail: bool = False) -> Part:
+def reduce_workbook(
+    path: Path, as_of: dt.date, detail: bool = False, client_lists: bool = True
+) -> Part:
     """Read, evaluate and reduce one workbook (read-only: a snapshot of its bytes)."""
-    ev = evaluate_file(caseload_file.reading(Path(path)), as_of)
-    return reduce_evaluation(Path(path).name, ev, detail)
+    with speed.without_cycle_collector():  # the reduction too makes many objects, no cycles
+        ev = evaluate_file(caseload_file.reading(Path(path)), as_of)
+        return reduce_evaluation(Path(path).name, ev, detail, client_lists)
 
 
-def reduce_evaluation(name: str, ev: Evaluation, detail: bool = False) -> Part:
+def reduce_evaluation(
+    name: str, ev: Evaluation, detail: bool = False, client_lists: bool = True
+) -> Part:
+    """The workbook's part. `client_lists`: the CLIENT_LISTS go with the report's lists
+    (one workbook), or else with the detail lists (kept only when `detail`)."""
     book = _Book(name, ev)
     settings = ev.workbook.settings
     days = int(settings["Report work list days"])
@@ -142,6 +168,14 @@ def reduce_evaluation(name: str, ev: Evaluation, detail: bool = False) -> Part:
     }
     exceptions = exception_rows(book)
     conciliations, history = conciliation_rows(book)
+    listed = {
+        "Non-Compliance TANF": noncompliance_tanf_rows(book),
+        "CM Exiter Alert": exiter_rows(book),
+        "Conciliation": conciliations,
+        "Disqualification History": history,
+        "Selective Service": selective_service_rows(book),
+    }
+    outcomes, reengaged = _conciliation_tallies(conciliations, history)
     part = Part(
         name=name,
         as_of=ev.as_of,
@@ -154,20 +188,23 @@ def reduce_evaluation(name: str, ev: Evaluation, detail: bool = False) -> Part:
         this_week=this_week,
         duties=_duties(monthly, last_month),
         rates=rates,
-        lists={
-            "Non-Compliance TANF": noncompliance_tanf_rows(book),
-            "CM Exiter Alert": exiter_rows(book),
-            "Conciliation": conciliations,
-            "Disqualification History": history,
-            "Selective Service": selective_service_rows(book),
-            "Exceptions": exceptions,
-        },
+        lists={**(listed if client_lists else {}), "Exceptions": exceptions},
+        tallies=Counter(
+            {
+                "noncompliance_tanf": len(listed["Non-Compliance TANF"]),
+                "exit_90_plus": sum(r[0] == EXIT_BANDS[3] for r in listed["CM Exiter Alert"]),
+                "selective_service": len(listed["Selective Service"]),
+            }
+        ),
+        conciliations=outcomes,
+        reengaged=reengaged,
     )
     if detail:
         part.detail = {
             "Work List": work_list_rows(book, days),
             **{sheet: rows for sheet, rows in monthly.items()},
             "Participation Detail": [_family_row(fm) for fm in family[0]],
+            **({} if client_lists else listed),
         }
     return part
 
@@ -177,41 +214,46 @@ def _due_counts(book: _Book, days: int):
     due within `days` (open, not yet overdue)."""
     items = book.ev.items
     horizon = book.ev.as_of.toordinal() + days
-    counts: dict[tuple[Key, str], list[int]] = {}
-    # One pass over (client, rule, status) triples counted by numpy.
-    width = len(STATUS_ORDER)
-    pair = items.case * len(items.rule_ids) + items.rule
-    found, tally = np.unique(pair * width + items.status, return_counts=True)
-    for code, n in zip(found.tolist(), tally.tolist(), strict=True):
-        p, status = divmod(code, width)
-        c, r = divmod(p, len(items.rule_ids))
-        k = (book.key(c), items.rule_ids[r])
-        counts.setdefault(k, [0] * width)[status] += n
-    oldest: dict[Key, tuple[int, str, str, dt.date | None]] = {}
-    for i in np.flatnonzero(items.status == OVERDUE).tolist():
-        c = int(items.case[i])
-        days_late = int(items.days_overdue[i])
-        key = book.key(c)
-        if key not in oldest or days_late > oldest[key][0]:
-            oldest[key] = (days_late, items.rule_ids[items.rule[i]], book.case_id[c],
-                           _day(items.due[i]))  # fmt: skip
+    keys, width, rules = book.keys, len(STATUS_ORDER), len(items.rule_ids)
+    key = book.key_code[items.case]
+    # One count over (key, rule, status) triples, in numpy.
+    table = np.bincount(
+        (key * rules + items.rule) * width + items.status, minlength=len(keys) * rules * width
+    ).reshape(len(keys), rules, width)
+    counts: dict[tuple[Key, str], list[int]] = {
+        (keys[k], items.rule_ids[r]): table[k, r].tolist()
+        for k, r in zip(*np.nonzero(table.any(axis=2)), strict=True)
+    }
+    # Each key's most overdue item (the first listed among equals).
+    late = np.flatnonzero(items.status == OVERDUE)
+    order = late[np.lexsort((late, -items.days_overdue[late], key[late]))]
+    first = order[np.r_[True, key[order][1:] != key[order][:-1]]] if len(order) else order
+    oldest: dict[Key, tuple[int, str, str, dt.date | None]] = {
+        keys[key[i]]: (int(items.days_overdue[i]), items.rule_ids[items.rule[i]],
+                       book.case_id[items.case[i]], _day(items.due[i]))
+        for i in first.tolist()
+    }  # fmt: skip
     soon = np.isin(items.status, OPEN_CODES) & (items.status != OVERDUE) & (items.due > 0)
     soon &= items.due <= horizon
-    this_week = Counter(book.key(c) for c in items.case[soon].tolist())
-    return counts, oldest, dict(this_week)
+    week = np.bincount(key[soon], minlength=len(keys))
+    return counts, oldest, {keys[k]: int(week[k]) for k in np.flatnonzero(week).tolist()}
 
 
 def _people(book: _Book, exceptions: Rows) -> dict[Key, list[int]]:
-    out: dict[Key, list[int]] = {}
-    for c, open_case in enumerate(book.open_case.tolist()):
-        p = out.setdefault(book.key(c), [0, 0, 0])
-        p[0] += 1
-        p[1] += open_case
+    """Per key: clients, open cases, data errors."""
+    n = len(book.keys)
+    clients = np.bincount(book.key_code, minlength=n)
+    open_cases = np.bincount(book.key_code, weights=book.open_case, minlength=n)
+    errors = [0] * n
     for row in exceptions:
         c = book.index.get(str(row[3]))
         if row[7] == "error" and c is not None:
-            out[book.key(c)][2] += 1
-    return out
+            errors[book.key_code[c]] += 1
+    return {
+        key: [int(clients[k]), int(open_cases[k]), errors[k]]
+        for k, key in enumerate(book.keys)
+        if clients[k]
+    }
 
 
 def work_list_rows(book: _Book, days: int) -> Rows:
@@ -716,7 +758,13 @@ def work_list(parts: Sequence[Part], days: int) -> ReportTable:
 
 
 def _listed(parts: Sequence[Part], sheet: str) -> Rows:
-    return [r for p in parts for r in p.lists[sheet]]
+    """A list's rows from every part, in the report's lists or the detail's."""
+    return [r for p in parts for r in p.lists.get(sheet, p.detail.get(sheet, []))]
+
+
+def _carried(parts: Sequence[Part], sheet: str, where: str) -> bool:
+    """Whether the parts carry this list in their report lists or their detail lists."""
+    return bool(parts) and all(sheet in getattr(p, where) for p in parts)
 
 
 def noncompliance_tanf(parts: Sequence[Part]) -> ReportTable:
@@ -882,15 +930,31 @@ def exception_counts(table: ReportTable) -> ReportTable:
     )  # fmt: skip
 
 
-def conciliation_tables(parts: Sequence[Part]) -> list[ReportTable]:
-    """Oregon: every conciliation, its outcome, the disqualification steps and levels, and
-    re-engagement after a disqualification; by branch and worker, and each person's
-    disqualification history."""
+def _conciliation_tallies(
+    rows: Rows, history: Rows
+) -> tuple[dict[tuple[str, str], Counter[str]], dict[tuple[str, str], list[int]]]:
+    """Per (branch, case manager): conciliations, on time, by outcome, and disqualified;
+    and the days from each disqualification to a re-engagement request (those asked)."""
+    by_worker: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
+    for r in rows:
+        c = by_worker[(str(r[0]), str(r[1]))]
+        c["conciliations"] += 1
+        c["on time"] += r[7] == "Yes"
+        c[str(r[8])] += 1
+    reengaged: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for h in history:
+        key = (str(h[3]), str(h[4]))
+        by_worker[key]["disqualified"] += 1
+        if h[11] is not None:
+            reengaged[key].append(int(h[11]))  # type: ignore[call-overload]
+    return dict(by_worker), dict(reengaged)
+
+
+def conciliation_list(parts: Sequence[Part]) -> ReportTable:
+    """Oregon: every conciliation and its outcome."""
     rows = _listed(parts, "Conciliation")
-    history = _listed(parts, "Disqualification History")
     rows.sort(key=lambda r: (r[0], r[1], r[4], r[2]))  # type: ignore[operator]
-    history.sort(key=lambda r: (r[0], r[5]))  # type: ignore[operator]
-    tracking = ReportTable(
+    return ReportTable(
         "Conciliation",
         "Conciliation",
         "Conciliation tracking (Oregon JOBS)",
@@ -900,29 +964,27 @@ def conciliation_tables(parts: Sequence[Part]) -> list[ReportTable]:
          C("Held", "date", 12), C("On Time", width=8), W("Outcome", 26)),
         rows,
     )  # fmt: skip
+
+
+def conciliation_by_cm(parts: Sequence[Part]) -> ReportTable:
+    """Oregon: conciliations, disqualifications and re-engagement by branch and worker."""
     by_worker: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
-    for r in rows:
-        c = by_worker[(str(r[0]), str(r[1]))]
-        c["conciliations"] += 1
-        c["on time"] += r[7] == "Yes"
-        c[str(r[8])] += 1
     reengaged: dict[tuple[str, str], list[int]] = defaultdict(list)
-    disqualified: Counter[tuple[str, str]] = Counter()
-    for h in history:
-        key = (str(h[3]), str(h[4]))
-        disqualified[key] += 1
-        if h[11] is not None:
-            reengaged[key].append(int(h[11]))  # type: ignore[call-overload]
+    for p in parts:
+        for key, counts in p.conciliations.items():
+            by_worker[key].update(counts)
+        for key, days in p.reengaged.items():
+            reengaged[key] += days
     summary_rows = []
-    for key in sorted(set(by_worker) | set(disqualified)):
+    for key in sorted(by_worker):
         c, days = by_worker[key], sorted(reengaged[key])
         summary_rows.append(
             [*key, c["conciliations"], c["on time"], _share(c["on time"], c["conciliations"]),
              c["Good cause"], c["No disqualification"], c["Disqualification"],
-             c["Pending"] + c["Overdue"], disqualified[key], len(days),
-             _share(len(days), disqualified[key]), days[len(days) // 2] if days else None]
+             c["Pending"] + c["Overdue"], c["disqualified"], len(days),
+             _share(len(days), c["disqualified"]), days[len(days) // 2] if days else None]
         )  # fmt: skip
-    summary = ReportTable(
+    return ReportTable(
         "Conciliation by CM",
         "ConciliationByCM",
         "Conciliation and re-engagement by branch and case manager",
@@ -934,7 +996,13 @@ def conciliation_tables(parts: Sequence[Part]) -> list[ReportTable]:
          C("Re-engagement %", "percent", 11), C("Median Days to Re-engage", "int", 12)),
         summary_rows,
     )  # fmt: skip
-    people = ReportTable(
+
+
+def disqualification_history(parts: Sequence[Part]) -> ReportTable:
+    """Oregon: each person's disqualifications in any branch, with the re-engagement."""
+    history = _listed(parts, "Disqualification History")
+    history.sort(key=lambda r: (r[0], r[5]))  # type: ignore[operator]
+    return ReportTable(
         "Disqualification History",
         "DisqualificationHistory",
         "Disqualification history per person (Oregon JOBS)",
@@ -947,7 +1015,20 @@ def conciliation_tables(parts: Sequence[Part]) -> list[ReportTable]:
          C("Days to Re-engage", "int", 10)),
         history,
     )  # fmt: skip
-    return [tracking, summary, people]
+
+
+CLIENT_TABLES: dict[str, Callable[[Sequence[Part]], ReportTable]] = {
+    "Non-Compliance TANF": noncompliance_tanf,
+    "CM Exiter Alert": exiter_alert,
+    "Conciliation": conciliation_list,
+    "Disqualification History": disqualification_history,
+    "Selective Service": selective_service,
+}
+
+
+def _client_tables(parts: Sequence[Part], where: str, *sheets: str) -> list[ReportTable]:
+    """The client lists among `sheets` that the parts carry `where` ("lists", "detail")."""
+    return [CLIENT_TABLES[s](parts) for s in sheets if _carried(parts, s, where)]
 
 
 def participation_tables(parts: Sequence[Part]) -> list[ReportTable]:
@@ -1033,7 +1114,7 @@ def key_figures(parts: Sequence[Part], tables: dict[str, ReportTable]) -> dict[s
     severities = Counter(str(r[7]) for r in tables["Exceptions"].rows)
     rates = tables["Participation"].rows
     last = rates[-1] if rates else None
-    exiter = Counter(tables["CM Exiter Alert"].column("Band"))
+    tallies = sum((p.tallies for p in parts), Counter())
     return {
         "clients": people[0],
         "open_cases": people[1],
@@ -1045,9 +1126,9 @@ def key_figures(parts: Sequence[Part], tables: dict[str, ReportTable]) -> dict[s
         "due_this_week": sum(_week(parts, lambda _k: ()).values()),
         "errors": severities["error"],
         "warnings": severities["warning"],
-        "noncompliance_tanf": len(tables["Non-Compliance TANF"].rows),
-        "exit_90_plus": exiter[EXIT_BANDS[3]],
-        "selective_service": len(tables["Selective Service"].rows),
+        "noncompliance_tanf": tallies["noncompliance_tanf"],
+        "exit_90_plus": tallies["exit_90_plus"],
+        "selective_service": tallies["selective_service"],
         "all_families_rate": last[3] if last else None,
         "all_families_target": last[4] if last else None,
         "two_parent_rate": last[7] if last else None,
@@ -1066,6 +1147,11 @@ def overview(
     def target(key: str) -> str:
         value = figures[key]
         return f"{rate_month}; target {value:.0%}" if isinstance(value, float) else "no month"
+
+    def see(sheet: str) -> str:
+        if _carried(parts, sheet, "lists"):
+            return f"see {sheet}"
+        return f"listed in the detail workbook (--detail): {sheet}"
 
     def listed(names: list[str], sheet: str) -> str:
         return ", ".join(names) if len(names) <= 3 else f"{names[0]}, ... (see {sheet})"
@@ -1092,8 +1178,8 @@ def overview(
         ["All-families rate", figures["all_families_rate"], target("all_families_target")],
         ["Two-parent rate", figures["two_parent_rate"], target("two_parent_target")],
         ["Non-Compliance TANF", figures["noncompliance_tanf"], "no activity for over a month"],
-        ["WIOA 90+ days (exit)", figures["exit_90_plus"], "see CM Exiter Alert"],
-        ["Selective Service missing", figures["selective_service"], "see Selective Service"],
+        ["WIOA 90+ days (exit)", figures["exit_90_plus"], see("CM Exiter Alert")],
+        ["Selective Service missing", figures["selective_service"], see("Selective Service")],
         ["Data errors", figures["errors"], "see Exceptions"],
         ["Data warnings", figures["warnings"], "see Exceptions"],
     ]
@@ -1184,12 +1270,12 @@ def build_report(
         by_rule(parts),
         by_branch(parts),
         by_case_manager(parts),
-        noncompliance_tanf(parts),
-        exiter_alert(parts),
-        *conciliation_tables(parts),
+        *_client_tables(parts, "lists", "Non-Compliance TANF", "CM Exiter Alert", "Conciliation"),
+        conciliation_by_cm(parts),
+        *_client_tables(parts, "lists", "Disqualification History"),
         *participation_tables(parts),
         compliance_by_case_manager(parts, last_month),
-        selective_service(parts),
+        *_client_tables(parts, "lists", "Selective Service"),
         listing,
         exception_counts(listing),
     ]
@@ -1238,10 +1324,12 @@ def printable(report: Report) -> tuple[Report, list[str]]:
 
 
 def build_detail(parts: Sequence[Part], as_of: dt.date, scope: str) -> Report:
-    """The row-level lists: the work list, the monthly duties, participation per family."""
+    """The row-level lists: the work list, the monthly duties, participation per family,
+    and in a roll-up the client lists."""
     days = parts[0].work_list_days if parts else 7
     tables = [work_list(parts, days), contact_compliance(parts), work_verification(parts),
-              track_review(parts), participation_detail(parts)]  # fmt: skip
+              track_review(parts), participation_detail(parts),
+              *_client_tables(parts, "detail", *CLIENT_LISTS)]  # fmt: skip
     return Report(as_of, {t.sheet: t for t in tables}, [], {}, scope)
 
 

@@ -18,6 +18,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from pyxl.adapters import workbook_reader
 from pyxl.adapters.safe_save import SafeSaveError
 from pyxl.adapters.workbook_reader import WorkbookUnreadable
 from pyxl.services.report import Part, Unreadable, reduce_workbook
@@ -64,11 +65,14 @@ def reduce_all(
     workers: int | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> tuple[list[Part], list[Unreadable]]:
-    """Every workbook's part, in the order given, and the workbooks left out (with why)."""
+    """Every workbook's part, in the order given, and the workbooks left out (with why). The
+    client lists come back with the report's lists for one workbook; for several, only with
+    the detail (`detail`), so what comes back from each stays small."""
     note = progress or (lambda _: None)
     parts, skipped = [], []
+    one = len(paths) == 1
     for path, part, why in each_workbook(
-        paths, reduce_workbook, as_of, detail, scheduler=scheduler, workers=workers
+        paths, reduce_workbook, as_of, detail, one, scheduler=scheduler, workers=workers
     ):
         note(f"read {path.name}" if why is None else f"left out {path.name}")
         if why is None:
@@ -86,7 +90,9 @@ def _in_processes(
         return (guarded(work, p, *args) for p in paths)
     # fork: the workers start with pyxl already imported (no threads run yet here).
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-    pool = ProcessPoolExecutor(count, mp_context=multiprocessing.get_context(method))
+    pool = ProcessPoolExecutor(
+        count, mp_context=multiprocessing.get_context(method), initializer=_one_reader
+    )
 
     def results() -> Iterator[Outcome]:
         with pool:
@@ -96,6 +102,12 @@ def _in_processes(
                 yield future.result()
 
     return results()
+
+
+def _one_reader() -> None:
+    """A pool's process reads its workbook in one thread: the processes already keep every
+    core busy, and each more reading thread would parse the shared strings again."""
+    workbook_reader.MAX_READERS = 1
 
 
 def _on_dask(

@@ -17,6 +17,7 @@ from pyxl.cli import main
 from pyxl.services.demo import run_demo
 from pyxl.services.export import SCHEMAS, export
 from pyxl.services.report import Report, run_report
+from pyxl.services.rollup import reduce_all
 
 STATUS = ("Open", "Overdue", "Due Soon", "Due", "Met")
 
@@ -46,6 +47,34 @@ def values(report: Report) -> dict[str, list[list[object]]]:
 def test_worker_processes_give_the_plain_report(workbooks, plain, tmp_path: Path) -> None:
     pooled = run_report(workbooks, AS_OF, tmp_path / "pooled.xlsx", workers=2).report
     assert values(pooled) == values(plain)
+
+
+def test_a_roll_up_lists_clients_in_the_detail_workbook_and_counts_them_in_the_report(
+    workbooks, plain, tmp_path: Path
+) -> None:
+    """A roll-up's report keeps counts; its client lists (which would grow with every
+    workbook) are the detail workbook's, and only come back from the workers for it."""
+    from pyxl.services.report import CLIENT_LISTS
+
+    assert not set(CLIENT_LISTS) & set(plain.tables)
+    parts, _ = reduce_all(workbooks, AS_OF)
+    assert all(set(p.lists) == {"Exceptions"} and not p.detail for p in parts)
+    full = run_report(workbooks, AS_OF, tmp_path / "detailed.xlsx", detail=True)
+    assert full.detail_report is not None and set(CLIENT_LISTS) <= set(full.detail_report.tables)
+    singles = [run_report([p], AS_OF, tmp_path / f"one-{k}.xlsx") for k, p in enumerate(workbooks)]
+    for sheet in CLIENT_LISTS:
+        assert sorted(map(str, full.table(sheet).rows)) == sorted(
+            str(r) for s in singles for r in s.report.tables[sheet].rows
+        ), sheet
+    overview = dict((r[0], r[1]) for r in plain.tables["Overview"].rows)
+    exiting = sum(r[0] == "90+ (exit)" for r in full.table("CM Exiter Alert").rows)
+    assert overview["WIOA 90+ days (exit)"] == exiting
+    assert overview["Non-Compliance TANF"] == len(full.table("Non-Compliance TANF").rows)
+    assert overview["Selective Service missing"] == len(full.table("Selective Service").rows)
+    by_cm = {tuple(r[:2]): r for r in plain.tables["Conciliation by CM"].rows}
+    for key, row in by_cm.items():
+        held = [r for r in full.table("Conciliation").rows if tuple(r[:2]) == key]
+        assert row[2] == len(held) and row[3] == sum(r[7] == "Yes" for r in held), key
 
 
 def test_a_dask_cluster_of_two_workers_gives_the_plain_report(workbooks, plain, tmp_path) -> None:
