@@ -12,6 +12,10 @@ and a 500 MB one was read into memory. Here, before any of that:
    name (`os`, `settings`, `__class__`) gets 404 without a lookup on the scripts module;
 4. the manifest takes its URLs from the configuration (XLWINGS_HOSTNAME) or the address
    the server listens on, never from the request's Host header.
+
+A script call then goes to the add-in's own route for it (OWN_SCRIPTS_PATH, in
+addin/routers/custom.py), which runs it as xlwings Server does but makes its answer JSON
+in a worker thread.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ BODY_LIMIT_VARIABLE = "PYXL_MAX_BODY_MB"
 # PYXL_MAX_BODY_MB, or uses `pyxl recompute`.
 DEFAULT_MAX_BODY_MB = 100
 SCRIPTS_PATH = "/xlwings/custom-scripts-call/"
+OWN_SCRIPTS_PATH = "/pyxl/custom-scripts-call/"
 MANIFEST_PATHS = ("/manifest", "/manifest.xml", "/manifest/download")
 _BODY_METHODS = {"POST", "PUT", "PATCH"}
 
@@ -69,6 +74,8 @@ class Guard:
         if path.startswith(SCRIPTS_PATH) and path[len(SCRIPTS_PATH) :] not in button_scripts():
             await _answer(send, 404, "pyxl: no button runs this script.")
             return
+        if path.startswith(SCRIPTS_PATH):
+            scope = _own_script_call(scope)
         limit = max_body_bytes()
         declared = _header(scope, b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > limit):
@@ -135,6 +142,14 @@ async def _sign_in(scope: Scope) -> tuple[int, str] | None:
     except HTTPException as exc:
         return exc.status_code, str(exc.detail)
     return None
+
+
+def _own_script_call(scope: Scope) -> Scope:
+    """The scope of a script call sent to the add-in's own route for it."""
+    path = scope["path"]
+    at = path.rindex(SCRIPTS_PATH)
+    own = path[:at] + OWN_SCRIPTS_PATH + path[at + len(SCRIPTS_PATH) :]
+    return {**scope, "path": own, "raw_path": own.encode()}
 
 
 def _own_host(scope: Scope) -> Scope:

@@ -23,6 +23,7 @@ from collections.abc import Callable, Collection, Iterable, Sequence
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from pyxl.excel.cells import CellError, Grid, as_grid, date_to_serial, serial_to_date
 from pyxl.services.recompute import READ_SHEETS, Evaluation, evaluate_raw
@@ -118,13 +119,8 @@ def raw_sheet(name: str, grid: Grid, serial_dates: bool) -> RawSheet:
     validation reports it with its cell).
     """
     sheet = schema.SHEETS[name]
-    values = [["" if v is None else v for v in row] for row in grid]
-    errors: dict[tuple[int, int], str] = {}
-    for r, row in enumerate(values):
-        for c, v in enumerate(row):
-            if isinstance(v, str) and v in ERROR_STRINGS:
-                errors[(r, c)] = v
-                row[c] = ""
+    values = [list(row) for row in grid]
+    errors = _blanks_and_errors(values)
     if serial_dates:
         found = find_header(RawSheet(name, values), sheet)
         header = found[0] if found else 0
@@ -188,18 +184,21 @@ def grid_sheet(name: str, grid: Grid, serial_dates: bool) -> RawSheet:
         table=pa.Table.from_arrays(arrays, names=[h for h, _ in picked]),
         header_row=header_row,
         table_columns=picked,
-        loader=lambda: _normalized(name, grid, spec, serial_dates, header_row),
+        loader=lambda: _cells(name, grid, spec, serial_dates, header_row)[0],
     )
 
 
 def _typed(cells: Sequence[object], kind: str, serial_dates: bool) -> pa.Array:
     """One column as an Arrow array typed like fastexcel's strict reading; _Mixed if not."""
     distinct = set(cells)
+    empty_text = "" in distinct
     distinct.discard(None)
     distinct.discard("")
     kinds = set(map(type, distinct))
     if not kinds:
         return pa.nulls(len(cells), pa.string())
+    # Blank cells ("" from Office.js, None in padding) as nulls.
+    present = [None if v == "" else v for v in cells] if empty_text else cells
     if kinds == {str}:
         if distinct & ERROR_STRINGS:
             raise _Declined
@@ -208,19 +207,17 @@ def _typed(cells: Sequence[object], kind: str, serial_dates: bool) -> pa.Array:
                 raise _Declined
             ms = {v: _iso_ms(v) for v in distinct}
             return pa.array([ms.get(v) for v in cells], pa.timestamp("ms"))
-        return pa.array([None if v == "" else v for v in cells], pa.string())
+        return pa.array(present, pa.string())
     if kinds <= {int, float}:
+        numbers = pa.array(present, pa.float64())
         if kind == "date" and serial_dates:
-            return pa.array(
-                [
-                    None if v is None or v == "" else round((v - _UNIX_EPOCH_SERIAL) * _MS_PER_DAY)
-                    for v in cells
-                ],
-                pa.timestamp("ms"),
-            )
-        return pa.array([None if v == "" else v for v in cells], pa.float64())
+            # Serial days to milliseconds since 1970, rounded half to even as round() does.
+            days = pc.subtract(numbers, float(_UNIX_EPOCH_SERIAL))
+            ms = pc.round(pc.multiply(days, float(_MS_PER_DAY)), round_mode="half_to_even")
+            return ms.cast(pa.int64()).cast(pa.timestamp("ms"))
+        return numbers
     if kinds == {bool}:
-        return pa.array([None if v == "" else v for v in cells], pa.bool_())
+        return pa.array(present, pa.bool_())
     raise _Declined
 
 
@@ -233,7 +230,22 @@ def raw_sheet_of(
     name: str, grid: Grid, spec: Sheet, serial_dates: bool, header_row: int | None
 ) -> RawSheet:
     """The cell-by-cell form, for a sheet the columnar form does not take."""
-    return raw_sheet(name, _normalized(name, grid, spec, serial_dates, header_row), False)
+    return RawSheet(name, *_cells(name, grid, spec, serial_dates, header_row))
+
+
+def _blanks_and_errors(values: Grid) -> dict[tuple[int, int], str]:
+    """Blank cells as "" and error cells taken out (as the workbook reader gives them), in
+    place; returns the error cells. Rows without either, most of them, are only scanned."""
+    errors: dict[tuple[int, int], str] = {}
+    for r, row in enumerate(values):
+        if None in row:
+            row[:] = ["" if v is None else v for v in row]
+        if not ERROR_STRINGS.isdisjoint(row):
+            for c, v in enumerate(row):
+                if isinstance(v, str) and v in ERROR_STRINGS:
+                    errors[(r, c)] = v
+                    row[c] = ""
+    return errors
 
 
 def _normalized(name: str, grid: Grid, spec: Sheet, serial_dates: bool, header: int | None) -> Grid:
@@ -249,28 +261,61 @@ def _normalized(name: str, grid: Grid, spec: Sheet, serial_dates: bool, header: 
             ]
             for row in grid
         ]
-    # Office.js's range values: dates are serial numbers, never ISO text.
-    out = [list(row) for row in grid]
+    return _by_columns(name, grid, spec, header, blanks=False)[0]
+
+
+def _cells(
+    name: str, grid: Grid, spec: Sheet, serial_dates: bool, header: int | None
+) -> tuple[Grid, dict[tuple[int, int], str]]:
+    """Every cell as the workbook reader gives them (dates made, "" for blanks, error cells
+    taken out), and the error cells."""
+    if serial_dates:
+        return _by_columns(name, grid, spec, header, blanks=True)
+    values = _normalized(name, grid, spec, serial_dates, header)
+    return values, _blanks_and_errors(values)
+
+
+def _by_columns(
+    name: str, grid: Grid, spec: Sheet, header: int | None, blanks: bool
+) -> tuple[Grid, dict[tuple[int, int], str]]:
+    """Office.js's range values (dates as serial numbers, never ISO text) with the contract's
+    date columns as dates and, with `blanks`, blanks as "" and error cells taken out.
+    Column by column: a column holds few distinct values, each judged once."""
     if header is None:
-        found = find_header(RawSheet(name, out), spec)
+        found = find_header(RawSheet(name, grid[:MAX_HEADER_SCAN]), spec)
         header = found[0] if found else -1
-    days: dict[float, dt.date | None] = {}  # a column holds few distinct days
-    for c in _date_columns(out, spec):
-        for row in out[header + 1 :]:
-            value = row[c] if c < len(row) else None
-            if type(value) is float or type(value) is int:
-                day = days.get(value, _UNSEEN)
-                if day is _UNSEEN:
-                    try:
-                        day = days[value] = serial_to_date(float(value))
-                    except CellError:  # an impossible serial stays a number: reported there
-                        day = days[value] = None
-                if day is not None:
-                    row[c] = day
-    return out
+    head = [list(row) for row in grid[: header + 1]]
+    errors = _blanks_and_errors(head) if blanks else {}
+    body = grid[header + 1 :]
+    dates = set(_date_columns(head, spec)) if head else set()
+    if not body or not (dates or blanks):
+        return head + [list(row) for row in body], errors
+    columns = list(itertools.zip_longest(*body))  # short rows padded with blanks (None)
+    for c, cells in enumerate(columns):
+        distinct = set(cells)
+        if c in dates:
+            cells = columns[c] = _days(cells, distinct)
+        if blanks and None in distinct:
+            cells = columns[c] = ["" if v is None else v for v in cells]
+        if blanks and not ERROR_STRINGS.isdisjoint(distinct):
+            cells = columns[c] = list(cells)
+            for r, v in enumerate(cells):
+                if isinstance(v, str) and v in ERROR_STRINGS:
+                    errors[(header + 1 + r, c)] = v
+                    cells[r] = ""
+    return head + [list(row) for row in zip(*columns)], errors
 
 
-_UNSEEN = object()
+def _days(cells: Sequence[object], distinct: set[object]) -> Sequence[object]:
+    """A date column's serial numbers as dates; anything else as it is (an impossible serial
+    stays a number: validation reports it at its cell)."""
+    days: dict[object, dt.date] = {}
+    for value in distinct:
+        if type(value) is float or type(value) is int:  # never a bool: True would be 1
+            with contextlib.suppress(CellError):
+                days[value] = serial_to_date(float(value))
+    # Only real serials (61 and up) are keys, so True and False (1, 0) never match one.
+    return [days.get(v, v) for v in cells] if days else cells
 
 
 def workbook_from_ranges(ranges: Iterable[object], needed: Sequence[str]) -> RawWorkbook:

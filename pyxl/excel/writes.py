@@ -100,6 +100,17 @@ def paginate(book: Any, limit: int) -> None:
     more_to_come(book, uploads.keep_pages(pages[1:]), len(pages) - 1)
 
 
+def answer_json(answer: object) -> bytes:
+    """A script's answer as the JSON FastAPI would send (its JSONResponse's form), made by the
+    json module at once; anything it cannot take goes through FastAPI's encoder."""
+    from fastapi.encoders import jsonable_encoder
+
+    text = json.dumps(
+        answer, ensure_ascii=False, allow_nan=False, separators=(",", ":"), default=jsonable_encoder
+    )
+    return text.encode("utf-8")
+
+
 def more_to_come(book: Any, key: str, pages: int) -> None:
     book.app.macro(MORE_CALLBACK)(json.dumps({"key": key, "pages": pages}))
 
