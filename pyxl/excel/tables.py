@@ -303,7 +303,7 @@ def _by_columns(
                 if isinstance(v, str) and v in ERROR_STRINGS:
                     errors[(header + 1 + r, c)] = v
                     cells[r] = ""
-    return head + [list(row) for row in zip(*columns)], errors
+    return head + [list(row) for row in zip(*columns, strict=True)], errors
 
 
 def _days(cells: Sequence[object], distinct: set[object]) -> Sequence[object]:
