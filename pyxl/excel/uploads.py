@@ -129,14 +129,15 @@ def take(upload_id: str) -> Upload | None:
 # ---------------------------------------------------------------- pages of writes
 
 
-def keep_pages(pages: list[list[dict[str, Any]]]) -> str:
-    """Keep the writes that did not fit in the response; returns the key to fetch them."""
+def keep_pages(pages: list[str]) -> str:
+    """Keep the writes that did not fit in the response (each page a JSON list of actions);
+    returns the key to fetch them."""
     folder = _folder("pages")
     _forget_old(folder)
     key = secrets.token_urlsafe(24)
     (folder / key).mkdir(mode=0o700)
     for n, page in enumerate(pages):
-        (folder / key / f"{n:06d}.json").write_text(json.dumps(page), encoding="utf-8")
+        (folder / key / f"{n:06d}.json").write_text(page, encoding="utf-8")
     return key
 
 

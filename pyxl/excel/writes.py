@@ -11,6 +11,7 @@ never parses it as a formula or a number (reliability.md 2.2).
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 import re
 from collections.abc import Sequence
@@ -42,20 +43,35 @@ def cell_value(value: object) -> Any:
 
 
 def cell_values(rows: Sequence[Sequence[object]]) -> list[list[Any]]:
-    """cell_value of every cell; a table's texts and dates repeat (names, rules,
-    explanations), so each distinct one is made once."""
-    made: dict[tuple[type, object], Any] = {}
+    """cell_value of every cell, blanks (None, NaN) as empty cells (""), ready to write.
 
-    def one(v: object) -> Any:
-        if v is None or type(v) is int or type(v) is float:
-            return v
-        key = (type(v), v)
-        found = made.get(key, made)
-        if found is made:
-            found = made[key] = cell_value(v)
-        return found
+    Column by column: a table's texts and dates repeat (names, rules, explanations), so
+    each distinct one is made once; numbers and booleans go as they are."""
+    if not rows:
+        return []
+    columns = list(itertools.zip_longest(*rows))
+    for c, cells in enumerate(columns):
+        distinct = set(cells)
+        if set(map(type, distinct)) <= _AS_IS:
+            made = {v: cell_value(v) for v in distinct if type(v) in _MADE_ONCE}
+            if made:
+                cells = [made.get(v, v) for v in cells]  # keys are texts and dates only
+        else:  # numpy scalars and the like: one by one
+            cells = [cell_value(v) for v in cells]
+            distinct = set(cells)
+        if None in distinct or any(v != v for v in distinct):  # NaN is not equal to itself
+            cells = [_blank(v) for v in cells]
+        columns[c] = cells
+    return [list(row) for row in zip(*columns, strict=True)]
 
-    return [[one(v) for v in row] for row in rows]
+
+# Cell types cell_value keeps (numbers, booleans, blanks) or makes once per distinct value.
+_MADE_ONCE = frozenset({str, dt.date, dt.datetime})
+_AS_IS = frozenset({type(None), int, float, bool}) | _MADE_ONCE
+
+
+def _blank(value: object) -> object:
+    return "" if value is None or value != value else value  # NaN is not equal to itself
 
 
 MAX_CELLS = 20_000  # per write action: a block of rows well under the request limit
@@ -66,7 +82,11 @@ def set_values(cells: Any, values: Sequence[Sequence[object]]) -> None:
     """Write values already made Excel-ready (cell_value) as they are: blanks as empty
     cells, no second conversion cell by cell inside xlwings, in blocks of rows that
     each stay well under the request limit."""
-    rows = [["" if v is None or v != v else v for v in row] for row in values]
+    _write_rows(cells, [[_blank(v) for v in row] for row in values])
+
+
+def _write_rows(cells: Any, rows: list[list[Any]]) -> None:
+    """Write rows made by cell_values, in blocks well under the request limit."""
     if not rows:
         return
     width = len(rows[0])
@@ -85,19 +105,21 @@ def paginate(book: Any, limit: int) -> None:
     if not isinstance(getattr(book.impl, "api", None), dict):
         return
     actions = book.json()["actions"]
-    sizes = [len(json.dumps(a, default=str)) for a in actions]
-    if sum(sizes) <= limit:
+    # Each action as JSON once: its size, and the text of a page kept for later.
+    texts = [json.dumps(a, separators=(",", ":"), default=str) for a in actions]
+    if sum(map(len, texts)) <= limit:
         return
-    pages: list[list[dict[str, Any]]] = [[]]
+    pages: list[list[int]] = [[]]  # positions in `actions`
     size = 0
-    for action, bytes_ in zip(actions, sizes, strict=True):
-        if pages[-1] and size + bytes_ > limit:
+    for n, text in enumerate(texts):
+        if pages[-1] and size + len(text) > limit:
             pages.append([])
             size = 0
-        pages[-1].append(action)
-        size += bytes_
-    actions[:] = pages[0]
-    more_to_come(book, uploads.keep_pages(pages[1:]), len(pages) - 1)
+        pages[-1].append(n)
+        size += len(text)
+    later = ["[" + ",".join(texts[n] for n in page) + "]" for page in pages[1:]]
+    actions[:] = [actions[n] for n in pages[0]]
+    more_to_come(book, uploads.keep_pages(later), len(later))
 
 
 def answer_json(answer: object) -> bytes:
@@ -150,7 +172,7 @@ def replace_table_body(book: Any, spec: Sheet, rows: Sequence[Sequence[object]])
             column
         )
     if rows:
-        set_values(_range(sheet, first_row + 1, first_col, len(rows), width), cell_values(rows))
+        _write_rows(_range(sheet, first_row + 1, first_col, len(rows), width), cell_values(rows))
 
 
 def add_links(
@@ -217,13 +239,14 @@ def write_columns(
 ) -> None:
     """Set some columns (0-based) on the given 1-based rows; contiguous runs go in one action."""
     sheet = book.sheets[sheet_name]
+    blank = [None] * len(columns)
     for run in _runs(sorted(rows)):
         for col_run in _runs(sorted(columns)):
-            blank = [None] * len(columns)
-            block = [
-                [cell_value(values.get(r, blank)[columns.index(c)]) for c in col_run] for r in run
-            ]
-            set_values(_range(sheet, run[0], col_run[0] + 1, len(run), len(col_run)), block)
+            at = [columns.index(c) for c in col_run]
+            block = cell_values(
+                [[row[i] for i in at] for row in (values.get(r, blank) for r in run)]
+            )
+            _write_rows(_range(sheet, run[0], col_run[0] + 1, len(run), len(col_run)), block)
 
 
 def _runs(numbers: Sequence[int]) -> list[list[int]]:

@@ -30,7 +30,7 @@ from pyxl.adapters.validation import (
 )
 from pyxl.adapters.workbook_builder import due_list_count_cells
 from pyxl.adapters.workbook_patch import ColumnValues, Patch, TableRows
-from pyxl.adapters.workbook_reader import RawWorkbook
+from pyxl.adapters.workbook_reader import RawSheet, RawWorkbook
 from pyxl.domain import model
 from pyxl.domain.calendar import BusinessCalendar
 from pyxl.domain.columns import TableColumns
@@ -395,16 +395,33 @@ def problem_cases(raw: RawWorkbook, validated: ValidatedWorkbook) -> dict[tuple[
             typed: object = rows.values["case_id"][i]
         else:
             sheet = raw.sheets.get(p.sheet)
-            cells = sheet.cells() if sheet is not None else []
-            if not p.row <= len(cells):
+            if sheet is None:
                 continue
-            values, at = cells[p.row - 1], rows.positions["Case ID"]
-            typed = values[at] if at < len(values) else ""
+            typed = _typed_cell(sheet, p.row, rows.positions["Case ID"])
+            if typed is None:
+                continue
         if isinstance(typed, float) and typed.is_integer():
             typed = int(typed)
         if typed != "":
             out[(p.sheet, p.row)] = " ".join(str(typed).split())
     return out
+
+
+def _typed_cell(sheet: RawSheet, row: int, column: int) -> object:
+    """One cell as typed (1-based row, 0-based column; "" if blank), None past the sheet's
+    end. From the typed columns when the sheet has them and its cells are not loaded: a
+    rejected child row needs one Case ID, not every cell of its sheet."""
+    if sheet.table is not None and sheet.loader is not None:
+        k = row - sheet.header_row - 2  # the table's rows start below the header row
+        at = [i for i, (_, c) in enumerate(sheet.table_columns) if c == column]
+        if at and 0 <= k < sheet.table.num_rows:
+            value = sheet.table.column(at[0])[k].as_py()
+            return "" if value is None else value
+    cells = sheet.cells()
+    if not row <= len(cells):
+        return None
+    values = cells[row - 1]
+    return values[column] if column < len(values) else ""
 
 
 # ---------------------------------------------------------------- what gets written
