@@ -11,7 +11,7 @@ import datetime as dt
 import hashlib
 import json
 import weakref
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -142,9 +142,12 @@ def refresh(book: xw.Book, scope: str = "all", as_of: str = "", upload: str = ""
     """
     if scope not in SCOPES:
         raise xw.XlwingsError(f"scope must be one of {', '.join(SCOPES)}, not {scope!r}")
+    note = uploads.progress(upload)  # the task pane shows each step as it happens
+    note("reading the sheets sent")
     sent(book, upload)
     selected = selected_case_ids(book) if scope == "selected" else None
-    ev = evaluate(book, as_of_day(as_of), selected)  # the selected clients' rows only
+    ev = evaluate(book, as_of_day(as_of), selected, note)  # the selected clients' rows only
+    note("making the writes")
     patch = build_patch(ev)
     clients = patch.columns.get(schema.CLIENTS.name)
     if selected is None:
@@ -183,16 +186,29 @@ def refresh(book: xw.Book, scope: str = "all", as_of: str = "", upload: str = ""
 _EVALUATIONS = EvaluationCache()
 
 
-def evaluate(book: Any, as_of: dt.date, cases: Sequence[str] | None = None) -> Evaluation:
+def evaluate(
+    book: Any,
+    as_of: dt.date,
+    cases: Sequence[str] | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> Evaluation:
     """The caseload's evaluation (of these clients only, if given: each client's deadlines
     depend on its own rows and the office-wide sheets), from the cache when the same tables
-    were evaluated for the same day (a Refresh pressed again with nothing changed)."""
+    were evaluated for the same day (a Refresh pressed again with nothing changed).
+    `progress` hears each step (checking the sheets, evaluating)."""
     _require_caseload(book)
     key = sent(book).key(READ_SHEETS, as_of, cases)
+    note = progress or (lambda _: None)
 
-    return _EVALUATIONS.get_or_make(
-        key, lambda: evaluate_raw(sent(book).raw(READ_SHEETS, cases), as_of)
-    )
+    def make() -> Evaluation:
+        raw = sent(book).raw(READ_SHEETS, cases)
+        return evaluate_raw(raw, as_of, lambda step: note(_STEPS.get(step, step)))
+
+    return _EVALUATIONS.get_or_make(key, make)
+
+
+# The evaluation's steps (pyxl.services.recompute) as the task pane words them.
+_STEPS = {"reading and checking": "checking the sheets"}
 
 
 def forget_evaluations() -> None:

@@ -21,6 +21,7 @@ import re
 import secrets
 import shutil
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -124,6 +125,36 @@ def take(upload_id: str) -> Upload | None:
         if b.selected is not None:
             upload.selected = b.selected
     return upload
+
+
+# ---------------------------------------------------------------- progress
+
+
+def progress(upload_id: str) -> Callable[[str], None]:
+    """A script's step recorder for the upload it works on: the task pane asks for the
+    latest step (step_of) while the script runs. On disk, so any worker can answer."""
+    if not _ID.match(upload_id):
+        return lambda _: None
+    folder = _folder("progress")
+    _forget_old(folder)
+    target = folder / upload_id
+
+    def note(step: str) -> None:
+        temporary = target.with_suffix(f".{secrets.token_hex(4)}.tmp")
+        temporary.write_text(step, encoding="utf-8")
+        os.replace(temporary, target)  # a reader sees the old step or the new, whole
+
+    return note
+
+
+def step_of(upload_id: str) -> str | None:
+    """The latest step the script working on this upload recorded; None before any."""
+    if not _ID.match(upload_id):
+        return None
+    try:
+        return (_folder("progress") / upload_id).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
 
 
 # ---------------------------------------------------------------- pages of writes

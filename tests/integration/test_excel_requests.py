@@ -28,7 +28,7 @@ configure("test-code")
 from fastapi.testclient import TestClient  # noqa: E402
 
 from pyxl.adapters import schema  # noqa: E402
-from pyxl.excel import downloads, uploads  # noqa: E402
+from pyxl.excel import downloads, scripts, uploads  # noqa: E402
 from pyxl.excel.buttons import BUTTONS  # noqa: E402
 from pyxl.excel.scripts import report_summary  # noqa: E402
 from pyxl.excel.writes import cell_value  # noqa: E402
@@ -317,3 +317,49 @@ def test_no_request_or_response_of_a_20000_client_branch_passes_5_mb(
     if button == "pyxl-log-contact":
         assert [a["func"] for a in done.actions] == ["addTableRow"]
         assert sum(done.sent) < 1_000_000  # a Case ID column and a header, not the book
+
+
+def test_a_refresh_records_each_step_as_it_happens_for_the_pane_to_show(
+    client: TestClient, tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The script notes its steps under its upload while it runs (the pane asks for the
+    latest with /pyxl/progress/ID); a step is there before the work it names is done."""
+    path = caseload(tmp_path_factory, 600)
+    seen: list[tuple[str, bool]] = []  # (step, evaluated yet?)
+    recorded = uploads.progress
+    evaluated: list[bool] = []
+    ids: list[str] = []
+
+    def watched(upload_id: str) -> Any:
+        note = recorded(upload_id)
+
+        def noted(step: str) -> None:
+            note(step)
+            seen.append((uploads.step_of(upload_id) or "", bool(evaluated)))
+            ids.append(upload_id)
+
+        return noted
+
+    evaluate_raw = scripts.evaluate_raw
+
+    def evaluating(*args: Any, **kwargs: Any) -> Any:
+        done = evaluate_raw(*args, **kwargs)
+        evaluated.append(True)
+        return done
+
+    monkeypatch.setattr(uploads, "progress", watched)
+    monkeypatch.setattr(scripts, "evaluate_raw", evaluating)
+    scripts.forget_evaluations()
+    press(client, path, "pyxl-refresh-all")
+    assert seen == [
+        ("reading the sheets sent", False),
+        ("checking the sheets", False),
+        ("evaluating", False),
+        ("making the writes", True),
+    ]
+    latest = client.post(f"/pyxl/progress/{ids[-1]}", headers=JSON, content=b"{}")
+    assert latest.json() == {"step": "making the writes"}
+    unknown = client.post("/pyxl/progress/" + "x" * 32, headers=JSON, content=b"{}")
+    assert unknown.json() == {"step": None}
+    refused = client.post("/pyxl/progress/" + "x" * 32, content=b"{}")
+    assert refused.status_code == 401

@@ -320,6 +320,40 @@ def test_writes_that_did_not_fit_are_fetched_page_by_page_and_each_step_is_shown
     assert problems == []
 
 
+# The script call waits until the test releases it, as a long Refresh keeps the pane waiting.
+RECORD_A_LONG_RUN = """
+globalThis.runs = [];
+globalThis.release = false;
+globalThis.xlwings.runPython = async (options) => {
+  globalThis.runs.push(options);
+  while (!globalThis.release) await new Promise((done) => setTimeout(done, 50));
+};
+true;
+"""
+
+
+def test_while_the_script_runs_the_pane_shows_the_step_the_server_is_at(
+    pane: tuple[Page, list[str]],
+) -> None:
+    from pyxl.excel import uploads
+
+    page, problems = pane
+    page.evaluate(FAKE_BOOK, {"grids": {}, "active": "Clients", "rows": []})
+    page.evaluate(RECORD_A_LONG_RUN)
+    page.click("#pyxl-refresh-all")
+    page.wait_for_function("globalThis.runs.length === 1")
+    text = "document.getElementById('pyxl-progress-text').textContent"
+    page.wait_for_function(f"{text}.includes('computing on the server')")
+    note = uploads.progress(page.evaluate("globalThis.runs[0].args[2]"))  # the upload's id
+    for step in ("checking the sheets", "evaluating"):
+        note(step)  # as the script notes it on the server
+        page.wait_for_function(f"{text}.includes('on the server: {step}')", timeout=5000)
+    page.evaluate("globalThis.release = true")
+    page.wait_for_function("!document.getElementById('pyxl-progress').offsetParent")
+    assert "Refresh Due List: done in" in page.text_content("#pyxl-result")
+    assert problems == []
+
+
 # A workbook for pyxl.js to read: the sheets' cells as Office.js gives them (raw_grid), the
 # active sheet and the selected rows. Only what the pane's upload calls is stood in for.
 FAKE_BOOK = """

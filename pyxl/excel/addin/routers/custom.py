@@ -67,6 +67,13 @@ async def upload_piece(upload_id: str, request: Request, current_user: dep.User)
     return {"bytes": len(body)}
 
 
+@router.post("/pyxl/progress/{upload_id}")
+async def progress(upload_id: str, current_user: dep.User) -> dict[str, str | None]:
+    """The step the button's script working on this upload is at (the task pane asks while
+    it waits): reading the sheets sent, checking them, evaluating, writing."""
+    return {"step": await asyncio.to_thread(uploads.step_of, upload_id)}
+
+
 @router.post(f"{settings.app_path}{OWN_SCRIPTS_PATH}{{script_name}}")
 async def custom_scripts_call(
     script_name: str, args: dep.ScriptArgs, book: dep.Book, current_user: dep.User

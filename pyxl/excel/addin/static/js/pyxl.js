@@ -9,6 +9,7 @@ const REQUEST_LIMIT = JSON.parse(document.getElementById("pyxl-request-limit").t
 const CODE_KEY = "pyxl-access-code";
 const HEADER_SCAN = 12; // headers are in the first rows (pyxl.adapters.validation)
 const CELLS_PER_READ = 20000; // one Office.js read: well under its 5 MB response limit
+const PROGRESS_MS = 500; // how often the pane asks the server which step a script is at
 let pendingWrites = null; // set by pyxlMore: {key, pages}
 
 function localDate() {
@@ -220,9 +221,23 @@ async function run(button, extraArgs = []) {
   pendingWrites = null;
   try {
     const reads = Array.isArray(button.reads) && button.reads.length > 0;
-    if (reads) args = [...args, await upload(button, auth, step)];
+    const id = reads ? await upload(button, auth, step) : null;
+    if (reads) args = [...args, id];
     step(reads ? "computing on the server, then writing" : button.working);
-    await call(button.script, args, reads);
+    // While the script runs, its own steps (checking the sheets, evaluating, making the
+    // writes) as the server records them.
+    let waiting = reads;
+    const watch = async () => {
+      const answer = await post(`/pyxl/progress/${encodeURIComponent(id)}`, auth, "{}");
+      if (waiting && answer.step) step(`on the server: ${answer.step}`);
+    };
+    const watcher = reads ? setInterval(() => watch().catch(() => undefined), PROGRESS_MS) : null;
+    try {
+      await call(button.script, args, reads);
+    } finally {
+      waiting = false;
+      clearInterval(watcher);
+    }
     let page = 1;
     while (pendingWrites !== null && !errorShown()) {
       const more = pendingWrites;
