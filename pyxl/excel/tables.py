@@ -177,6 +177,8 @@ def grid_sheet(name: str, grid: Grid, serial_dates: bool) -> RawSheet:
             for h, i in picked
         ]
     except _Declined:  # a mixed column or an error cell: the careful reading says which
+        if serial_dates:  # the columns as they are, not made again
+            return RawSheet(name, *_by_columns(name, grid, spec, header_row, True, columns))
         return raw_sheet_of(name, grid, spec, serial_dates, header_row)
     return RawSheet(
         name,
@@ -276,11 +278,17 @@ def _cells(
 
 
 def _by_columns(
-    name: str, grid: Grid, spec: Sheet, header: int | None, blanks: bool
+    name: str,
+    grid: Grid,
+    spec: Sheet,
+    header: int | None,
+    blanks: bool,
+    columns: list[Any] | None = None,
 ) -> tuple[Grid, dict[tuple[int, int], str]]:
     """Office.js's range values (dates as serial numbers, never ISO text) with the contract's
     date columns as dates and, with `blanks`, blanks as "" and error cells taken out.
-    Column by column: a column holds few distinct values, each judged once."""
+    Column by column: a column holds few distinct values, each judged once. `columns`: the
+    body below the header already turned into columns, if it was."""
     if header is None:
         found = find_header(RawSheet(name, grid[:MAX_HEADER_SCAN]), spec)
         header = found[0] if found else -1
@@ -290,7 +298,8 @@ def _by_columns(
     dates = set(_date_columns(head, spec)) if head else set()
     if not body or not (dates or blanks):
         return head + [list(row) for row in body], errors
-    columns = list(itertools.zip_longest(*body))  # short rows padded with blanks (None)
+    if columns is None:
+        columns = list(itertools.zip_longest(*body))  # short rows padded with blanks (None)
     for c, cells in enumerate(columns):
         distinct = set(cells)
         if c in dates:
