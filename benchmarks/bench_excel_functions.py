@@ -216,7 +216,10 @@ def run_buttons(sizes: tuple[int, ...], repeats: int, res: Result) -> None:
 def _post(client, headers: dict, url: str, body: bytes) -> dict:
     response = client.post(url, content=body, headers=headers)
     response.raise_for_status()
-    return response.json()
+    return {**response.json(), BYTES: len(response.content)}
+
+
+BYTES = "(bytes of the response)"  # as sent, not as json.dumps would write it again
 
 
 def _press(post, script: str, pieces: list, lazy: dict, args: list) -> tuple[list, int]:
@@ -228,7 +231,7 @@ def _press(post, script: str, pieces: list, lazy: dict, args: list) -> tuple[lis
         f"/xlwings/custom-scripts-call/{script}",
         json.dumps({**lazy, "args": [*args, upload]}).encode(),
     )
-    actions, largest = list(answer["actions"]), len(json.dumps(answer))
+    actions, largest = list(answer["actions"]), answer[BYTES]
     while more := [a for a in actions if a["args"] and a["args"][0] == "pyxlMore"]:
         actions.remove(more[0])
         key = json.loads(more[0]["args"][1])["key"]
@@ -237,7 +240,7 @@ def _press(post, script: str, pieces: list, lazy: dict, args: list) -> tuple[lis
             json.dumps({**lazy, "args": [key]}).encode(),
         )
         actions += answer["actions"]
-        largest = max(largest, len(json.dumps(answer)))
+        largest = max(largest, answer[BYTES])
     return actions, largest
 
 

@@ -71,9 +71,10 @@ class Guard:
         if refused is not None:
             await _answer(send, *refused)
             return
-        if path.startswith(SCRIPTS_PATH) and path[len(SCRIPTS_PATH) :] not in button_scripts():
-            await _answer(send, 404, "pyxl: no button runs this script.")
-            return
+        for prefix in (SCRIPTS_PATH, OWN_SCRIPTS_PATH):  # the own route too, if called as such
+            if path.startswith(prefix) and path[len(prefix) :] not in button_scripts():
+                await _answer(send, 404, "pyxl: no button runs this script.")
+                return
         if path.startswith(SCRIPTS_PATH):
             scope = _own_script_call(scope)
         limit = max_body_bytes()

@@ -148,7 +148,7 @@ def refresh(book: xw.Book, scope: str = "all", as_of: str = "", upload: str = ""
     selected = selected_case_ids(book) if scope == "selected" else None
     ev = evaluate(book, as_of_day(as_of), selected, note)  # the selected clients' rows only
     note("making the writes")
-    patch = build_patch(ev)
+    patch = build_patch(ev, heights=False)  # Excel sizes its rows itself
     clients = patch.columns.get(schema.CLIENTS.name)
     if selected is None:
         due_rows = list(patch.tables[schema.DUE_LIST.name].rows)

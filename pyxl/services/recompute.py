@@ -727,10 +727,14 @@ def needs_refresh_line(what_changed: str) -> str:
 
 
 def build_patch(
-    ev: Evaluation, sheets: Collection[str] | None = None, stamp: str | None = None
+    ev: Evaluation,
+    sheets: Collection[str] | None = None,
+    stamp: str | None = None,
+    heights: bool = True,
 ) -> Patch:
     """What recompute writes; `sheets` = the sheets the workbook has (a workbook made
-    before a computed sheet existed simply goes without it); `stamp`, the refresh line."""
+    before a computed sheet existed simply goes without it); `stamp`, the refresh line;
+    `heights`: the table rows' heights (a file's; Excel sizes its own rows)."""
     clients = ev.workbook.sheets["Clients"]
     summary = client_summaries(ev)
     computed = [c.header for c in schema.CLIENTS.columns if c.computed]
@@ -740,7 +744,8 @@ def build_patch(
     tables = {schema.DUE_LIST: due_rows, schema.ERRORS: error_rows(ev.problems)}
     patch = Patch(
         tables={
-            sheet.name: TableRows(rows, _row_heights(sheet, rows)) for sheet, rows in tables.items()
+            sheet.name: TableRows(rows, _row_heights(sheet, rows) if heights else None)
+            for sheet, rows in tables.items()
         }
     )
     # The Due List's own counts (rows, overdue, due soon), unfiltered, for readers that do

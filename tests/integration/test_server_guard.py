@@ -71,9 +71,10 @@ def test_the_limit_is_documented_and_fits_the_excel_speed_target() -> None:
     assert guard.DEFAULT_MAX_BODY_MB * 1024 * 1024 > 4 * 23_000_000  # a 5,000-client book
 
 
+@pytest.mark.parametrize("route", [guard.SCRIPTS_PATH, guard.OWN_SCRIPTS_PATH])
 @pytest.mark.parametrize("name", ["os", "np", "settings", "__class__", "json", "scripts"])
-def test_only_the_buttons_scripts_are_dispatched(client: TestClient, name: str) -> None:
-    response = client.post(f"/xlwings/custom-scripts-call/{name}", json={}, headers=HEADERS)
+def test_only_the_buttons_scripts_are_dispatched(client: TestClient, name: str, route: str) -> None:
+    response = client.post(f"{route}{name}", json={}, headers=HEADERS)
     assert response.status_code == 404
     assert "no button runs this script" in response.json()["detail"]
     assert "Traceback" not in response.text
