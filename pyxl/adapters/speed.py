@@ -242,10 +242,11 @@ class TypedColumns:
         return TypedColumns(data) if fast() else None
 
     def table(
-        self, name: str, header: int, header_columns: set[int] | None
+        self, name: str, header: int, header_columns: set[int] | None, lenient: bool = False
     ) -> tuple[pa.Table, list[tuple[str, int]]] | None:
         """A sheet's columns below its header row (0-based), with each column's header and
-        0-based position; None when a column mixes kinds.
+        0-based position; None when a column mixes kinds, or, `lenient`, a column of mixed
+        kinds as text (a number shown as "2", a date as "2026-01-05 00:00:00").
 
         The eager load is a fifth faster but does not tell where its columns are in the
         sheet: it is taken when its named columns are exactly the header row's filled cells
@@ -253,7 +254,7 @@ class TypedColumns:
         otherwise."""
         options: dict[str, Any] = {
             "header_row": header,
-            "dtype_coercion": "strict",
+            "dtype_coercion": "coerce" if lenient else "strict",
             "schema_sample_rows": None,
         }
         try:
@@ -265,7 +266,7 @@ class TypedColumns:
                     zip(names, range(len(names)), strict=True)
                 )
             sheet = self.reader.load_sheet(name, **options)
-            table = sheet.to_arrow()
+            table = pa.Table.from_batches([sheet.to_arrow()])
         except Exception:  # a column of mixed kinds, or anything fastexcel cannot type
             return None
         return table, [(c.name, c.absolute_index) for c in sheet.selected_columns]

@@ -8,6 +8,8 @@ scanned for error cells; merged ranges come from calamine.
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
 import html
 import io
 import os
@@ -20,7 +22,9 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import TypeVar
 
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import python_calamine
 from lxml import etree
 
@@ -63,12 +67,59 @@ class RawSheet:
     table_columns: list[tuple[str, int]] = field(default_factory=list)  # header, 0-based column
     loader: Callable[[], list[list[object]]] | None = field(default=None, repr=False)
     stray: bounds.StrayCells | None = None  # values far beyond the sheet, left unread
+    # Cells of another kind than their typed column (a text typed in a date column, a number
+    # in a text column): table column -> table row -> the value python-calamine reads. The
+    # table holds null there.
+    odd: dict[int, dict[int, object]] = field(default_factory=dict)
 
     def cells(self) -> list[list[object]]:
         """Every cell value from A1, as python-calamine reads them ("" for blank)."""
         if self.loader is not None:
             self.values, self.loader = self.loader(), None
         return self.values
+
+    def cell(self, row: int, column: int) -> object:
+        """One cell's value (0-based), as `cells()` holds it, without reading every cell."""
+        at = {absolute: j for j, (_, absolute) in enumerate(self.table_columns)}.get(column)
+        i = row - self.header_row - 1
+        if self.table is not None and at is not None and 0 <= i < self.table.num_rows:
+            if i in self.odd.get(at, {}):
+                return self.odd[at][i]
+            with contextlib.suppress(Unsettled):
+                return calamine_value(self.table.column(at)[i].as_py())
+        values = self.cells()
+        return values[row][column] if row < len(values) and column < len(values[row]) else ""
+
+    def column_cells(self, j: int, rows: np.ndarray) -> list[object]:
+        """Table column j's values on these table rows, as python-calamine reads them
+        (Unsettled if that cannot be told exactly)."""
+        column = self.table.column(j).combine_chunks()  # type: ignore[union-attr]
+        column = column.take(pa.array(rows)) if len(rows) != len(column) else column
+        if pa.types.is_null(column.type):
+            values: list[object] = [""] * len(column)
+        elif pa.types.is_timestamp(column.type):
+            missing = np.asarray(column.is_null().to_numpy(zero_copy_only=False), bool)
+            ms = pc.fill_null(column.cast(pa.timestamp("ms")).cast(pa.int64()), 0).to_numpy()
+            present = ms[~missing]
+            if len(present) and ((present % _MS_PER_DAY).any() or present.min() < _DAY_ONE_MS):
+                raise Unsettled  # python-calamine keeps microseconds the typed column rounds
+            # Days repeat: one date object per distinct day.
+            days, at = np.unique(np.where(missing, _NO_DAY, ms // _MS_PER_DAY), return_inverse=True)
+            made = [_EPOCH + dt.timedelta(days=d) if d != _NO_DAY else "" for d in days.tolist()]
+            values = list(map(made.__getitem__, at.tolist()))
+        elif pa.types.is_string(column.type) or pa.types.is_boolean(column.type):
+            values = ["" if v is None else v for v in column.to_pylist()]
+        elif pa.types.is_floating(column.type) or pa.types.is_integer(column.type):
+            values = ["" if v is None else v for v in column.cast(pa.float64()).to_pylist()]
+        else:
+            raise Unsettled
+        odd = self.odd.get(j)
+        if odd:
+            at = np.searchsorted(rows, list(odd))
+            for k, (i, value) in zip(at.tolist(), odd.items(), strict=True):
+                if k < len(rows) and rows[k] == i:
+                    values[k] = value
+        return values
 
     def merged_cells(self) -> Iterator[tuple[int, int, str]]:
         """Every cell covered by a merge except its top-left one, with the range's address."""
@@ -222,7 +273,9 @@ class _SheetReader:
     def read(self, name: str, part: str) -> RawSheet:
         try:
             archive = self._own("archive", lambda: zipfile.ZipFile(io.BytesIO(self.data)))
-            errors, merged, headers, extent = _scan(archive, part, self.columnar + 1, name)
+            errors, merged, headers, extent, booleans = _scan(
+                archive, part, self.columnar + 1, name
+            )
             extent.check_rows(name)
             stray = _stray(name, self.data, archive, part, extent)
             if stray is not None:  # read from a copy without the stray cells (rare)
@@ -231,19 +284,29 @@ class _SheetReader:
                 return sheet
             typed = self._own("typed", self._typed) if self.columnar else None
             if typed is not None:
-                found = typed.table(name, self.columnar, headers)
+                # The lenient load takes a column of mixed kinds as text (the strict one would
+                # fail after parsing the whole sheet), and _settle_mixed tells the kinds apart.
+                # It would also fold TRUE/FALSE cells into a number column unseen: a sheet
+                # holding any is loaded strictly.
+                found = typed.table(name, self.columnar, headers, lenient=not booleans)
                 if found is not None:
-                    table, columns = found
-                    return RawSheet(
-                        name,
-                        [],
-                        errors,
-                        merged,
-                        table=table,
-                        header_row=self.columnar,
-                        table_columns=columns,
-                        loader=lambda: self._cells(name),
-                    )
+                    table: pa.Table | None = found[0]
+                    odd: dict[int, dict[int, object]] = {}
+                    if not booleans:
+                        settled = _settle_mixed(archive, part, *found, self.columnar)
+                        table, odd = settled if settled is not None else (None, {})
+                    if table is not None:
+                        return RawSheet(
+                            name,
+                            [],
+                            errors,
+                            merged,
+                            table=table,
+                            header_row=self.columnar,
+                            table_columns=found[1],
+                            loader=lambda: self._cells(name),
+                            odd=odd,
+                        )
             sheet = self._calamine().get_sheet_by_name(name)
             cells = sheet.to_python(skip_empty_area=False)
             return RawSheet(name, cells, errors, list(sheet.merged_cell_ranges or []))
@@ -300,6 +363,7 @@ Scan = tuple[
     list[tuple[tuple[int, int], tuple[int, int]]],  # merged ranges, 0-based
     set[int] | None,  # the filled cells' columns on the header row (None: no such row)
     bounds.SheetExtent,  # its rows and the values far to the right
+    bool,  # it has TRUE/FALSE cells
 ]
 
 
@@ -311,6 +375,7 @@ def _scan(archive: zipfile.ZipFile, part: str, header_row: int, name: str = "") 
     errors: dict[tuple[int, int], str] = {}
     headers: set[int] | None = None
     extent = bounds.SheetExtent()
+    booleans = False
     rows = b""
     for rows in bounds.row_blocks(speed.inflated(archive, part)):
         if not extent.rows:
@@ -322,7 +387,8 @@ def _scan(archive: zipfile.ZipFile, part: str, header_row: int, name: str = "") 
             errors.update(_uncalculated_formulas(rows))
         if headers is None:
             headers = _header_columns(rows, header_row)
-    return errors, _merged_ranges(rows), headers, extent
+        booleans = booleans or b't="b"' in rows
+    return errors, _merged_ranges(rows), headers, extent, booleans
 
 
 # A cell holding a formula and no saved value (a file written by a program that does not
@@ -356,3 +422,143 @@ def _merged_ranges(xml: bytes) -> list[tuple[tuple[int, int], tuple[int, int]]]:
             last = (int(r2 or r1) - 1, column_index((c2 or c1).decode()))
             merged.append((first, last))
     return merged
+
+
+# ---------------------------------------------------------------- columns of mixed kinds
+
+# How the lenient load shows a cell that is not text in a text column: a number ("2", "-3.5"),
+# a date ("2026-01-05 00:00:00"), TRUE/FALSE. A text cell may read the same ("97201"): the
+# sheet's XML tells which cells are text.
+_NUMBER = r"-?[0-9]+(?:\.[0-9]+)?"
+_MIDNIGHT = r"[0-9]{4}-[0-9]{2}-[0-9]{2} 00:00:00"
+_RENDERED = rf"^(?:{_NUMBER}|[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}} [0-9:.]+|true|false)$"
+_VALUE = re.compile(rb"<v>([^<]*)</v>")
+_EXCEL_DAY_ONE = dt.date(1900, 3, 1)  # before it, Excel's serials and the readers disagree
+_MS_PER_DAY = 86_400_000
+_EPOCH = dt.date(1970, 1, 1)
+_DAY_ONE_MS = (_EXCEL_DAY_ONE - _EPOCH).days * _MS_PER_DAY
+_NO_DAY = -(10**9)  # a blank cell among the day numbers
+
+
+class Unsettled(Exception):
+    """A typed cell pyxl cannot give exactly as python-calamine reads it: the sheet is read
+    cell by cell."""
+
+
+def calamine_value(value: object) -> object:
+    """A typed cell's value as python-calamine reads it ("" for blank, numbers as floats, a
+    date at midnight as a date)."""
+    if value is None:
+        return ""
+    if isinstance(value, bool | str):
+        return value
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, dt.datetime):
+        if value.time() != dt.time() or value.date() < _EXCEL_DAY_ONE:
+            raise Unsettled  # python-calamine keeps microseconds the typed column rounds
+        return value.date()
+    raise Unsettled
+
+
+def _settle_mixed(
+    archive: zipfile.ZipFile,
+    part: str,
+    table: pa.Table,
+    columns: list[tuple[str, int]],
+    header_row: int,
+) -> tuple[pa.Table, dict[int, dict[int, object]]] | None:
+    """The leniently loaded table with each text column of mixed kinds settled: typed by the
+    kind most of its cells have, the others set apart as odd cells with the values
+    python-calamine reads; None if that cannot be told exactly."""
+    suspects = [
+        j
+        for j, col in enumerate(table.columns)
+        if pa.types.is_string(col.type) and pc.any(pc.match_substring_regex(col, _RENDERED)).as_py()
+    ]
+    if not suspects:
+        return table, {}
+    xml = speed.read_member(archive, part)
+    if b'<c r="' not in xml or xml.count(b"<c ") != xml.count(b'<c r="'):
+        return None  # cells written without their address (first) cannot be told apart
+    odd: dict[int, dict[int, object]] = {}
+    try:
+        for j in suspects:
+            column = _Column(xml, column_letter(columns[j][1]), header_row, table.column(j))
+            if column.mixed:
+                typed, odd[j] = column.settled()
+                table = table.set_column(j, table.field(j).with_type(typed.type), typed)
+    except Unsettled:
+        return None
+    return table, odd
+
+
+class _Column:
+    """A leniently loaded text column and the kinds of its cells, from the sheet's XML."""
+
+    def __init__(self, xml: bytes, letters: str, header_row: int, rendered: pa.ChunkedArray):
+        self.xml, self.letters, self.first = xml, letters.encode(), header_row + 2
+        self.rendered = rendered.combine_chunks()
+        n = len(self.rendered)
+        filled = ~np.asarray(self.rendered.is_null().to_numpy(zero_copy_only=False), bool)
+        text = np.zeros(n, bool)
+        cells = re.compile(rb'<c r="%b([0-9]+)"[^>]*?t="(?:s|str|inlineStr)"' % self.letters)
+        for m in cells.finditer(xml):
+            i = int(m[1]) - self.first
+            if 0 <= i < n:
+                text[i] = True
+        self.text = text & filled
+        other = filled & ~text
+        self.mixed = bool(other.any())
+        self.date = other & self._matches(rf"^{_MIDNIGHT}$")
+        self.number = other & self._matches(rf"^{_NUMBER}$")
+        if (other & ~self.date & ~self.number).any():
+            raise Unsettled  # TRUE/FALSE, a time of day, an error: read cell by cell
+        if self.date.any() and pc.min(self.rendered.filter(self.date)).as_py() < "1900-03-01":
+            raise Unsettled
+
+    def _matches(self, pattern: str) -> np.ndarray:
+        found = pc.match_substring_regex(self.rendered, pattern)
+        return np.asarray(pc.fill_null(found, False).to_numpy(zero_copy_only=False), bool)
+
+    def _numbers(self, rows: np.ndarray) -> dict[int, float]:
+        """The stored numbers of these rows (the shown ones may be rounded)."""
+        wanted = set(np.flatnonzero(rows).tolist())
+        cells = re.compile(rb'<c r="%b([0-9]+)"[^>]*?(?:/>|>(.*?)</c>)' % self.letters, re.S)
+        out = {}
+        for m in cells.finditer(self.xml):
+            i = int(m[1]) - self.first
+            if i in wanted:
+                value = _VALUE.search(m[2] or b"")
+                if value is None:
+                    raise Unsettled
+                out[i] = float(value[1])
+        if len(out) != len(wanted):
+            raise Unsettled
+        return out
+
+    def _dates(self, rows: np.ndarray) -> dict[int, dt.date]:
+        shown = self.rendered.to_pylist()
+        return {i: dt.date.fromisoformat(shown[i][:10]) for i in np.flatnonzero(rows).tolist()}
+
+    def settled(self) -> tuple[pa.Array, dict[int, object]]:
+        """The column typed by the kind most of its cells have; the other cells, odd."""
+        counts = {"text": self.text.sum(), "date": self.date.sum(), "number": self.number.sum()}
+        major = max(counts, key=counts.__getitem__)  # text first on a tie: stays as it is
+        odd: dict[int, object] = {}
+        if major != "text":
+            shown = self.rendered.to_pylist()
+            odd.update((i, shown[i]) for i in np.flatnonzero(self.text).tolist())
+        if major != "date":
+            odd.update(self._dates(self.date))
+        if major != "number" and self.number.any():
+            odd.update(self._numbers(self.number))
+        if major == "text":
+            typed = pc.if_else(pa.array(self.text), self.rendered, pa.scalar(None, pa.string()))
+        elif major == "date":
+            days = pc.strptime(self.rendered, "%Y-%m-%d %H:%M:%S", "ms", error_is_null=True)
+            typed = pc.if_else(pa.array(self.date), days, pa.scalar(None, days.type))
+        else:
+            numbers = self._numbers(self.number)
+            typed = pa.array([numbers.get(i) for i in range(len(self.rendered))], pa.float64())
+        return typed, odd

@@ -7,6 +7,7 @@ a file.
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import datetime as dt
 import getpass
@@ -383,23 +384,18 @@ def problem_cases(raw: RawWorkbook, validated: ValidatedWorkbook) -> dict[tuple[
     """The Case ID typed on each input-sheet row that has a problem (as typed, cleaned): a
     valid row's from its checked values, a rejected row's from its cells."""
     out: dict[tuple[str, int], str] = {}
-    valid_rows: dict[str, dict[int, int]] = {}  # sheet -> row number -> index of a valid row
     for p in validated.problems:
         rows = validated.sheets.get(p.sheet)
         if rows is None or "Case ID" not in rows.positions or p.row <= 0:
             continue
-        if p.sheet not in valid_rows:
-            valid_rows[p.sheet] = {number: i for i, number in enumerate(rows.row_numbers)}
-        i = valid_rows[p.sheet].get(p.row)
-        if i is not None and "case_id" in rows.values:
+        i = bisect.bisect_left(rows.row_numbers, p.row)  # the valid rows, in sheet order
+        if i < len(rows) and rows.row_numbers[i] == p.row and "case_id" in rows.values:
             typed: object = rows.values["case_id"][i]
         else:
             sheet = raw.sheets.get(p.sheet)
-            cells = sheet.cells() if sheet is not None else []
-            if not p.row <= len(cells):
+            if sheet is None:
                 continue
-            values, at = cells[p.row - 1], rows.positions["Case ID"]
-            typed = values[at] if at < len(values) else ""
+            typed = sheet.cell(p.row - 1, rows.positions["Case ID"])
         if isinstance(typed, float) and typed.is_integer():
             typed = int(typed)
         if typed != "":
