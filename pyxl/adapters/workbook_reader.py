@@ -474,13 +474,15 @@ def _settle_mixed(
     suspects = [
         j
         for j, col in enumerate(table.columns)
-        if pa.types.is_string(col.type) and pc.any(pc.match_substring_regex(col, _RENDERED)).as_py()
+        if pa.types.is_string(col.type)
+        and pc.any(pc.match_substring_regex(pc.unique(col), _RENDERED)).as_py()
     ]
     if not suspects:
         return table, {}
     xml = speed.read_member(archive, part)
-    if b'<c r="' not in xml or xml.count(b"<c ") != xml.count(b'<c r="'):
-        return None  # cells written without their address (first) cannot be told apart
+    first = xml.find(b"<c ", xml.find(b"<sheetData"))
+    if xml[first : first + 6] != b'<c r="':
+        return None  # cells written without their address cannot be told apart
     odd: dict[int, dict[int, object]] = {}
     try:
         for j in suspects:
@@ -499,7 +501,9 @@ class _Column:
     def __init__(self, xml: bytes, letters: str, header_row: int, rendered: pa.ChunkedArray):
         self.xml, self.letters, self.first = xml, letters.encode(), header_row + 2
         self.rendered = rendered.combine_chunks()
+        self.encoded = pc.dictionary_encode(self.rendered)
         n = len(self.rendered)
+        self.codes = pc.fill_null(self.encoded.indices, len(self.encoded.dictionary)).to_numpy()
         filled = ~np.asarray(self.rendered.is_null().to_numpy(zero_copy_only=False), bool)
         text = np.zeros(n, bool)
         cells = re.compile(rb'<c r="%b([0-9]+)"[^>]*?t="(?:s|str|inlineStr)"' % self.letters)
@@ -518,8 +522,10 @@ class _Column:
             raise Unsettled
 
     def _matches(self, pattern: str) -> np.ndarray:
-        found = pc.match_substring_regex(self.rendered, pattern)
-        return np.asarray(pc.fill_null(found, False).to_numpy(zero_copy_only=False), bool)
+        """Per cell: does what the load shows match? (Judged once per distinct value.)"""
+        words = self.encoded.dictionary
+        found = pc.match_substring_regex(words, pattern).to_numpy(zero_copy_only=False)
+        return np.append(found, False)[self.codes]
 
     def _numbers(self, rows: np.ndarray) -> dict[int, float]:
         """The stored numbers of these rows (the shown ones may be rounded)."""
@@ -556,7 +562,9 @@ class _Column:
         if major == "text":
             typed = pc.if_else(pa.array(self.text), self.rendered, pa.scalar(None, pa.string()))
         elif major == "date":
-            days = pc.strptime(self.rendered, "%Y-%m-%d %H:%M:%S", "ms", error_is_null=True)
+            words = self.encoded.dictionary
+            days = pc.strptime(words, "%Y-%m-%d %H:%M:%S", "ms", error_is_null=True)
+            days = pc.take(days, pa.array(np.where(self.date, self.codes, len(words) - 1)))
             typed = pc.if_else(pa.array(self.date), days, pa.scalar(None, days.type))
         else:
             numbers = self._numbers(self.number)
