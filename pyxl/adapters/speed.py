@@ -242,11 +242,14 @@ class TypedColumns:
         return TypedColumns(data) if fast() else None
 
     def table(
-        self, name: str, header: int, header_columns: set[int] | None, lenient: bool = False
+        self, name: str, header: int, header_columns: set[int] | None
     ) -> tuple[pa.Table, list[tuple[str, int]]] | None:
         """A sheet's columns below its header row (0-based), with each column's header and
-        0-based position; None when a column mixes kinds, or, `lenient`, a column of mixed
-        kinds as text (a number shown as "2", a date as "2026-01-05 00:00:00").
+        0-based position; None when fastexcel cannot type a column.
+
+        The load is lenient: a column of mixed kinds comes as text (a number shown as "2", a
+        date as "2026-01-05 00:00:00"), and TRUE/FALSE among numbers as 1 and 0; the reader
+        tells the cells apart (a strict load would fail only after parsing the whole sheet).
 
         The eager load is a fifth faster but does not tell where its columns are in the
         sheet: it is taken when its named columns are exactly the header row's filled cells
@@ -254,7 +257,7 @@ class TypedColumns:
         otherwise."""
         options: dict[str, Any] = {
             "header_row": header,
-            "dtype_coercion": "coerce" if lenient else "strict",
+            "dtype_coercion": "coerce",
             "schema_sample_rows": None,
         }
         try:
@@ -267,7 +270,7 @@ class TypedColumns:
                 )
             sheet = self.reader.load_sheet(name, **options)
             table = pa.Table.from_batches([sheet.to_arrow()])
-        except Exception:  # a column of mixed kinds, or anything fastexcel cannot type
+        except Exception:  # durations among other kinds, or anything fastexcel cannot type
             return None
         return table, [(c.name, c.absolute_index) for c in sheet.selected_columns]
 

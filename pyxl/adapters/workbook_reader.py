@@ -273,9 +273,7 @@ class _SheetReader:
     def read(self, name: str, part: str) -> RawSheet:
         try:
             archive = self._own("archive", lambda: zipfile.ZipFile(io.BytesIO(self.data)))
-            errors, merged, headers, extent, booleans = _scan(
-                archive, part, self.columnar + 1, name
-            )
+            errors, merged, headers, extent = _scan(archive, part, self.columnar + 1, name)
             extent.check_rows(name)
             stray = _stray(name, self.data, archive, part, extent)
             if stray is not None:  # read from a copy without the stray cells (rare)
@@ -284,29 +282,20 @@ class _SheetReader:
                 return sheet
             typed = self._own("typed", self._typed) if self.columnar else None
             if typed is not None:
-                # The lenient load takes a column of mixed kinds as text (the strict one would
-                # fail after parsing the whole sheet), and _settle_mixed tells the kinds apart.
-                # It would also fold TRUE/FALSE cells into a number column unseen: a sheet
-                # holding any is loaded strictly.
-                found = typed.table(name, self.columnar, headers, lenient=not booleans)
-                if found is not None:
-                    table: pa.Table | None = found[0]
-                    odd: dict[int, dict[int, object]] = {}
-                    if not booleans:
-                        settled = _settle_mixed(archive, part, *found, self.columnar)
-                        table, odd = settled if settled is not None else (None, {})
-                    if table is not None:
-                        return RawSheet(
-                            name,
-                            [],
-                            errors,
-                            merged,
-                            table=table,
-                            header_row=self.columnar,
-                            table_columns=found[1],
-                            loader=lambda: self._cells(name),
-                            odd=odd,
-                        )
+                found = typed.table(name, self.columnar, headers)
+                settled = _settle_mixed(archive, part, *found, self.columnar) if found else None
+                if found is not None and settled is not None:
+                    return RawSheet(
+                        name,
+                        [],
+                        errors,
+                        merged,
+                        table=settled[0],
+                        header_row=self.columnar,
+                        table_columns=found[1],
+                        loader=lambda: self._cells(name),
+                        odd=settled[1],
+                    )
             sheet = self._calamine().get_sheet_by_name(name)
             cells = sheet.to_python(skip_empty_area=False)
             return RawSheet(name, cells, errors, list(sheet.merged_cell_ranges or []))
@@ -363,7 +352,6 @@ Scan = tuple[
     list[tuple[tuple[int, int], tuple[int, int]]],  # merged ranges, 0-based
     set[int] | None,  # the filled cells' columns on the header row (None: no such row)
     bounds.SheetExtent,  # its rows and the values far to the right
-    bool,  # it has TRUE/FALSE cells
 ]
 
 
@@ -375,7 +363,6 @@ def _scan(archive: zipfile.ZipFile, part: str, header_row: int, name: str = "") 
     errors: dict[tuple[int, int], str] = {}
     headers: set[int] | None = None
     extent = bounds.SheetExtent()
-    booleans = False
     rows = b""
     for rows in bounds.row_blocks(speed.inflated(archive, part)):
         if not extent.rows:
@@ -387,8 +374,7 @@ def _scan(archive: zipfile.ZipFile, part: str, header_row: int, name: str = "") 
             errors.update(_uncalculated_formulas(rows))
         if headers is None:
             headers = _header_columns(rows, header_row)
-        booleans = booleans or b't="b"' in rows
-    return errors, _merged_ranges(rows), headers, extent, booleans
+    return errors, _merged_ranges(rows), headers, extent
 
 
 # A cell holding a formula and no saved value (a file written by a program that does not
@@ -477,7 +463,14 @@ def _settle_mixed(
         if pa.types.is_string(col.type)
         and pc.any(pc.match_substring_regex(pc.unique(col), _RENDERED)).as_py()
     ]
-    if not suspects:
+    # TRUE/FALSE among numbers come as 1 and 0: only a number column holding either may hide one.
+    flags = [
+        j
+        for j, col in enumerate(table.columns)
+        if (pa.types.is_floating(col.type) or pa.types.is_integer(col.type))
+        and pc.any(pc.is_in(col, pa.array([0, 1], col.type))).as_py()
+    ]
+    if not suspects and not flags:
         return table, {}
     xml = speed.read_member(archive, part)
     first = xml.find(b"<c ", xml.find(b"<sheetData"))
@@ -485,14 +478,37 @@ def _settle_mixed(
         return None  # cells written without their address cannot be told apart
     odd: dict[int, dict[int, object]] = {}
     try:
+        for j in flags:
+            found = _booleans(xml, column_letter(columns[j][1]), header_row, table.num_rows)
+            if found:
+                hidden = np.zeros(table.num_rows, bool)
+                hidden[list(found)] = True
+                column = pc.if_else(
+                    pa.array(hidden), pa.scalar(None, table.field(j).type), table.column(j)
+                )
+                table, odd[j] = table.set_column(j, table.field(j), column), found
         for j in suspects:
-            column = _Column(xml, column_letter(columns[j][1]), header_row, table.column(j))
-            if column.mixed:
-                typed, odd[j] = column.settled()
+            mixed = _Column(xml, column_letter(columns[j][1]), header_row, table.column(j))
+            if mixed.mixed:
+                typed, odd[j] = mixed.settled()
                 table = table.set_column(j, table.field(j).with_type(typed.type), typed)
     except Unsettled:
         return None
     return table, odd
+
+
+def _booleans(xml: bytes, letters: str, header_row: int, n: int) -> dict[int, object]:
+    """Table row -> True/False of the column's TRUE/FALSE cells."""
+    cells = re.compile(
+        rb'<c r="%b([0-9]+)"[^>]*?t="b"[^>]*?(?:/>|>(.*?)</c>)' % letters.encode(), re.S
+    )
+    out: dict[int, object] = {}
+    for m in cells.finditer(xml):
+        i = int(m[1]) - header_row - 2
+        value = _VALUE.search(m[2] or b"")
+        if 0 <= i < n and value is not None:
+            out[i] = value[1] == b"1"
+    return out
 
 
 class _Column:

@@ -146,7 +146,7 @@ def test_optional_date_columns_left_blank_do_not_stop_the_columnar_reading(
         ("H", "2026-03-05", True),  # a date typed as text in an optional date column
         ("J", 97201, True),  # a number where text belongs
         ("E", "maybe", True),  # not Yes or No
-        ("G", True, False),  # a bool where text belongs: the sheet is loaded strictly
+        ("G", True, False),  # TRUE/FALSE among texts: the sheet is read cell by cell
     ],
 )
 def test_a_sheet_with_anything_to_report_says_what_the_careful_reading_says(
@@ -209,6 +209,24 @@ def test_columns_of_mixed_kinds_are_told_apart_cell_by_cell(
     assert raw["Contacts"].table is not None
     assert raw["Contacts"].odd
     assert read_columnar(raw["Contacts"], schema.CONTACTS, []) is not None
+    assert_same(fast, careful)
+
+
+@pytest.mark.parametrize("flag", [True, False])
+def test_true_or_false_among_numbers_is_told_from_1_and_0(
+    demo_book: Path, tmp_path: Path, flag: bool
+) -> None:
+    """A lenient load shows TRUE among numbers as 1: the sheet's XML tells them apart."""
+    path = tmp_path / "hours.xlsx"
+    book = openpyxl.load_workbook(demo_book)
+    book["Hours"]["D5"] = flag
+    book["Hours"]["D6"] = 1
+    book["Hours"]["D7"] = 0
+    book.save(path)
+    fast, careful, raw = both(path)
+    assert raw["Hours"].table is not None
+    assert list(raw["Hours"].odd.values()) == [{1: flag}]
+    assert any(p.sheet == "Hours" and p.cell == "D5" for p in careful.problems)
     assert_same(fast, careful)
 
 
