@@ -24,7 +24,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_common import Result, say
 
 HERE = Path(__file__).resolve().parent
-NAMES = ("evaluation", "business-days", "round-trip", "letters", "excel-functions", "report")
+NAMES = (
+    "evaluation",
+    "business-days",
+    "round-trip",
+    "typos",
+    "letters",
+    "excel-functions",
+    "report",
+)
 SCALES = {
     # name: (default, quick)
     "eval_clients": (100_000, 3_000),
@@ -34,6 +42,7 @@ SCALES = {
     "rt_clients": (50_000, 500),
     "xl_rows": (10_000, 500),
     "report_clients": (10_000, 300),  # per branch workbook; ten of them
+    "typo_clients": (20_000, 500),
     "repeat": (3, 1),
     "letters": (1_000, 60),
     "letters_naive_sample": (200, 20),
@@ -223,6 +232,12 @@ def run_one(name: str, args: argparse.Namespace, repeat: int) -> Result:
         bench_excel_functions.run_buttons(
             (args.clients,) if args.clients else sizes, repeat, result
         )
+    elif name == "typos":
+        import bench_round_trip
+        import bench_typos
+
+        cache = args.cache_dir or bench_round_trip.default_cache_dir()
+        result = bench_typos.run(scale(args, "typo_clients"), repeat, cache)
     elif name == "report":
         import bench_report
 

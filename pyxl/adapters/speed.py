@@ -245,7 +245,11 @@ class TypedColumns:
         self, name: str, header: int, header_columns: set[int] | None
     ) -> tuple[pa.Table, list[tuple[str, int]]] | None:
         """A sheet's columns below its header row (0-based), with each column's header and
-        0-based position; None when a column mixes kinds.
+        0-based position; None when fastexcel cannot type a column.
+
+        The load is lenient: a column of mixed kinds comes as text (a number shown as "2", a
+        date as "2026-01-05 00:00:00"), and TRUE/FALSE among numbers as 1 and 0; the reader
+        tells the cells apart (a strict load would fail only after parsing the whole sheet).
 
         The eager load is a fifth faster but does not tell where its columns are in the
         sheet: it is taken when its named columns are exactly the header row's filled cells
@@ -253,7 +257,7 @@ class TypedColumns:
         otherwise."""
         options: dict[str, Any] = {
             "header_row": header,
-            "dtype_coercion": "strict",
+            "dtype_coercion": "coerce",
             "schema_sample_rows": None,
         }
         try:
@@ -265,8 +269,8 @@ class TypedColumns:
                     zip(names, range(len(names)), strict=True)
                 )
             sheet = self.reader.load_sheet(name, **options)
-            table = sheet.to_arrow()
-        except Exception:  # a column of mixed kinds, or anything fastexcel cannot type
+            table = pa.Table.from_batches([sheet.to_arrow()])
+        except Exception:  # durations among other kinds, or anything fastexcel cannot type
             return None
         return table, [(c.name, c.absolute_index) for c in sheet.selected_columns]
 

@@ -12,6 +12,7 @@ Nothing here changes the workbook.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import math
 import operator
 import re
@@ -30,7 +31,7 @@ from pydantic import Field, Strict, StrictBool, StringConstraints, TypeAdapter, 
 
 from pyxl.adapters import schema
 from pyxl.adapters.schema import Column, Sheet
-from pyxl.adapters.workbook_reader import RawSheet, RawWorkbook, column_letter
+from pyxl.adapters.workbook_reader import RawSheet, RawWorkbook, Unsettled, column_letter
 from pyxl.domain import model
 from pyxl.domain.columns import CaseloadColumns, TableColumns
 from pyxl.domain.letters import read_office_days
@@ -331,6 +332,17 @@ def _adapter(sheet: Sheet, column: Column) -> TypeAdapter:
 # ---------------------------------------------------------------- sheets
 
 
+def _without(values: list[Any], drop: list[int], mask: list[bool]) -> list[Any]:
+    """The values but those at `drop` (ascending; `mask` says the same): a few typos drop a few
+    rows of many, which are deleted from a copy rather than the rest copied one by one."""
+    if len(drop) * 64 > len(values):
+        return list(itertools.compress(values, mask))
+    out = list(values)
+    for k in reversed(drop):
+        del out[k]
+    return out
+
+
 @dataclass
 class SheetRows:
     """The valid rows of one sheet, column by column (one list per validated column, keyed by
@@ -365,14 +377,14 @@ class SheetRows:
         return self.values[name] if self.row_numbers else []
 
     def keep(self, mask: list[bool]) -> None:
-        if all(mask):
+        drop = [k for k, m in enumerate(mask) if not m]
+        if not drop:
             return
-        self.arrays = {k: a[np.asarray(mask, dtype=bool)] for k, a in self.arrays.items()}
+        kept = np.asarray(mask, dtype=bool)
+        self.arrays = {k: a[kept] for k, a in self.arrays.items()}
         self.codes = {}  # made again from the values when needed
-        self.values = {
-            k: [v for v, m in zip(col, mask, strict=True) if m] for k, col in self.values.items()
-        }
-        self.row_numbers = [n for n, m in zip(self.row_numbers, mask, strict=True) if m]
+        self.values = {k: _without(col, drop, mask) for k, col in self.values.items()}
+        self.row_numbers = _without(self.row_numbers, drop, mask)
 
     def cell(self, header: str, row: int) -> str:
         i = self.positions.get(header)
@@ -419,7 +431,7 @@ def read_sheet(raw: RawSheet | None, sheet: Sheet, problems: list[Problem]) -> S
             problems.append(Problem(sheet.name, 0, "", "", "error", "", message))
         return out
     if raw.table is not None and not raw.errors and not raw.merged:
-        columnar = read_columnar(raw, sheet)
+        columnar = read_columnar(raw, sheet, problems)
         if columnar is not None:
             return columnar
     found = find_header(raw, sheet)
@@ -471,40 +483,9 @@ def read_sheet(raw: RawSheet | None, sheet: Sheet, problems: list[Problem]) -> S
     for column in columns:
         i = positions.get(column.header)
         values = list(map(operator.itemgetter(i), rows)) if i is not None else [""] * len(rows)
-        memo = _memo(column)
-        converted, outcomes = _fast_column(column, values, memo)
-        careful = [k for k, v in enumerate(converted) if v is _MISS] if _MISS in outcomes else []
-        if i is not None and special:
-            careful += [k for k, r in enumerate(sheet_rows) if (r, i) in special]
-        for k in sorted(set(careful)):
-            converted[k], good = _careful(
-                sheet, column, i, sheet_rows[k], values[k], raw, covered, problems, memo
-            )
-            ok[k] = ok[k] and good
-        if column.required and (None in outcomes or careful):
-            for k, v in enumerate(converted):
-                if v is None:
-                    ok[k] = False
-                    blank = values[k] == "" or (
-                        isinstance(values[k], str) and not values[k].strip()
-                    )
-                    if blank and (sheet_rows[k], i) not in raw.errors:
-                        problems.append(
-                            _problem(
-                                sheet,
-                                column,
-                                i,
-                                sheet_rows[k],
-                                "error",
-                                "",
-                                f"{column.header} is required but blank; "
-                                "the row is left out until fixed",
-                            )
-                        )
-        default = _blank_default(sheet, column)
-        if default is not None and (None in outcomes or careful):
-            converted = [default if v is None else v for v in converted]
-        converted_columns.append(converted)
+        converted_columns.append(
+            _read_column(sheet, column, i, values, sheet_rows, raw, covered, special, ok, problems)
+        )
     good = [k for k, g in enumerate(ok) if g]
     if len(good) < len(ok):
         converted_columns = [[col[k] for k in good] for col in converted_columns]
@@ -524,6 +505,54 @@ def read_sheet(raw: RawSheet | None, sheet: Sheet, problems: list[Problem]) -> S
     return out
 
 
+def _read_column(
+    sheet: Sheet,
+    column: Column,
+    i: int | None,
+    values: list[object],
+    sheet_rows: list[int],
+    raw: RawSheet,
+    covered: dict[tuple[int, int], str],
+    special: set[tuple[int, int]],
+    ok: list[bool],
+    problems: list[Problem],
+) -> list[object]:
+    """One column's cells (as python-calamine reads them) checked: the clean and common ones
+    at once, the others carefully; rows that cannot be used are marked in `ok`."""
+    memo = _memo(column)
+    converted, outcomes = _fast_column(column, values, memo)
+    careful = [k for k, v in enumerate(converted) if v is _MISS] if _MISS in outcomes else []
+    if i is not None and special:
+        careful += [k for k, r in enumerate(sheet_rows) if (r, i) in special]
+    for k in sorted(set(careful)):
+        converted[k], good = _careful(
+            sheet, column, i, sheet_rows[k], values[k], raw, covered, problems, memo
+        )
+        ok[k] = ok[k] and good
+    if column.required and (None in outcomes or careful):
+        for k, v in enumerate(converted):
+            if v is None:
+                ok[k] = False
+                blank = values[k] == "" or (isinstance(values[k], str) and not values[k].strip())
+                if blank and (sheet_rows[k], i) not in raw.errors:
+                    problems.append(
+                        _problem(
+                            sheet,
+                            column,
+                            i,
+                            sheet_rows[k],
+                            "error",
+                            "",
+                            f"{column.header} is required but blank; "
+                            "the row is left out until fixed",
+                        )
+                    )
+    default = _blank_default(sheet, column)
+    if default is not None and (None in outcomes or careful):
+        converted = [default if v is None else v for v in converted]
+    return converted
+
+
 # ---------------------------------------------------------------- the columnar reading
 
 _EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
@@ -534,22 +563,27 @@ class _Declined(Exception):
     """The columnar reading does not take this sheet: it is read cell by cell instead."""
 
 
-def read_columnar(raw: RawSheet, sheet: Sheet) -> SheetRows | None:
-    """Read a clean sheet from its typed columns (fastexcel), whole columns at a time.
+def read_columnar(raw: RawSheet, sheet: Sheet, problems: list[Problem]) -> SheetRows | None:
+    """Read a sheet from its typed columns (fastexcel), whole columns at a time.
 
-    Takes only what needs no message: headers exactly where the contract puts them, every
-    validated cell of the right type and clean (dates without a time, in range; text without
-    stray spaces; list values as listed), no required blank, no error cell or merged range.
-    Anything else returns None and the sheet is read cell by cell, which says what is wrong;
-    for a sheet it takes, both readings give the same rows (tests hold them equal).
+    A clean column (every cell of the right type and clean: dates without a time, in range;
+    text without stray spaces; list values as listed; no required blank) is taken whole. A
+    column with anything to report (a cell of another kind, a stray space, a value not on
+    the list, a required blank) is read as the careful reading reads it, with the same
+    messages, from the same values. The sheet is left to the careful reading (None, nothing
+    reported) when its headers are not exactly where the contract puts them, or when a cell
+    cannot be given exactly as python-calamine reads it; tests hold both readings equal.
     """
+    found: list[Problem] = []
     try:
-        return _read_columnar(raw, sheet)
-    except _Declined:
+        rows = _read_columnar(raw, sheet, found)
+    except (_Declined, Unsettled):
         return None
+    problems += found
+    return rows
 
 
-def _read_columnar(raw: RawSheet, sheet: Sheet) -> SheetRows:
+def _read_columnar(raw: RawSheet, sheet: Sheet, problems: list[Problem]) -> SheetRows:
     assert raw.table is not None
     table = raw.table
     headers = {h: i for i, (h, _) in enumerate(raw.table_columns)}
@@ -559,40 +593,96 @@ def _read_columnar(raw: RawSheet, sheet: Sheet) -> SheetRows:
     known = {c.header.casefold(): c.header for c in sheet.columns}
     if any(known.get(h.strip().casefold(), h) != h for h in headers):
         raise _Declined  # a header typed differently: the careful reading matches it loosely
-    # Blank rows are skipped, as the cell-by-cell reading does.
+    # Blank rows are skipped, as the cell-by-cell reading does (an odd cell is not blank).
     blank = np.ones(table.num_rows, bool)
     for col in table.columns:
         empty = pc.is_null(col)
         if pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
             empty = pc.or_(empty, pc.equal(col, ""))
         blank &= _filled(empty, True)
+    for odd in raw.odd.values():
+        blank[list(odd)] = False
     kept = np.flatnonzero(~blank)
-    first = raw.header_row + 2  # 1-based sheet row of the first table row
     out = SheetRows(sheet, header_row=raw.header_row + 1)
     out.positions = {
         c.header: raw.table_columns[headers[c.header]][1]
         for c in sheet.columns
         if c.header in headers
     }
-    out.row_numbers = (kept + first).tolist()
+    sheet_rows = (kept + raw.header_row + 1).tolist()  # 0-based sheet rows
+    out.row_numbers = [r + 1 for r in sheet_rows]
+    ok = [True] * len(kept)
+    careful: dict[str, list[Any]] = {}  # columns read cell by cell: their cells as typed
+    checked: list[tuple[Column, np.ndarray]] = []  # (column, rows) read cell by cell
     for column in columns:
-        values, array, codes = _typed_column(
-            sheet, column, table.column(headers[column.header]), kept
-        )
+        j = headers[column.header]
         name = column.field or column.header
+        i = out.positions[column.header]
+        odd = np.searchsorted(kept, sorted(raw.odd.get(j, {})))  # positions among kept rows
+        odd_mask = np.zeros(len(kept), bool)
+        odd_mask[odd] = True
+        try:
+            values, array, codes = _typed_column(sheet, column, table.column(j), kept, odd_mask)
+        except _Declined:  # something to report: the whole column is read cell by cell
+            careful[name] = raw.column_cells(j, kept)
+            out.values[name] = _read_column(
+                sheet, column, i, careful[name], sheet_rows, raw, {}, set(), ok, problems
+            )
+            checked.append((column, np.arange(len(kept))))
+            continue
+        if len(odd):  # cells of another kind: read one by one, as the careful reading does
+            cells = [raw.odd[j][int(r)] for r in kept[odd].tolist()]
+            fine = [True] * len(odd)
+            read = _read_column(
+                sheet,
+                column,
+                i,
+                cells,
+                [sheet_rows[k] for k in odd],
+                raw,
+                {},
+                set(),
+                fine,
+                problems,
+            )
+            for k, value, good in zip(odd.tolist(), read, fine, strict=True):
+                values[k] = value
+                ok[k] = ok[k] and good
+            array, codes = None, None  # made again from the values
+            checked.append((column, odd))
+            if column.header == sheet.key:
+                careful[name] = raw.column_cells(j, kept)
         out.values[name] = values
         if array is not None:
             out.arrays[name] = array
         if codes is not None:
             out.codes[name] = codes
-    if sheet.key:
-        for number, value in zip(
-            out.row_numbers, out.values[_field(sheet, sheet.key)], strict=True
+    # The contract of what was read cell by cell, after every column is read (as the
+    # careful reading checks it), on the rows still in use.
+    usable = list(ok)
+    for column, rows in checked:
+        name = column.field or column.header
+        good = [k for k in rows.tolist() if usable[k]]
+        for b in _contract_failures(
+            sheet,
+            [column],
+            out.positions,
+            [[out.values[name][k] for k in good]],
+            [out.row_numbers[k] for k in good],
+            problems,
         ):
-            k = _key(value)
+            ok[good[b]] = False
+    if sheet.key:
+        # Every key typed, valid row or not: duplicates count rejected rows too, and child
+        # rows of a rejected row wait for its fix.
+        name = _field(sheet, sheet.key)
+        typed = careful.get(name, out.values[name])
+        for number, value in zip(out.row_numbers, typed, strict=True):
+            k = _key(value) if value != "" and value is not None else ""
             if k:
                 out.typed.append((number, k, value))
                 out.typed_keys.setdefault(k, number)
+    out.keep(ok)
     return out
 
 
@@ -606,16 +696,22 @@ def _filled(mask: pa.ChunkedArray | pa.Array, null_as: bool) -> np.ndarray:
 
 
 def _typed_column(
-    sheet: Sheet, column: Column, col: pa.ChunkedArray, kept: np.ndarray
+    sheet: Sheet,
+    column: Column,
+    col: pa.ChunkedArray,
+    kept: np.ndarray,
+    odd: np.ndarray | None = None,
 ) -> tuple[list[Any], np.ndarray | None, tuple[np.ndarray, dict[object, int]] | None]:
-    """(values, array for the engine or None, text codes or None) of one validated column."""
+    """(values, array for the engine or None, text codes or None) of one validated column.
+    The `odd` rows (a mask; null in `col`) are no blanks: the caller reads them itself."""
     col = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
     col = col.take(pa.array(kept)) if len(kept) != len(col) else col
     missing = _filled(pc.is_null(col), True)
+    blank = missing & ~odd if odd is not None else missing  # blank cells, the odd ones apart
     default = _blank_default(sheet, column)
     kind = "bool" if column.choices == "YesNo" else column.kind
     if pa.types.is_null(col.type) or col.null_count == len(col):  # typed as text if blank
-        if column.required:
+        if column.required and blank.any():
             raise _Declined
         filled = [default] * len(col)
         return filled, None, None
@@ -635,7 +731,7 @@ def _typed_column(
         distinct, positions = np.unique(ordinals, return_inverse=True)
         days = np.empty(len(distinct), dtype=object)
         days[:] = [dt.date.fromordinal(int(o)) if o else None for o in distinct]
-        _contract(sheet, column, [d for d in days.tolist() if d is not None], missing.any())
+        _contract(sheet, column, [d for d in days.tolist() if d is not None], blank.any())
         return days[positions].tolist(), ordinals, None
     if kind in {"number", "int"}:
         if not (pa.types.is_floating(col.type) or pa.types.is_integer(col.type)):
@@ -645,13 +741,13 @@ def _typed_column(
             raise _Declined  # an impossible number: the careful reading reports it
         values = _blanked(numbers.tolist(), missing)
         _contract(
-            sheet, column, [] if missing.all() else [float(numbers[~missing][0])], missing.any()
+            sheet, column, [] if missing.all() else [float(numbers[~missing][0])], blank.any()
         )
         return values, None, None
     if kind == "bool" and pa.types.is_boolean(col.type):
         flags = _filled(col, False)
         values = _blanked(flags.tolist(), missing)
-        _contract(sheet, column, [True, False], missing.any())
+        _contract(sheet, column, [True, False], blank.any())
         if default is not None:
             values = [default if v is None else v for v in values]
         return values, None if missing.any() else flags, None
@@ -677,7 +773,7 @@ def _typed_column(
             meaning.append(word)
         else:  # "value" (settings) and anything else: read cell by cell
             raise _Declined
-    blank_seen = missing.any() or None in meaning
+    blank_seen = blank.any() or None in meaning
     if column.required and blank_seen:
         raise _Declined
     _contract(sheet, column, [m for m in meaning if m is not None], blank_seen)
@@ -879,6 +975,24 @@ def _validate_columns(
 ) -> tuple[dict[str, list[Any]], list[int]]:
     """Check the cleaned values against the sheet's pydantic contract, one call per column;
     a row with a value that fails is left out."""
+    bad = _contract_failures(sheet, columns, positions, values, numbers, problems)
+    if bad:
+        keep = [k for k in range(len(numbers)) if k not in bad]
+        values = [[col[k] for k in keep] for col in values]
+        numbers = [numbers[k] for k in keep]
+    return {c.field or c.header: v for c, v in zip(columns, values, strict=True)}, numbers
+
+
+def _contract_failures(
+    sheet: Sheet,
+    columns: Sequence[Column],
+    positions: dict[str, int],
+    values: list[list[Any]],
+    numbers: list[int],
+    problems: list[Problem],
+) -> set[int]:
+    """The rows (indexes into `values`) with a value that fails the sheet's pydantic contract,
+    each failure reported at its cell."""
     bad: set[int] = set()
     for column, column_values in zip(columns, values, strict=True):
         try:
@@ -899,11 +1013,7 @@ def _validate_columns(
                         err["msg"],
                     )
                 )
-    if bad:
-        keep = [k for k in range(len(numbers)) if k not in bad]
-        values = [[col[k] for k in keep] for col in values]
-        numbers = [numbers[k] for k in keep]
-    return {c.field or c.header: v for c, v in zip(columns, values, strict=True)}, numbers
+    return bad
 
 
 # ---------------------------------------------------------------- the whole workbook
@@ -1187,11 +1297,9 @@ def _check_case_ids(sheets: dict[str, SheetRows], problems: list[Problem]) -> di
         if all(mask):
             continue
         waiting: dict[str, list[int]] = {}
-        for case_id, number, known in zip(
-            rows.column("case_id"), rows.row_numbers, mask, strict=True
-        ):
-            if known:
-                continue
+        ids = rows.column("case_id")
+        for k in itertools.compress(range(len(mask)), map(operator.not_, mask)):
+            case_id, number = ids[k], rows.row_numbers[k]
             if _key(case_id) in clients.typed_keys:
                 waiting.setdefault(case_id, []).append(number)
                 continue

@@ -8,6 +8,8 @@ scanned for error cells; merged ranges come from calamine.
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
 import html
 import io
 import os
@@ -20,7 +22,9 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import TypeVar
 
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import python_calamine
 from lxml import etree
 
@@ -63,12 +67,59 @@ class RawSheet:
     table_columns: list[tuple[str, int]] = field(default_factory=list)  # header, 0-based column
     loader: Callable[[], list[list[object]]] | None = field(default=None, repr=False)
     stray: bounds.StrayCells | None = None  # values far beyond the sheet, left unread
+    # Cells of another kind than their typed column (a text typed in a date column, a number
+    # in a text column): table column -> table row -> the value python-calamine reads. The
+    # table holds null there.
+    odd: dict[int, dict[int, object]] = field(default_factory=dict)
 
     def cells(self) -> list[list[object]]:
         """Every cell value from A1, as python-calamine reads them ("" for blank)."""
         if self.loader is not None:
             self.values, self.loader = self.loader(), None
         return self.values
+
+    def cell(self, row: int, column: int) -> object:
+        """One cell's value (0-based), as `cells()` holds it, without reading every cell."""
+        at = {absolute: j for j, (_, absolute) in enumerate(self.table_columns)}.get(column)
+        i = row - self.header_row - 1
+        if self.table is not None and at is not None and 0 <= i < self.table.num_rows:
+            if i in self.odd.get(at, {}):
+                return self.odd[at][i]
+            with contextlib.suppress(Unsettled):
+                return calamine_value(self.table.column(at)[i].as_py())
+        values = self.cells()
+        return values[row][column] if row < len(values) and column < len(values[row]) else ""
+
+    def column_cells(self, j: int, rows: np.ndarray) -> list[object]:
+        """Table column j's values on these table rows, as python-calamine reads them
+        (Unsettled if that cannot be told exactly)."""
+        column = self.table.column(j).combine_chunks()  # type: ignore[union-attr]
+        column = column.take(pa.array(rows)) if len(rows) != len(column) else column
+        if pa.types.is_null(column.type):
+            values: list[object] = [""] * len(column)
+        elif pa.types.is_timestamp(column.type):
+            missing = np.asarray(column.is_null().to_numpy(zero_copy_only=False), bool)
+            ms = pc.fill_null(column.cast(pa.timestamp("ms")).cast(pa.int64()), 0).to_numpy()
+            present = ms[~missing]
+            if len(present) and ((present % _MS_PER_DAY).any() or present.min() < _DAY_ONE_MS):
+                raise Unsettled  # python-calamine keeps microseconds the typed column rounds
+            # Days repeat: one date object per distinct day.
+            days, at = np.unique(np.where(missing, _NO_DAY, ms // _MS_PER_DAY), return_inverse=True)
+            made = [_EPOCH + dt.timedelta(days=d) if d != _NO_DAY else "" for d in days.tolist()]
+            values = list(map(made.__getitem__, at.tolist()))
+        elif pa.types.is_string(column.type) or pa.types.is_boolean(column.type):
+            values = ["" if v is None else v for v in column.to_pylist()]
+        elif pa.types.is_floating(column.type) or pa.types.is_integer(column.type):
+            values = ["" if v is None else v for v in column.cast(pa.float64()).to_pylist()]
+        else:
+            raise Unsettled
+        odd = self.odd.get(j)
+        if odd:
+            at = np.searchsorted(rows, list(odd))
+            for k, (i, value) in zip(at.tolist(), odd.items(), strict=True):
+                if k < len(rows) and rows[k] == i:
+                    values[k] = value
+        return values
 
     def merged_cells(self) -> Iterator[tuple[int, int, str]]:
         """Every cell covered by a merge except its top-left one, with the range's address."""
@@ -232,17 +283,18 @@ class _SheetReader:
             typed = self._own("typed", self._typed) if self.columnar else None
             if typed is not None:
                 found = typed.table(name, self.columnar, headers)
-                if found is not None:
-                    table, columns = found
+                settled = _settle_mixed(archive, part, *found, self.columnar) if found else None
+                if found is not None and settled is not None:
                     return RawSheet(
                         name,
                         [],
                         errors,
                         merged,
-                        table=table,
+                        table=settled[0],
                         header_row=self.columnar,
-                        table_columns=columns,
+                        table_columns=found[1],
                         loader=lambda: self._cells(name),
+                        odd=settled[1],
                     )
             sheet = self._calamine().get_sheet_by_name(name)
             cells = sheet.to_python(skip_empty_area=False)
@@ -356,3 +408,181 @@ def _merged_ranges(xml: bytes) -> list[tuple[tuple[int, int], tuple[int, int]]]:
             last = (int(r2 or r1) - 1, column_index((c2 or c1).decode()))
             merged.append((first, last))
     return merged
+
+
+# ---------------------------------------------------------------- columns of mixed kinds
+
+# How the lenient load shows a cell that is not text in a text column: a number ("2", "-3.5"),
+# a date ("2026-01-05 00:00:00"), TRUE/FALSE. A text cell may read the same ("97201"): the
+# sheet's XML tells which cells are text.
+_NUMBER = r"-?[0-9]+(?:\.[0-9]+)?"
+_MIDNIGHT = r"[0-9]{4}-[0-9]{2}-[0-9]{2} 00:00:00"
+_RENDERED = rf"^(?:{_NUMBER}|[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}} [0-9:.]+|true|false)$"
+_VALUE = re.compile(rb"<v>([^<]*)</v>")
+_EXCEL_DAY_ONE = dt.date(1900, 3, 1)  # before it, Excel's serials and the readers disagree
+_MS_PER_DAY = 86_400_000
+_EPOCH = dt.date(1970, 1, 1)
+_DAY_ONE_MS = (_EXCEL_DAY_ONE - _EPOCH).days * _MS_PER_DAY
+_NO_DAY = -(10**9)  # a blank cell among the day numbers
+
+
+class Unsettled(Exception):
+    """A typed cell pyxl cannot give exactly as python-calamine reads it: the sheet is read
+    cell by cell."""
+
+
+def calamine_value(value: object) -> object:
+    """A typed cell's value as python-calamine reads it ("" for blank, numbers as floats, a
+    date at midnight as a date)."""
+    if value is None:
+        return ""
+    if isinstance(value, bool | str):
+        return value
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, dt.datetime):
+        if value.time() != dt.time() or value.date() < _EXCEL_DAY_ONE:
+            raise Unsettled  # python-calamine keeps microseconds the typed column rounds
+        return value.date()
+    raise Unsettled
+
+
+def _settle_mixed(
+    archive: zipfile.ZipFile,
+    part: str,
+    table: pa.Table,
+    columns: list[tuple[str, int]],
+    header_row: int,
+) -> tuple[pa.Table, dict[int, dict[int, object]]] | None:
+    """The leniently loaded table with each text column of mixed kinds settled: typed by the
+    kind most of its cells have, the others set apart as odd cells with the values
+    python-calamine reads; None if that cannot be told exactly."""
+    suspects = [
+        j
+        for j, col in enumerate(table.columns)
+        if pa.types.is_string(col.type)
+        and pc.any(pc.match_substring_regex(pc.unique(col), _RENDERED)).as_py()
+    ]
+    # TRUE/FALSE among numbers come as 1 and 0: only a number column holding either may hide one.
+    flags = [
+        j
+        for j, col in enumerate(table.columns)
+        if (pa.types.is_floating(col.type) or pa.types.is_integer(col.type))
+        and pc.any(pc.is_in(col, pa.array([0, 1], col.type))).as_py()
+    ]
+    if not suspects and not flags:
+        return table, {}
+    xml = speed.read_member(archive, part)
+    first = xml.find(b"<c ", xml.find(b"<sheetData"))
+    if xml[first : first + 6] != b'<c r="':
+        return None  # cells written without their address cannot be told apart
+    odd: dict[int, dict[int, object]] = {}
+    try:
+        for j in flags:
+            found = _booleans(xml, column_letter(columns[j][1]), header_row, table.num_rows)
+            if found:
+                hidden = np.zeros(table.num_rows, bool)
+                hidden[list(found)] = True
+                column = pc.if_else(
+                    pa.array(hidden), pa.scalar(None, table.field(j).type), table.column(j)
+                )
+                table, odd[j] = table.set_column(j, table.field(j), column), found
+        for j in suspects:
+            mixed = _Column(xml, column_letter(columns[j][1]), header_row, table.column(j))
+            if mixed.mixed:
+                typed, odd[j] = mixed.settled()
+                table = table.set_column(j, table.field(j).with_type(typed.type), typed)
+    except Unsettled:
+        return None
+    return table, odd
+
+
+def _booleans(xml: bytes, letters: str, header_row: int, n: int) -> dict[int, object]:
+    """Table row -> True/False of the column's TRUE/FALSE cells."""
+    cells = re.compile(
+        rb'<c r="%b([0-9]+)"[^>]*?t="b"[^>]*?(?:/>|>(.*?)</c>)' % letters.encode(), re.S
+    )
+    out: dict[int, object] = {}
+    for m in cells.finditer(xml):
+        i = int(m[1]) - header_row - 2
+        value = _VALUE.search(m[2] or b"")
+        if 0 <= i < n and value is not None:
+            out[i] = value[1] == b"1"
+    return out
+
+
+class _Column:
+    """A leniently loaded text column and the kinds of its cells, from the sheet's XML."""
+
+    def __init__(self, xml: bytes, letters: str, header_row: int, rendered: pa.ChunkedArray):
+        self.xml, self.letters, self.first = xml, letters.encode(), header_row + 2
+        self.rendered = rendered.combine_chunks()
+        self.encoded = pc.dictionary_encode(self.rendered)
+        n = len(self.rendered)
+        self.codes = pc.fill_null(self.encoded.indices, len(self.encoded.dictionary)).to_numpy()
+        filled = ~np.asarray(self.rendered.is_null().to_numpy(zero_copy_only=False), bool)
+        text = np.zeros(n, bool)
+        cells = re.compile(rb'<c r="%b([0-9]+)"[^>]*?t="(?:s|str|inlineStr)"' % self.letters)
+        for m in cells.finditer(xml):
+            i = int(m[1]) - self.first
+            if 0 <= i < n:
+                text[i] = True
+        self.text = text & filled
+        other = filled & ~text
+        self.mixed = bool(other.any())
+        self.date = other & self._matches(rf"^{_MIDNIGHT}$")
+        self.number = other & self._matches(rf"^{_NUMBER}$")
+        if (other & ~self.date & ~self.number).any():
+            raise Unsettled  # TRUE/FALSE, a time of day, an error: read cell by cell
+        if self.date.any() and pc.min(self.rendered.filter(self.date)).as_py() < "1900-03-01":
+            raise Unsettled
+
+    def _matches(self, pattern: str) -> np.ndarray:
+        """Per cell: does what the load shows match? (Judged once per distinct value.)"""
+        words = self.encoded.dictionary
+        found = pc.match_substring_regex(words, pattern).to_numpy(zero_copy_only=False)
+        return np.append(found, False)[self.codes]
+
+    def _numbers(self, rows: np.ndarray) -> dict[int, float]:
+        """The stored numbers of these rows (the shown ones may be rounded)."""
+        wanted = set(np.flatnonzero(rows).tolist())
+        cells = re.compile(rb'<c r="%b([0-9]+)"[^>]*?(?:/>|>(.*?)</c>)' % self.letters, re.S)
+        out = {}
+        for m in cells.finditer(self.xml):
+            i = int(m[1]) - self.first
+            if i in wanted:
+                value = _VALUE.search(m[2] or b"")
+                if value is None:
+                    raise Unsettled
+                out[i] = float(value[1])
+        if len(out) != len(wanted):
+            raise Unsettled
+        return out
+
+    def _dates(self, rows: np.ndarray) -> dict[int, dt.date]:
+        shown = self.rendered.to_pylist()
+        return {i: dt.date.fromisoformat(shown[i][:10]) for i in np.flatnonzero(rows).tolist()}
+
+    def settled(self) -> tuple[pa.Array, dict[int, object]]:
+        """The column typed by the kind most of its cells have; the other cells, odd."""
+        counts = {"text": self.text.sum(), "date": self.date.sum(), "number": self.number.sum()}
+        major = max(counts, key=counts.__getitem__)  # text first on a tie: stays as it is
+        odd: dict[int, object] = {}
+        if major != "text":
+            shown = self.rendered.to_pylist()
+            odd.update((i, shown[i]) for i in np.flatnonzero(self.text).tolist())
+        if major != "date":
+            odd.update(self._dates(self.date))
+        if major != "number" and self.number.any():
+            odd.update(self._numbers(self.number))
+        if major == "text":
+            typed = pc.if_else(pa.array(self.text), self.rendered, pa.scalar(None, pa.string()))
+        elif major == "date":
+            words = self.encoded.dictionary
+            days = pc.strptime(words, "%Y-%m-%d %H:%M:%S", "ms", error_is_null=True)
+            days = pc.take(days, pa.array(np.where(self.date, self.codes, len(words) - 1)))
+            typed = pc.if_else(pa.array(self.date), days, pa.scalar(None, days.type))
+        else:
+            numbers = self._numbers(self.number)
+            typed = pa.array([numbers.get(i) for i in range(len(self.rendered))], pa.float64())
+        return typed, odd

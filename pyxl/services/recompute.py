@@ -7,6 +7,7 @@ a file.
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import datetime as dt
 import getpass
@@ -30,7 +31,7 @@ from pyxl.adapters.validation import (
 )
 from pyxl.adapters.workbook_builder import due_list_count_cells
 from pyxl.adapters.workbook_patch import ColumnValues, Patch, TableRows
-from pyxl.adapters.workbook_reader import RawSheet, RawWorkbook
+from pyxl.adapters.workbook_reader import RawWorkbook
 from pyxl.domain import model
 from pyxl.domain.calendar import BusinessCalendar
 from pyxl.domain.columns import TableColumns
@@ -383,45 +384,23 @@ def problem_cases(raw: RawWorkbook, validated: ValidatedWorkbook) -> dict[tuple[
     """The Case ID typed on each input-sheet row that has a problem (as typed, cleaned): a
     valid row's from its checked values, a rejected row's from its cells."""
     out: dict[tuple[str, int], str] = {}
-    valid_rows: dict[str, dict[int, int]] = {}  # sheet -> row number -> index of a valid row
     for p in validated.problems:
         rows = validated.sheets.get(p.sheet)
         if rows is None or "Case ID" not in rows.positions or p.row <= 0:
             continue
-        if p.sheet not in valid_rows:
-            valid_rows[p.sheet] = {number: i for i, number in enumerate(rows.row_numbers)}
-        i = valid_rows[p.sheet].get(p.row)
-        if i is not None and "case_id" in rows.values:
+        i = bisect.bisect_left(rows.row_numbers, p.row)  # the valid rows, in sheet order
+        if i < len(rows) and rows.row_numbers[i] == p.row and "case_id" in rows.values:
             typed: object = rows.values["case_id"][i]
         else:
             sheet = raw.sheets.get(p.sheet)
             if sheet is None:
                 continue
-            typed = _typed_cell(sheet, p.row, rows.positions["Case ID"])
-            if typed is None:
-                continue
+            typed = sheet.cell(p.row - 1, rows.positions["Case ID"])
         if isinstance(typed, float) and typed.is_integer():
             typed = int(typed)
         if typed != "":
             out[(p.sheet, p.row)] = " ".join(str(typed).split())
     return out
-
-
-def _typed_cell(sheet: RawSheet, row: int, column: int) -> object:
-    """One cell as typed (1-based row, 0-based column; "" if blank), None past the sheet's
-    end. From the typed columns when the sheet has them and its cells are not loaded: a
-    rejected child row needs one Case ID, not every cell of its sheet."""
-    if sheet.table is not None and sheet.loader is not None:
-        k = row - sheet.header_row - 2  # the table's rows start below the header row
-        at = [i for i, (_, c) in enumerate(sheet.table_columns) if c == column]
-        if at and 0 <= k < sheet.table.num_rows:
-            value = sheet.table.column(at[0])[k].as_py()
-            return "" if value is None else value
-    cells = sheet.cells()
-    if not row <= len(cells):
-        return None
-    values = cells[row - 1]
-    return values[column] if column < len(values) else ""
 
 
 # ---------------------------------------------------------------- what gets written

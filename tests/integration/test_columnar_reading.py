@@ -5,7 +5,9 @@ to the careful reading."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 import shutil
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +18,7 @@ from test_recompute_writes import build
 
 from pyxl.adapters import schema
 from pyxl.adapters.validation import ValidatedWorkbook, read_columnar, validate_workbook
-from pyxl.adapters.workbook_reader import read_raw
+from pyxl.adapters.workbook_reader import read_raw, sheet_parts
 from pyxl.policy import default_settings
 from pyxl.services import demo_data
 from pyxl.services.new_workbook import create_workbook
@@ -67,7 +69,7 @@ def demo_book(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_a_clean_workbook_is_read_in_columns_with_the_same_result(demo_book: Path) -> None:
     fast, careful, raw = both(demo_book)
     assert not careful.errors
-    taken = [n for n in DATA_SHEETS if read_columnar(raw[n], schema.SHEETS[n]) is not None]
+    taken = [n for n in DATA_SHEETS if read_columnar(raw[n], schema.SHEETS[n], []) is not None]
     # The big sheets; the small non-compliance sheets may be read cell by cell (their sparse
     # date columns can make fastexcel guess another type), with the same result.
     assert set(taken) >= set(DATA_SHEETS[:6])
@@ -80,7 +82,7 @@ def test_a_recomputed_workbook_reads_the_same_with_its_computed_columns_filled(
     path = shutil.copy(demo_book, tmp_path / "again.xlsx")
     recompute(Path(path), AS_OF)
     fast, careful, raw = both(Path(path))
-    assert read_columnar(raw["Clients"], schema.CLIENTS) is not None
+    assert read_columnar(raw["Clients"], schema.CLIENTS, []) is not None
     assert_same(fast, careful)
 
 
@@ -121,27 +123,37 @@ def test_optional_date_columns_left_blank_do_not_stop_the_columnar_reading(
     path = one_client(tmp_path / "blank-dates.xlsx")
     fast, careful, raw = both(path)
     assert raw["Contacts"].table is not None
-    assert read_columnar(raw["Contacts"], schema.CONTACTS) is not None
+    assert read_columnar(raw["Contacts"], schema.CONTACTS, []) is not None
     assert_same(fast, careful)
 
 
 @pytest.mark.parametrize(
-    ("cell", "value"),
+    ("cell", "value", "in_columns"),
     [
-        ("B", dt.datetime(2026, 3, 2, 9, 30)),  # a time of day: the careful reading warns
-        ("B", dt.date(1999, 12, 31)),  # before 2000: a typing mistake
-        ("B", 46083),  # a number in a date column
-        ("C", "phone"),  # a list value typed in another case
-        ("C", "Fax"),  # not on the list
-        ("A", " C1"),  # stray space
-        ("D", None),  # a required cell left blank
-        ("E", "maybe"),  # not Yes or No
-        ("G", True),  # a bool where text belongs
+        # A time of day: python-calamine keeps microseconds the typed column rounds.
+        ("B", dt.datetime(2026, 3, 2, 9, 30), False),
+        ("B", dt.date(1999, 12, 31), True),  # before 2000: a typing mistake
+        ("B", 46083, True),  # a number in a date column
+        ("B", "13/45/2026", True),  # text that is no date
+        ("B", "2026-03-02 00:00:00", True),  # text that reads like a date cell
+        ("C", "phone", True),  # a list value typed in another case
+        ("C", "Fax", True),  # not on the list
+        ("C", 7, True),  # a number where a list value belongs
+        ("A", " C1", True),  # stray space
+        ("A", 12, True),  # a number where the Case ID belongs
+        ("D", None, True),  # a required cell left blank
+        ("D", 1, True),  # a number where Yes or No belongs
+        ("H", "2026-03-05", True),  # a date typed as text in an optional date column
+        ("J", 97201, True),  # a number where text belongs
+        ("E", "maybe", True),  # not Yes or No
+        ("G", True, False),  # TRUE/FALSE among texts: the sheet is read cell by cell
     ],
 )
-def test_a_sheet_with_anything_to_report_is_left_to_the_careful_reading(
-    tmp_path: Path, cell: str, value: object
+def test_a_sheet_with_anything_to_report_says_what_the_careful_reading_says(
+    tmp_path: Path, cell: str, value: object, in_columns: bool
 ) -> None:
+    """A few bad cells keep the sheet in columns: the bad cells' columns are read as the
+    careful reading reads them, with the same messages at the same cells."""
     path = one_client(tmp_path / "one.xlsx")
     book = openpyxl.load_workbook(path)
     book["Contacts"][f"{cell}5"] = value
@@ -149,9 +161,98 @@ def test_a_sheet_with_anything_to_report_is_left_to_the_careful_reading(
         book["Contacts"][f"{cell}5"].number_format = "General"  # a number, not a date
     book.save(path)
     fast, careful, raw = both(path)
-    if raw["Contacts"].table is not None:
-        assert read_columnar(raw["Contacts"], schema.CONTACTS) is None
+    taken = raw["Contacts"].table is not None and (
+        read_columnar(raw["Contacts"], schema.CONTACTS, []) is not None
+    )
+    assert taken == in_columns
     assert careful.problems
+    assert_same(fast, careful)
+
+
+def contacts(path: Path, dates: list[object], notes: list[object]) -> Path:
+    """The one-client workbook with a Contacts row per date (and its note)."""
+    made = one_client(path)
+    book = openpyxl.load_workbook(made)
+    sheet = book["Contacts"]
+    for k, (day, note) in enumerate(zip(dates, notes, strict=True)):
+        for c, value in enumerate(CONTACT):
+            sheet.cell(4 + k, 1 + c, value)
+        sheet.cell(4 + k, 2, day)
+        sheet.cell(4 + k, 11, note)
+    book.save(made)
+    return made
+
+
+D = dt.date(2026, 3, 2)
+
+
+@pytest.mark.parametrize(
+    ("dates", "notes"),
+    [
+        # Mostly dates: the column is typed as dates, the texts are odd cells.
+        ([D, D, "13/45/2026", D, "2026-03-04"], ["a"] * 5),
+        # Mostly texts: the column stays text, the dates are odd cells.
+        (["03/02/2026", "2026-03-03", D, "March 4, 2026", 46090], ["a"] * 5),
+        # Numbers and texts that read like numbers, in a text column.
+        ([D] * 5, ["97201", 97201, "12.5", 12.5, "-3"]),
+        # Texts that read like dates and TRUE-like words, in a text column.
+        ([D] * 5, ["2026-03-02 00:00:00", D, "true", "false", "x"]),
+    ],
+    ids=["mostly dates", "mostly texts", "numbers in text", "dates in text"],
+)
+def test_columns_of_mixed_kinds_are_told_apart_cell_by_cell(
+    tmp_path: Path, dates: list[object], notes: list[object]
+) -> None:
+    """A column of mixed kinds is loaded as text; the sheet's XML tells which cells are text,
+    and every cell reads as python-calamine reads it."""
+    fast, careful, raw = both(contacts(tmp_path / "mixed.xlsx", dates, notes))
+    assert raw["Contacts"].table is not None
+    assert raw["Contacts"].odd
+    assert read_columnar(raw["Contacts"], schema.CONTACTS, []) is not None
+    assert_same(fast, careful)
+
+
+@pytest.mark.parametrize("flag", [True, False])
+def test_true_or_false_among_numbers_is_told_from_1_and_0(
+    demo_book: Path, tmp_path: Path, flag: bool
+) -> None:
+    """A lenient load shows TRUE among numbers as 1: the sheet's XML tells them apart."""
+    path = tmp_path / "hours.xlsx"
+    book = openpyxl.load_workbook(demo_book)
+    book["Hours"]["D5"] = flag
+    book["Hours"]["D6"] = 1
+    book["Hours"]["D7"] = 0
+    book.save(path)
+    fast, careful, raw = both(path)
+    assert raw["Hours"].table is not None
+    assert list(raw["Hours"].odd.values()) == [{1: flag}]
+    assert any(p.sheet == "Hours" and p.cell == "D5" for p in careful.problems)
+    assert_same(fast, careful)
+
+
+def test_cells_written_without_their_address_are_read_cell_by_cell(tmp_path: Path) -> None:
+    """Some programs leave out a cell's address (r="B5"): the kinds of a mixed column cannot
+    be matched to its cells, and the sheet is read one cell at a time."""
+    path = contacts(tmp_path / "mixed.xlsx", [D, D, "13/45/2026"], ["97201", 97201, "a"])
+    with zipfile.ZipFile(path) as source:
+        part = sheet_parts(source)[0]["Contacts"]
+        members = {i.filename: source.read(i) for i in source.infolist()}
+    members[part] = re.sub(rb'<c r="[A-Z]+[0-9]+"', b"<c", members[part])
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as target:
+        for name, body in members.items():
+            target.writestr(name, body)
+    fast, careful, raw = both(path)
+    assert raw["Contacts"].table is None
+    assert_same(fast, careful)
+
+
+def test_a_generated_workbook_with_typos_keeps_its_big_sheets_in_columns(tmp_path: Path) -> None:
+    path = tmp_path / "typos.xlsx"
+    create_workbook(path, as_of=AS_OF, rows=demo_data.generate(300, as_of=AS_OF, messy=True))
+    fast, careful, raw = both(path)
+    assert careful.errors
+    for name in ("Clients", "Contacts"):
+        assert read_columnar(raw[name], schema.SHEETS[name], []) is not None, name
     assert_same(fast, careful)
 
 
