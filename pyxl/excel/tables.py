@@ -18,7 +18,7 @@ import marshal
 import pickle
 import re
 import threading
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Callable, Collection, Iterable, Sequence
 from typing import Any
 
@@ -171,12 +171,14 @@ def grid_sheet(name: str, grid: Grid, serial_dates: bool) -> RawSheet:
     body = grid[header_row + 1 :]
     columns = list(itertools.zip_longest(*body)) if body else []
     blank = (None,) * len(body)
+    odd: dict[int, dict[int, object]] = {}
     try:
-        arrays = [
-            _typed(columns[i] if i < len(columns) else blank, headers[h].kind, serial_dates)
-            for h, i in picked
-        ]
-    except _Declined:  # a mixed column or an error cell: the careful reading says which
+        arrays = []
+        for j, (h, i) in enumerate(picked):
+            cells = columns[i] if i < len(columns) else blank
+            array, odd[j] = _settled(cells, headers[h].kind, serial_dates)
+            arrays.append(array)
+    except _Declined:  # an error cell, or mixed text dates: the careful reading says which
         if serial_dates:  # the columns as they are, not made again
             return RawSheet(name, *_by_columns(name, grid, spec, header_row, True, columns))
         return raw_sheet_of(name, grid, spec, serial_dates, header_row)
@@ -187,7 +189,51 @@ def grid_sheet(name: str, grid: Grid, serial_dates: bool) -> RawSheet:
         header_row=header_row,
         table_columns=picked,
         loader=lambda: _cells(name, grid, spec, serial_dates, header_row)[0],
+        odd={j: cells for j, cells in odd.items() if cells},
     )
+
+
+# The kinds of cell Office.js sends (blanks apart), as the workbook reader tells them apart.
+_KINDS = {str: "text", int: "number", float: "number", bool: "flag"}
+_FIRST_ON_A_TIE = ("text", "number", "flag")
+
+
+def _settled(
+    cells: Sequence[object], kind: str, serial_dates: bool
+) -> tuple[pa.Array, dict[int, object]]:
+    """One column typed (_typed), and its odd cells: where a column holds cells of several
+    kinds (a text typed in a date column), it is typed by the kind most of its cells have
+    and the others are set apart with their values, as the workbook reader does for a
+    file, so a typo keeps the sheet on the typed-columns path (validation reads the odd
+    cells one by one). Only range values (serial dates) are settled so."""
+    try:
+        return _typed(cells, kind, serial_dates), {}
+    except _Declined:
+        if not serial_dates:
+            raise
+    distinct = set(cells)
+    distinct.discard(None)
+    distinct.discard("")
+    if distinct & ERROR_STRINGS or not set(map(type, distinct)) <= _KINDS.keys():
+        raise _Declined from None  # an error cell: the careful reading reports it
+    counts = Counter(_KINDS[type(v)] for v in cells if v is not None and v != "")
+    major = max(_FIRST_ON_A_TIE, key=lambda k: (counts[k], -_FIRST_ON_A_TIE.index(k)))
+    kept: list[object] = []
+    odd: dict[int, object] = {}
+    days: dict[object, object] = {}
+    for i, v in enumerate(cells):
+        if v is None or v == "" or _KINDS[type(v)] == major:
+            kept.append(v)
+            continue
+        kept.append(None)
+        if kind == "date" and _KINDS[type(v)] == "number":  # a serial, as a date
+            if v not in days:
+                days[v] = v
+                with contextlib.suppress(CellError):
+                    days[v] = serial_to_date(float(v))  # type: ignore[arg-type]
+            v = days[v]
+        odd[i] = v
+    return _typed(kept, kind, serial_dates), odd
 
 
 def _typed(cells: Sequence[object], kind: str, serial_dates: bool) -> pa.Array:
