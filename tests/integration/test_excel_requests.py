@@ -363,3 +363,25 @@ def test_a_refresh_records_each_step_as_it_happens_for_the_pane_to_show(
     assert unknown.json() == {"step": None}
     refused = client.post("/pyxl/progress/" + "x" * 32, content=b"{}")
     assert refused.status_code == 401
+
+
+def test_a_typo_keeps_a_sent_sheet_in_typed_columns_with_the_careful_readings_answers(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """The demo's typos (a two-digit year on Clients, 13/45/2026 on Contacts) are set apart
+    as odd cells; the sheet stays typed, and its rows and problems are the cell-by-cell
+    reading's."""
+    from pyxl.excel.tables import grid_sheet, raw_sheet_of
+    from pyxl.services.sheets import check_rows, schema
+    from tests.integration.officejs import raw_grid
+
+    path = caseload(tmp_path_factory, 600)
+    for name in ("Clients", "Contacts"):
+        grid, spec = raw_grid(path, name), schema.SHEETS[name]
+        typed = grid_sheet(name, grid, serial_dates=True)
+        assert typed.table is not None and typed.odd, name
+        rows, problems = check_rows(typed, spec)
+        careful = raw_sheet_of(name, grid, spec, True, None)  # the cell-by-cell form
+        careful_rows, careful_problems = check_rows(careful, spec)
+        assert careful_problems and problems == careful_problems, name
+        assert (rows.row_numbers, rows.rows) == (careful_rows.row_numbers, careful_rows.rows)
