@@ -125,8 +125,12 @@ def _wide_cells(xml: bytes, known: dict[int, str]) -> list[tuple[int, int]]:
     if n <= 0:
         return []
     letter = (b >= _A) & (b <= _Z)
+    head = b[:n]
+    # Any XML whitespace may come before the attribute: a forged `<c\nr="XFD1048576">` is
+    # read by the parsers as well as `<c r=...>`.
+    space = (head == ord(" ")) | (head == ord("\n")) | (head == ord("\t")) | (head == ord("\r"))
     starts = np.flatnonzero(
-        (b[:n] == ord(" "))
+        space
         & (b[1 : n + 1] == ord("r"))
         & (b[2 : n + 2] == ord("="))
         & (b[3 : n + 3] == ord('"'))
