@@ -273,7 +273,9 @@ class _SheetReader:
     def read(self, name: str, part: str) -> RawSheet:
         try:
             archive = self._own("archive", lambda: zipfile.ZipFile(io.BytesIO(self.data)))
-            errors, merged, headers, extent = _scan(archive, part, self.columnar + 1, name)
+            errors, merged, headers, extent, booleans = _scan(
+                archive, part, self.columnar + 1, name
+            )
             extent.check_rows(name)
             stray = _stray(name, self.data, archive, part, extent)
             if stray is not None:  # read from a copy without the stray cells (rare)
@@ -283,7 +285,9 @@ class _SheetReader:
             typed = self._own("typed", self._typed) if self.columnar else None
             if typed is not None:
                 found = typed.table(name, self.columnar, headers)
-                settled = _settle_mixed(archive, part, *found, self.columnar) if found else None
+                settled = (
+                    _settle_mixed(archive, part, *found, self.columnar, booleans) if found else None
+                )
                 if found is not None and settled is not None:
                     return RawSheet(
                         name,
@@ -352,6 +356,7 @@ Scan = tuple[
     list[tuple[tuple[int, int], tuple[int, int]]],  # merged ranges, 0-based
     set[int] | None,  # the filled cells' columns on the header row (None: no such row)
     bounds.SheetExtent,  # its rows and the values far to the right
+    bool,  # it has TRUE/FALSE cells
 ]
 
 
@@ -363,12 +368,14 @@ def _scan(archive: zipfile.ZipFile, part: str, header_row: int, name: str = "") 
     errors: dict[tuple[int, int], str] = {}
     headers: set[int] | None = None
     extent = bounds.SheetExtent()
+    booleans = False
     rows = b""
     for rows in bounds.row_blocks(speed.inflated(archive, part)):
         if not extent.rows:
             bounds.refuse_doctype(rows, part, name)
         extent.note(rows)
-        # Rows hold no "e" and no "f" unless an error cell or a formula (or text) is there:
+        # Rows hold no "e", "f" or "b" unless an error cell, a formula, a TRUE/FALSE cell (or
+        # text) is there:
         # looking for one letter (memchr) first spares a slower search over most blocks.
         if b"e" in rows and b't="e"' in rows:
             errors.update(_error_cells(rows))
@@ -376,7 +383,8 @@ def _scan(archive: zipfile.ZipFile, part: str, header_row: int, name: str = "") 
             errors.update(_uncalculated_formulas(rows))
         if headers is None:
             headers = _header_columns(rows, header_row)
-    return errors, _merged_ranges(rows), headers, extent
+        booleans = booleans or (b"b" in rows and b't="b"' in rows)
+    return errors, _merged_ranges(rows), headers, extent, booleans
 
 
 # A cell holding a formula and no saved value (a file written by a program that does not
@@ -455,6 +463,7 @@ def _settle_mixed(
     table: pa.Table,
     columns: list[tuple[str, int]],
     header_row: int,
+    booleans: bool,
 ) -> tuple[pa.Table, dict[int, dict[int, object]]] | None:
     """The leniently loaded table with each text column of mixed kinds settled: typed by the
     kind most of its cells have, the others set apart as odd cells with the values
@@ -465,11 +474,13 @@ def _settle_mixed(
         if pa.types.is_string(col.type)
         and pc.any(pc.match_substring_regex(pc.unique(col), _RENDERED)).as_py()
     ]
-    # TRUE/FALSE among numbers come as 1 and 0: only a number column holding either may hide one.
+    # TRUE/FALSE among numbers come as 1 and 0: only in a sheet that has TRUE/FALSE cells (the
+    # scan says), a number column holding 1 or 0 may hide one.
     flags = [
         j
         for j, col in enumerate(table.columns)
-        if (pa.types.is_floating(col.type) or pa.types.is_integer(col.type))
+        if booleans
+        and (pa.types.is_floating(col.type) or pa.types.is_integer(col.type))
         and pc.any(pc.is_in(col, pa.array([0, 1], col.type))).as_py()
     ]
     if not suspects and not flags:

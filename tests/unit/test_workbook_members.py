@@ -85,13 +85,14 @@ def test_a_sheet_scanned_piece_by_piece_finds_everything(
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
         z.writestr("sheet.xml", SHEET)
     monkeypatch.setattr(speed, "_STEP", step)
-    errors, merged, headers, extent = workbook_reader._scan(
+    errors, merged, headers, extent, booleans = workbook_reader._scan(
         zipfile.ZipFile(io.BytesIO(out.getvalue())), "sheet.xml", 3
     )
     assert errors == {(r - 1, 1): "#DIV/0!" for r in range(4, 400)}
     assert merged == [((4, 3), (5, 4))]
     assert headers == {0, 2}
     assert (extent.rows, extent.last_row) == (398, 399)
+    assert not booleans
 
 
 def test_row_blocks_hold_whole_rows_wherever_the_pieces_end() -> None:
