@@ -167,8 +167,11 @@ more_writes = script(off_loop(scripts.more_writes))
 def preview_letters(book: xw.Book, scope: str = "all", as_of: str = "", upload: str = "") -> None:
     """Show the letter queue in the task pane; its confirm button runs generate_letters
     (the pane sends the same sheets again for it)."""
+    note = uploads.progress(upload)  # the task pane shows each step as it happens
+    note("reading the sheets sent")
     scripts.sent(book, upload)
-    plan = scripts.plan_letters(book, scripts.as_of_day(as_of), scripts.letter_cases(book, scope))
+    cases = scripts.letter_cases(book, scope)
+    plan = scripts.plan_letters(book, scripts.as_of_day(as_of), cases, note)
     preview = scripts.letters_preview(plan, "generate_letters")
     if preview["confirm"] is not None:
         preview["confirm"]["reads"] = [dataclasses.asdict(r) for r in LETTERS_READS]
@@ -186,11 +189,19 @@ def generate_letters(
     upload: str = "",
 ) -> None:
     """Print the confirmed queue as one PDF (offered for download) and log it through Excel."""
+    note = uploads.progress(upload)
+    note("reading the sheets sent")
     scripts.sent(book, upload)
     work = downloads.work_dir()
     try:
         result = scripts.print_letters(
-            book, scripts.as_of_day(as_of), fingerprint, json.loads(cases), work, current_user.name
+            book,
+            scripts.as_of_day(as_of),
+            fingerprint,
+            json.loads(cases),
+            work,
+            current_user.name,
+            note,
         )
         audit = [{**line, "workbook": book.name} for line in result.audit]
         letters.append_audit(downloads.data_dir() / LETTERS_AUDIT, audit)
@@ -207,12 +218,16 @@ def generate_letters(
 @off_loop
 def build_report(book: xw.Book, as_of: str = "", upload: str = "") -> None:
     """Build the supervisor report from the open book and offer it for download."""
+    note = uploads.progress(upload)
+    note("reading the sheets sent")
     scripts.sent(book, upload)
     day = scripts.as_of_day(as_of)
     work = downloads.work_dir()
     try:
         out = work / f"report-{day.isoformat()}.xlsx"
-        made = scripts.supervisor_report(book, day, out, downloads.data_dir() / REPORT_HISTORY)
+        made = scripts.supervisor_report(
+            book, day, out, downloads.data_dir() / REPORT_HISTORY, note
+        )
         offered = downloads.offer(out, out.name, XLSX)
     finally:
         shutil.rmtree(work, ignore_errors=True)

@@ -398,8 +398,15 @@ def letter_cases(book: Any, scope: str) -> list[str]:
     return selected_case_ids(book) if scope == "selected" else []
 
 
-def plan_letters(book: Any, as_of: dt.date, cases: Sequence[str] = ()) -> LetterPlan:
-    """The day's letter queue (or the given clients') by the same rules as `pyxl letters`."""
+def plan_letters(
+    book: Any,
+    as_of: dt.date,
+    cases: Sequence[str] = (),
+    progress: Callable[[str], None] | None = None,
+) -> LetterPlan:
+    """The day's letter queue (or the given clients') by the same rules as `pyxl letters`;
+    `progress` hears each step."""
+    note = progress or (lambda _: None)
     names = {s.name for s in book.sheets}
     missing = [s.name for s in (schema.LETTERS, schema.CONTACTS) if s.name not in names]
     if missing:
@@ -409,7 +416,8 @@ def plan_letters(book: Any, as_of: dt.date, cases: Sequence[str] = ()) -> Letter
         )
     _book_raw(book)  # refuses a book that is not a caseload
     raw = sent(book).raw(READ_SHEETS | letters.EXTRA_SHEETS)
-    ev = evaluate_raw(raw, as_of)
+    ev = evaluate_raw(raw, as_of, lambda step: note(_STEPS.get(step, step)))
+    note("making the letter queue")
     for sheet in raw.sheets.values():
         sheet.cells()  # the letters' extras read the cells, not the typed columns
     extras = letters.WorkbookExtras.from_sheets(raw.sheets)
@@ -444,23 +452,32 @@ def letters_preview(plan: LetterPlan, script: str) -> dict[str, object]:
 
 
 def print_letters(
-    book: Any, as_of: dt.date, fingerprint: str, cases: Sequence[str], out_dir: Path, user: str
+    book: Any,
+    as_of: dt.date,
+    fingerprint: str,
+    cases: Sequence[str],
+    out_dir: Path,
+    user: str,
+    progress: Callable[[str], None] | None = None,
 ) -> letters.LettersResult:
     """Print the previewed queue (one PDF) and log the new letters through Excel in one go.
 
     The queue is computed again from the book as it is now; if it is not the one the
     user confirmed (a co-author logged letters, the data changed), nothing is printed.
     """
-    plan = plan_letters(book, as_of, cases)
+    note = progress or (lambda _: None)
+    plan = plan_letters(book, as_of, cases, note)
     if fingerprint != plan.fingerprint:
         raise xw.XlwingsError(
             "the letter queue changed since the preview (the workbook was edited): nothing "
             "was printed or logged. Press Generate letters again to see the new queue."
         )
     book_of_letters = letter_book()
+    note("rendering the letters and making one PDF")
     result = letters.make_letters(
         plan.ev, plan.extras, book_of_letters, plan.queue, out_dir, pdf=True, user=user
     )
+    note("logging the letters")
     log = letters.log_rows(result, as_of, book_of_letters, user)
     for spec in (schema.LETTERS, schema.CONTACTS, schema.APPOINTMENTS):
         if log.get(spec.name):
@@ -483,13 +500,23 @@ def letters_summary(result: letters.LettersResult) -> str:
 # ---------------------------------------------------------------- supervisor report
 
 
-def supervisor_report(book: Any, as_of: dt.date, out: Path, history: Path) -> report.Report:
+def supervisor_report(
+    book: Any,
+    as_of: dt.date,
+    out: Path,
+    history: Path,
+    progress: Callable[[str], None] | None = None,
+) -> report.Report:
     """The supervisor report of the open book, as `pyxl report` makes it from a file: written
-    to `out`, its dated snapshot added to the `history` file that gives the Trend sheet."""
-    ev = evaluate_raw(_book_raw(book), as_of)
+    to `out`, its dated snapshot added to the `history` file that gives the Trend sheet;
+    `progress` hears each step."""
+    note = progress or (lambda _: None)
+    ev = evaluate_raw(_book_raw(book), as_of, lambda step: note(_STEPS.get(step, step)))
+    note("building the report")
     made = report.build_report(
         [report.reduce_evaluation(Path(book.name).name, ev)], as_of, report.read_history(history)
     )
+    note("writing the report file")
     save_report(made, out)
     report.append_history(history, made.snapshot)
     return made

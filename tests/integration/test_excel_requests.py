@@ -365,6 +365,55 @@ def test_a_refresh_records_each_step_as_it_happens_for_the_pane_to_show(
     assert refused.status_code == 401
 
 
+@pytest.mark.parametrize(
+    ("button_id", "steps"),
+    [
+        (
+            "pyxl-report",
+            [
+                "reading the sheets sent",
+                "checking the sheets",
+                "evaluating",
+                "building the report",
+                "writing the report file",
+            ],
+        ),
+        (
+            "pyxl-letters-all",
+            [
+                "reading the sheets sent",
+                "checking the sheets",
+                "evaluating",
+                "making the letter queue",
+            ],
+        ),
+    ],
+)
+def test_the_report_and_letters_buttons_record_their_steps_too(
+    client: TestClient,
+    tmp_path_factory: pytest.TempPathFactory,
+    monkeypatch: pytest.MonkeyPatch,
+    button_id: str,
+    steps: list[str],
+) -> None:
+    path = caseload(tmp_path_factory, 600)
+    recorded = uploads.progress
+    seen: list[str] = []
+
+    def watched(upload_id: str) -> Any:
+        note = recorded(upload_id)
+
+        def noted(step: str) -> None:
+            note(step)
+            seen.append(uploads.step_of(upload_id) or "")
+
+        return noted
+
+    monkeypatch.setattr(uploads, "progress", watched)
+    press(client, path, button_id)
+    assert seen == steps
+
+
 def test_a_typo_keeps_a_sent_sheet_in_typed_columns_with_the_careful_readings_answers(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> None:
