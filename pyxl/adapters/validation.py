@@ -490,9 +490,14 @@ def read_sheet(raw: RawSheet | None, sheet: Sheet, problems: list[Problem]) -> S
     if len(good) < len(ok):
         converted_columns = [[col[k] for k in good] for col in converted_columns]
     numbers = [sheet_rows[k] + 1 for k in good]
-    out.values, out.row_numbers = _validate_columns(
-        sheet, columns, positions, converted_columns, numbers, problems
-    )
+    # The pydantic contract of each column; a row with a value that fails is left out.
+    bad = _contract_failures(sheet, columns, positions, converted_columns, numbers, problems)
+    if bad:
+        keep = [k for k in range(len(numbers)) if k not in bad]
+        converted_columns = [[col[k] for k in keep] for col in converted_columns]
+        numbers = [numbers[k] for k in keep]
+    out.values = {c.field or c.header: v for c, v in zip(columns, converted_columns, strict=True)}
+    out.row_numbers = numbers
     if sheet.key:
         # Every key typed, valid row or not: duplicates count rejected rows too, and child
         # rows of a rejected row wait for its fix.
@@ -963,24 +968,6 @@ def _read(column: Column, value: object, warn: Callable[[str], None]) -> Any:
                 return read_bool(value, warn)
             return read_choice(value, warn, schema.LISTS.get(column.choices or "", ()))
     raise AssertionError(column.kind)
-
-
-def _validate_columns(
-    sheet: Sheet,
-    columns: Sequence[Column],
-    positions: dict[str, int],
-    values: list[list[Any]],
-    numbers: list[int],
-    problems: list[Problem],
-) -> tuple[dict[str, list[Any]], list[int]]:
-    """Check the cleaned values against the sheet's pydantic contract, one call per column;
-    a row with a value that fails is left out."""
-    bad = _contract_failures(sheet, columns, positions, values, numbers, problems)
-    if bad:
-        keep = [k for k in range(len(numbers)) if k not in bad]
-        values = [[col[k] for k in keep] for col in values]
-        numbers = [numbers[k] for k in keep]
-    return {c.field or c.header: v for c, v in zip(columns, values, strict=True)}, numbers
 
 
 def _contract_failures(

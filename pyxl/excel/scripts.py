@@ -202,13 +202,18 @@ def evaluate(
 
     def make() -> Evaluation:
         raw = sent(book).raw(READ_SHEETS, cases)
-        return evaluate_raw(raw, as_of, lambda step: note(_STEPS.get(step, step)))
+        return _evaluated(raw, as_of, note)
 
     return _EVALUATIONS.get_or_make(key, make)
 
 
 # The evaluation's steps (pyxl.services.recompute) as the task pane words them.
 _STEPS = {"reading and checking": "checking the sheets"}
+
+
+def _evaluated(raw: RawWorkbook, as_of: dt.date, progress: Callable[[str], None]) -> Evaluation:
+    """The evaluation, its steps told to `progress` in the task pane's words."""
+    return evaluate_raw(raw, as_of, lambda step: progress(_STEPS.get(step, step)))
 
 
 def forget_evaluations() -> None:
@@ -402,11 +407,10 @@ def plan_letters(
     book: Any,
     as_of: dt.date,
     cases: Sequence[str] = (),
-    progress: Callable[[str], None] | None = None,
+    progress: Callable[[str], None] = lambda _: None,
 ) -> LetterPlan:
     """The day's letter queue (or the given clients') by the same rules as `pyxl letters`;
     `progress` hears each step."""
-    note = progress or (lambda _: None)
     names = {s.name for s in book.sheets}
     missing = [s.name for s in (schema.LETTERS, schema.CONTACTS) if s.name not in names]
     if missing:
@@ -416,8 +420,8 @@ def plan_letters(
         )
     _book_raw(book)  # refuses a book that is not a caseload
     raw = sent(book).raw(READ_SHEETS | letters.EXTRA_SHEETS)
-    ev = evaluate_raw(raw, as_of, lambda step: note(_STEPS.get(step, step)))
-    note("making the letter queue")
+    ev = _evaluated(raw, as_of, progress)
+    progress("making the letter queue")
     for sheet in raw.sheets.values():
         sheet.cells()  # the letters' extras read the cells, not the typed columns
     extras = letters.WorkbookExtras.from_sheets(raw.sheets)
@@ -458,26 +462,25 @@ def print_letters(
     cases: Sequence[str],
     out_dir: Path,
     user: str,
-    progress: Callable[[str], None] | None = None,
+    progress: Callable[[str], None] = lambda _: None,
 ) -> letters.LettersResult:
     """Print the previewed queue (one PDF) and log the new letters through Excel in one go.
 
     The queue is computed again from the book as it is now; if it is not the one the
     user confirmed (a co-author logged letters, the data changed), nothing is printed.
     """
-    note = progress or (lambda _: None)
-    plan = plan_letters(book, as_of, cases, note)
+    plan = plan_letters(book, as_of, cases, progress)
     if fingerprint != plan.fingerprint:
         raise xw.XlwingsError(
             "the letter queue changed since the preview (the workbook was edited): nothing "
             "was printed or logged. Press Generate letters again to see the new queue."
         )
     book_of_letters = letter_book()
-    note("rendering the letters and making one PDF")
+    progress("rendering the letters and making one PDF")
     result = letters.make_letters(
         plan.ev, plan.extras, book_of_letters, plan.queue, out_dir, pdf=True, user=user
     )
-    note("logging the letters")
+    progress("logging the letters")
     log = letters.log_rows(result, as_of, book_of_letters, user)
     for spec in (schema.LETTERS, schema.CONTACTS, schema.APPOINTMENTS):
         if log.get(spec.name):
@@ -505,18 +508,17 @@ def supervisor_report(
     as_of: dt.date,
     out: Path,
     history: Path,
-    progress: Callable[[str], None] | None = None,
+    progress: Callable[[str], None] = lambda _: None,
 ) -> report.Report:
     """The supervisor report of the open book, as `pyxl report` makes it from a file: written
     to `out`, its dated snapshot added to the `history` file that gives the Trend sheet;
     `progress` hears each step."""
-    note = progress or (lambda _: None)
-    ev = evaluate_raw(_book_raw(book), as_of, lambda step: note(_STEPS.get(step, step)))
-    note("building the report")
+    ev = _evaluated(_book_raw(book), as_of, progress)
+    progress("building the report")
     made = report.build_report(
         [report.reduce_evaluation(Path(book.name).name, ev)], as_of, report.read_history(history)
     )
-    note("writing the report file")
+    progress("writing the report file")
     save_report(made, out)
     report.append_history(history, made.snapshot)
     return made
