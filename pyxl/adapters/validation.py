@@ -377,9 +377,9 @@ class SheetRows:
         return self.values[name] if self.row_numbers else []
 
     def keep(self, mask: list[bool]) -> None:
-        drop = [k for k, m in enumerate(mask) if not m]
-        if not drop:
+        if all(mask):
             return
+        drop = [k for k, m in enumerate(mask) if not m]
         kept = np.asarray(mask, dtype=bool)
         self.arrays = {k: a[kept] for k, a in self.arrays.items()}
         self.codes = {}  # made again from the values when needed
@@ -615,7 +615,7 @@ def _read_columnar(raw: RawSheet, sheet: Sheet, problems: list[Problem]) -> Shee
         if c.header in headers
     }
     sheet_rows = (kept + raw.header_row + 1).tolist()  # 0-based sheet rows
-    out.row_numbers = [r + 1 for r in sheet_rows]
+    out.row_numbers = (kept + raw.header_row + 2).tolist()
     ok = [True] * len(kept)
     careful: dict[str, list[Any]] = {}  # columns read cell by cell: their cells as typed
     checked: list[tuple[Column, np.ndarray]] = []  # (column, rows) read cell by cell
@@ -759,25 +759,35 @@ def _typed_column(
     if not pa.types.is_string(col.type):
         raise _Declined
     encoded = pc.dictionary_encode(col)
-    words = encoded.dictionary.to_pylist()
-    meaning: list[object] = []
-    for word in words:
-        if word == "":
-            meaning.append(None)
-        elif kind == "bool":
-            if word not in ("Yes", "No"):
+    dictionary = encoded.dictionary
+    words = dictionary.to_pylist()
+    meaning: list[object]
+    if kind in {"text", "choice"} and (
+        kind == "text" or column.choices in schema.TABLE_LISTS
+    ):  # any clean text: a regex over all the words spares the Python check of most
+        unsure = pc.match_substring_regex(dictionary, _MAYBE_UNCLEAN)
+        if pc.any(unsure).as_py():
+            doubtful = itertools.compress(words, unsure.to_numpy(zero_copy_only=False))
+            if not all(w == "" or _clean_text(w) for w in doubtful):
                 raise _Declined
-            meaning.append(word == "Yes")
-        elif kind == "choice" and column.choices not in schema.TABLE_LISTS:
-            if word not in schema.LISTS.get(column.choices or "", ()):
+        meaning = list(words)
+        if "" in words:
+            meaning[words.index("")] = None
+    else:
+        meaning = []
+        for word in words:
+            if word == "":
+                meaning.append(None)
+            elif kind == "bool":
+                if word not in ("Yes", "No"):
+                    raise _Declined
+                meaning.append(word == "Yes")
+            elif kind == "choice":
+                if word not in schema.LISTS.get(column.choices or "", ()):
+                    raise _Declined
+                meaning.append(word)
+            else:  # "value" (settings) and anything else: read cell by cell
                 raise _Declined
-            meaning.append(word)
-        elif kind in {"text", "choice"}:
-            if not _clean_text(word):
-                raise _Declined
-            meaning.append(word)
-        else:  # "value" (settings) and anything else: read cell by cell
-            raise _Declined
     blank_seen = blank.any() or None in meaning
     if column.required and blank_seen:
         raise _Declined
@@ -871,6 +881,11 @@ _MISS = object()
 
 def _clean_text(value: str) -> bool:
     return value != "" and value.isprintable() and value == value.strip() and "  " not in value
+
+
+# Every word that might not be clean text: a space at either end or two together, or anything
+# but printable ASCII (Python's checks then judge those words one at a time).
+_MAYBE_UNCLEAN = r"^ | $|  |[^\x20-\x7e]"
 
 
 def _problem(

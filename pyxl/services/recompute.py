@@ -361,10 +361,8 @@ def rows_of_cases(
     sheet_of = {field: sheet for sheet, field in CASELOAD_FIELDS.items()}
     for name in names:
         table = validated.table(sheet_of[name])
-        keep = np.flatnonzero(table.isin("case_id", cases)).tolist()
-        picked = [[column[i] for i in keep] for column in map(table.values, table.fields)]
         group: dict[str, list] = defaultdict(list)
-        for row in map(table.kind, *picked):
+        for row in table.rows_at(np.flatnonzero(table.isin("case_id", cases)).tolist()):
             group[row.case_id].append(row)
         out[name] = group
     return out

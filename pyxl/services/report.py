@@ -548,11 +548,9 @@ def _family_months(book: _Book) -> tuple[list[participation.FamilyMonth], object
     week = hours["week_start"]
     first, end = months[0].toordinal(), eomonth(months[-1], 0).toordinal()
     shown = (week == 0) | ((week + 4 >= first) & (week <= end))
-    keep = np.flatnonzero(hours.isin("case_id", cases) & shown).tolist()
-    picked = [[column[i] for i in keep] for column in map(hours.values, hours.fields)]
     found = participation.family_months(
         clients,
-        list(map(hours.kind, *picked)),
+        hours.rows_at(np.flatnonzero(hours.isin("case_id", cases) & shown).tolist()),
         months,
         rules,
         penalised_months(ev.workbook.domain_rows("Penalties"), ev.as_of),

@@ -11,6 +11,7 @@ sends them to the Dask cluster at that address, whose workers must see the same 
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import multiprocessing
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -111,6 +112,7 @@ def _one_reader() -> None:
     page faults, a tenth of a second of system time per workbook)."""
     workbook_reader.MAX_READERS = 1
     speed.keep_freed_memory()
+    gc.freeze()  # what the worker starts with stays: collections skip it (pyxl's modules)
 
 
 def _on_dask(

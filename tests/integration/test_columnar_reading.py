@@ -230,6 +230,33 @@ def test_true_or_false_among_numbers_is_told_from_1_and_0(
     assert_same(fast, careful)
 
 
+@pytest.mark.parametrize(
+    "note",
+    [
+        "José Núñez, señora",  # clean, beyond ASCII: judged word by word, and kept
+        "Ünïcödé  twice",  # two spaces beyond ASCII
+        " leading",
+        "trailing ",
+        "two  spaces",
+        "tab\there",
+        "zero\u200bwidth",  # a format character
+        "non\u00a0breaking",  # a no-break space: not printable to Python
+        "~!@#$%^&*()_+{}|:<>?`-=[]\\;',./",  # every printable ASCII sign is clean
+    ],
+)
+def test_text_cells_are_judged_clean_as_the_careful_reading_judges_them(
+    demo_book: Path, tmp_path: Path, note: str
+) -> None:
+    """A text column's words are checked by one regex, and the few it doubts one by one in
+    Python: the verdicts (and so the messages) are the careful reading's."""
+    path = tmp_path / "names.xlsx"
+    book = openpyxl.load_workbook(demo_book)
+    book["Clients"]["C5"] = note  # Client Name
+    book.save(path)
+    fast, careful, _ = both(path)
+    assert_same(fast, careful)
+
+
 def test_cells_written_without_their_address_are_read_cell_by_cell(tmp_path: Path) -> None:
     """Some programs leave out a cell's address (r="B5"): the kinds of a mixed column cannot
     be matched to its cells, and the sheet is read one cell at a time."""
