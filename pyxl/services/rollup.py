@@ -97,12 +97,25 @@ def _in_processes(
 
     def results() -> Iterator[Outcome]:
         with pool:
-            # One workbook per task: a worker holds one workbook at a time.
-            futures = [pool.submit(guarded, work, p, *args) for p in paths]
-            for future in futures:
-                yield future.result()
+            # One workbook per task: a worker holds one workbook at a time. The biggest go
+            # first, so that no worker is left with a big one while the others wait.
+            futures = {
+                k: pool.submit(guarded, work, paths[k], *args) for k in _biggest_first(paths)
+            }
+            for k in range(len(paths)):
+                yield futures[k].result()
 
     return results()
+
+
+def _biggest_first(paths: Sequence[Path]) -> list[int]:
+    def size(k: int) -> int:
+        try:
+            return os.stat(paths[k]).st_size
+        except OSError:  # named with its reason when its turn comes
+            return 0
+
+    return sorted(range(len(paths)), key=size, reverse=True)
 
 
 def _one_reader() -> None:

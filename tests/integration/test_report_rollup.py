@@ -17,7 +17,7 @@ from pyxl.cli import main
 from pyxl.services.demo import run_demo
 from pyxl.services.export import SCHEMAS, export
 from pyxl.services.report import Report, run_report
-from pyxl.services.rollup import reduce_all
+from pyxl.services.rollup import _biggest_first, reduce_all
 
 STATUS = ("Open", "Overdue", "Due Soon", "Due", "Met")
 
@@ -47,6 +47,16 @@ def values(report: Report) -> dict[str, list[list[object]]]:
 def test_worker_processes_give_the_plain_report(workbooks, plain, tmp_path: Path) -> None:
     pooled = run_report(workbooks, AS_OF, tmp_path / "pooled.xlsx", workers=2).report
     assert values(pooled) == values(plain)
+
+
+def test_workers_take_the_biggest_workbook_first_and_answer_in_the_order_given(
+    workbooks, tmp_path: Path
+) -> None:
+    small = build_branch(tmp_path / "small.xlsx", branch="Waco", prefix="WA")
+    paths = [small, *workbooks]
+    assert _biggest_first(paths)[0] == len(paths) - 1  # the demo, given last, goes first
+    parts, skipped = reduce_all(paths, AS_OF, workers=2)
+    assert [p.name for p in parts] == [p.name for p in paths] and not skipped
 
 
 def test_a_roll_up_lists_clients_in_the_detail_workbook_and_counts_them_in_the_report(
