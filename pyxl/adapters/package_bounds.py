@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from pyxl.adapters.speed import inflated
+from pyxl.adapters.speed import inflated, search
 from pyxl.errors import UserError
 
 # Excel's limits (Excel specifications and limits: 1,048,576 rows by 16,384 columns).
@@ -118,7 +118,7 @@ def _wide_cells(xml: bytes, known: dict[int, str]) -> list[tuple[int, int]]:
     every sheet (a row's `r="12"` has digits, a cell's letters)."""
     # The usual sheet has no column past Z: a fast search says so (anything else it matches,
     # in the sheet's header or text, only leads to the exact check).
-    if not _MAYBE_WIDE.search(xml):
+    if not search(_MAYBE_WIDE, xml):
         return []
     b = np.frombuffer(xml, np.uint8)
     n = b.size - 7

@@ -46,8 +46,9 @@ import zipfile
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cached_property
 from pathlib import Path
 
 from pyxl.adapters import speed
@@ -596,9 +597,15 @@ class Snapshot:
     """The version of the workbook that pyxl read."""
 
     path: Path
-    sha256: str
+    data: bytes = field(repr=False, compare=False)  # the bytes read (the caller holds them)
     size: int
     mtime_ns: int
+
+    @cached_property
+    def sha256(self) -> str:
+        """Hashed when a save compares it, not at every read: a report reads many workbooks
+        and writes none of them."""
+        return hashlib.sha256(self.data).hexdigest()
 
 
 def read_snapshot(path: str | os.PathLike[str]) -> tuple[bytes, Snapshot]:
@@ -618,8 +625,7 @@ def read_snapshot(path: str | os.PathLike[str]) -> tuple[bytes, Snapshot]:
         if (before.st_size, before.st_mtime_ns) == (after.st_size, after.st_mtime_ns) and len(
             data
         ) == after.st_size:
-            digest = hashlib.sha256(data).hexdigest()
-            return data, Snapshot(target, digest, len(data), after.st_mtime_ns)
+            return data, Snapshot(target, data, len(data), after.st_mtime_ns)
     raise WorkbookChanged(
         f"{target.name} kept changing while pyxl was reading it (someone is saving it). "
         f"Nothing was written. Wait a moment and run the command again.",

@@ -20,6 +20,7 @@ import io
 import itertools
 import logging
 import os
+import re
 import struct
 import zipfile
 import zlib
@@ -28,6 +29,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import python_calamine
 
 try:
@@ -158,6 +160,17 @@ def inflated(archive: zipfile.ZipFile, name: str) -> Iterator[bytes]:
         yield piece
     if crc != info.CRC or size != info.file_size:
         raise zipfile.BadZipFile(f"bad CRC-32 for file {name!r}")
+
+
+def search(pattern: re.Pattern[bytes], data: bytes) -> bool:
+    """Whether `data` holds a match of `pattern` (a regex RE2 reads as `re` does): RE2's
+    automaton (pyarrow), over a sheet's XML twice as fast as `re` when the pattern's first
+    bytes are everywhere (`r="` starts every cell); `re` on the plain path."""
+    if not fast():
+        return pattern.search(data) is not None
+    offsets = pa.py_buffer(struct.pack("<qq", 0, len(data)))
+    text = pa.Array.from_buffers(pa.large_binary(), 1, [None, offsets, pa.py_buffer(data)])
+    return bool(pc.match_substring_regex(text, pattern.pattern.decode())[0].as_py())
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ import datetime as dt
 from collections.abc import Callable, Collection, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from pyxl.domain.calendar import edate, eomonth
 from pyxl.domain.model import CORE_ACTIVITIES, Client, HoursEntry, Program
@@ -91,9 +91,9 @@ class ParticipationRules:
         return 4.33 if self.weeks_per_month == "4.33" else eomonth(month, 0).day / 7
 
 
-@dataclass(frozen=True)
-class FamilyMonth:
-    """One family in one month: its requirement, its weekly hours and where it counts."""
+class FamilyMonth(NamedTuple):
+    """One family in one month: its requirement, its weekly hours and where it counts (a
+    named tuple, as the event rows are: a caseload makes tens of thousands)."""
 
     case_id: str
     branch: str

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import random
+import re
 import zipfile
 from collections.abc import Iterator
 
@@ -122,3 +123,16 @@ def test_a_far_cell_is_found_whatever_whitespace_comes_before_its_address(space:
         b'<sheetData><row r="5"><c r="A5"><v>1</v></c><c' + space + b'r="XFD5"><v>1</v></c></row>'
     )
     assert extent.stray_columns() == (25, ["XFD5"])
+
+
+def test_a_search_finds_what_re_finds_on_either_path(either_path: None) -> None:
+    """The fast path searches a sheet's XML with RE2, the plain one with `re`: the same
+    answers, wherever the match falls (and in bytes that are not UTF-8)."""
+    wide = re.compile(rb'r="[A-Z][A-Z]')
+    rng = random.Random(7)
+    alphabet = b'<>cr="ABZ019 /\xff\x00'
+    for _ in range(2000):
+        data = bytes(rng.choice(alphabet) for _ in range(rng.randrange(0, 40)))
+        assert speed.search(wide, data) == (wide.search(data) is not None), data
+    assert speed.search(wide, TEXT.replace(b"'A1'", b'"A1"')) is False
+    assert speed.search(wide, TEXT + b'<c r="AB7">') is True
