@@ -471,8 +471,7 @@ def _settle_mixed(
     suspects = [
         j
         for j, col in enumerate(table.columns)
-        if pa.types.is_string(col.type)
-        and pc.any(pc.match_substring_regex(pc.unique(col), _RENDERED)).as_py()
+        if pa.types.is_string(col.type) and _may_render(col)
     ]
     # TRUE/FALSE among numbers come as 1 and 0: only in a sheet that has TRUE/FALSE cells (the
     # scan says), a number column holding 1 or 0 may hide one.
@@ -508,6 +507,18 @@ def _settle_mixed(
     except Unsettled:
         return None
     return table, odd
+
+
+def _may_render(col: pa.ChunkedArray) -> bool:
+    """Whether some value of a text column reads like a number, a date or TRUE/FALSE (each
+    begins with a digit, "-", "t" or "f"). Case IDs, names and list values begin with a
+    capital letter: when the smallest and the largest value both do, every value does, and
+    the column's distinct values need not be made."""
+    bounds = pc.min_max(col)
+    low, high = bounds["min"].as_py(), bounds["max"].as_py()
+    if low is None or (low >= "A" and high < "["):
+        return False
+    return pc.any(pc.match_substring_regex(pc.unique(col), _RENDERED)).as_py()
 
 
 def _booleans(xml: bytes, letters: str, header_row: int, n: int) -> dict[int, object]:

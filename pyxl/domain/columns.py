@@ -202,7 +202,10 @@ class TableColumns:
         for name in model.field_names(self.kind):
             enum_type = _enum_of(self.kind, name)
             column = self.values(name)
-            columns.append([enum_type(v) for v in column] if enum_type else column)
+            if enum_type:  # each distinct value converted once
+                member = {v: enum_type(v) for v in set(column)}
+                column = list(map(member.__getitem__, column))
+            columns.append(column)
         return tuple(self.kind(*fields) for fields in zip(*columns, strict=True))
 
 
