@@ -733,7 +733,8 @@ def _typed_column(
             present.min() < lo or present.max() > dt.date(LATEST_YEAR, 12, 31).toordinal()
         ):
             raise _Declined
-        distinct, positions = np.unique(ordinals, return_inverse=True)
+        encoded = pc.dictionary_encode(pa.array(ordinals))  # hashed: no sort
+        distinct, positions = encoded.dictionary.to_numpy(), encoded.indices.to_numpy()
         days = np.empty(len(distinct), dtype=object)
         days[:] = [dt.date.fromordinal(int(o)) if o else None for o in distinct]
         _contract(sheet, column, [d for d in days.tolist() if d is not None], blank.any())
