@@ -704,12 +704,14 @@ class _Builder(XlsxWriterBook):
             ws.write_string(row, 0, section, heading)
             ws.write_blank(row, 1, None, heading_line)
             ws.write_blank(row, 2, None, heading_line)
-            row += 1
+            ws.set_row(row + 1, 5)  # a little space under the heading's line
+            row += 2
             for name, text in entries:
                 if name in SHEET_ORDER and name not in (schema.LISTS_SHEET, schema.HOW_TO_SHEET):
                     ws.write_url(row, 1, f"internal:'{name}'!A1", link, name, f"Go to {name}")
                 elif name in status_look:
-                    ws.write_string(row, 1, name, self.fmt(**status_look[name], bold=True))
+                    look = self.fmt(**status_look[name], bold=True, valign="top")
+                    ws.write_string(row, 1, name, look)
                 else:
                     ws.write_string(row, 1, name, term)
                 ws.write_string(row, 2, text, body)
