@@ -763,9 +763,8 @@ def _typed_column(
     dictionary = encoded.dictionary
     words = dictionary.to_pylist()
     meaning: list[object]
-    if kind in {"text", "choice"} and (
-        kind == "text" or column.choices in schema.TABLE_LISTS
-    ):  # any clean text: a regex over all the words spares the Python check of most
+    if kind == "text" or (kind == "choice" and column.choices in schema.TABLE_LISTS):
+        # Any clean text: a regex over all the words spares most of them the Python check.
         unsure = pc.match_substring_regex(dictionary, _MAYBE_UNCLEAN)
         if pc.any(unsure).as_py():
             doubtful = itertools.compress(words, unsure.to_numpy(zero_copy_only=False))

@@ -514,8 +514,8 @@ def _may_render(col: pa.ChunkedArray) -> bool:
     begins with a digit, "-", "t" or "f"). Case IDs, names and list values begin with a
     capital letter: when the smallest and the largest value both do, every value does, and
     the column's distinct values need not be made."""
-    bounds = pc.min_max(col)
-    low, high = bounds["min"].as_py(), bounds["max"].as_py()
+    extremes = pc.min_max(col)
+    low, high = extremes["min"].as_py(), extremes["max"].as_py()
     if low is None or (low >= "A" and high < "["):
         return False
     return pc.any(pc.match_substring_regex(pc.unique(col), _RENDERED)).as_py()
