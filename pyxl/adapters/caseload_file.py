@@ -20,7 +20,13 @@ from lxml import etree
 
 from pyxl.adapters import safe_save, schema, speed
 from pyxl.adapters.workbook_patch import Patch, Value, append_rows, apply_patch
-from pyxl.adapters.workbook_reader import RawWorkbook, WorkbookUnreadable, read_raw, sheet_parts
+from pyxl.adapters.workbook_reader import (
+    RawWorkbook,
+    WorkbookUnreadable,
+    parsable,
+    read_raw,
+    sheet_parts,
+)
 
 # The sheets pyxl fills in: a workbook without them is not one pyxl writes into.
 CASELOAD_SHEETS = (schema.DUE_LIST.name, schema.ERRORS.name, schema.CLIENTS.name)
@@ -100,7 +106,7 @@ class CaseloadFile:
 def filled_rows(data: bytes, sheet: str) -> int:
     """The table rows of a sheet: every row below the headers with column A filled (each
     table's first column, a Case ID or a date, is required)."""
-    column = speed.first_column(data, sheet, schema.HEADER_ROW)
+    column = speed.first_column(parsable(data, sheet), sheet, schema.HEADER_ROW)
     return sum(1 for value in column if value not in (None, ""))
 
 

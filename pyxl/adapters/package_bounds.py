@@ -13,7 +13,10 @@ the same. So, before they run:
 - a sheet may not hold more rows than Excel's limit;
 - cells with values far beyond the rest of a sheet (a gap of more than COLUMN_GAP empty
   columns or ROW_GAP empty rows) are stray: the sheet is read without them (the parsers see
-  a copy of the workbook without those cells) and each sheet with stray cells is reported.
+  a copy of the workbook without those cells) and each sheet with stray cells is reported;
+- a sheet whose cell or row positions are written in a form XML allows but Excel never writes
+  (`r='XFD5'`, `r = "XFD5"`, `r="xfd5"`) is read from a copy where they are written plainly,
+  so that the checks above see every position the parsers see.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -106,9 +109,21 @@ def column_letter(index: int) -> str:
 
 
 _A, _Z = ord("A"), ord("Z")
-# Every cell of a column past Z has r="AA...; starting at the r (about once a cell) rather
-# than at a quote (several a cell) makes this search three times faster.
-_MAYBE_WIDE = re.compile(rb'r="[A-Z][A-Z]')
+# Positions written as Excel never writes them, though XML and the parsers allow it: quoted
+# with ', with whitespace around the =, or in small letters (the parsers read "xfd5" as XFD5);
+# and cells, rows and values whose element has a prefix (<x:c>, as some generators write).
+_ODD = rb'="[A-Z]*[a-z]|[ \t\r\n]+=|=[ \t\r\n\']'
+_PREFIXED = rb":(?:c|row|v|t|is|f)[ \t\r\n/>]"
+_ODD_TAG = re.compile(rb"[ \t\r\n]r(?:" + _ODD + rb")|<[A-Za-z_][^ \t\r\n<>/:]*" + _PREFIXED)
+# What the usual sheet lacks: a cell of a column past Z (r="AA...), a position past row
+# 999,999 (seven digits) or an odd position; and a prefixed element. Starting at the r or the
+# colon (once a cell at most) rather than at a quote or a space (several a cell) makes these
+# searches three times faster; anything else they match (a word in a cell's text, the
+# `error="Type a date"` of a validation after the cells) only leads to the exact checks.
+_MAYBE_FAR_OR_ODD = re.compile(rb'r(?:="(?:[A-Z][A-Z]|[A-Z]*[0-9]{7})|' + _ODD + rb")")
+_MAYBE_PREFIXED = re.compile(_PREFIXED)
+_SEVEN_DIGITS = re.compile(rb'r="[A-Z]*[0-9]{7}')
+_POSITION_PAST_ROW_999999 = re.compile(rb'[ \t\r\n]r="([A-Z]*[0-9]{7,})"')
 
 
 def _wide_cells(xml: bytes, known: dict[int, str]) -> list[tuple[int, int]]:
@@ -116,10 +131,6 @@ def _wide_cells(xml: bytes, known: dict[int, str]) -> list[tuple[int, int]]:
     its 0-based column, for the columns not yet `known` to hold a value. Found with array
     operations, not a Python loop or a regex over every cell: this runs over every byte of
     every sheet (a row's `r="12"` has digits, a cell's letters)."""
-    # The usual sheet has no column past Z: a fast search says so (anything else it matches,
-    # in the sheet's header or text, only leads to the exact check).
-    if not search(_MAYBE_WIDE, xml):
-        return []
     b = np.frombuffer(xml, np.uint8)
     n = b.size - 7
     if n <= 0:
@@ -205,15 +216,39 @@ class SheetExtent:
     rows: int = 0
     last_row: int = 0
     far_columns: dict[int, str] | None = None  # column (0-based, 2+ letters) -> first cell
+    odd: bool = False  # positions written oddly: read a plain copy (`plain_positions`)
+    plain: bool = False  # this is that copy: its tags are plain (what looks odd is text)
+    past_excel: str | None = None  # a position past Excel's last row
 
     def note(self, rows_xml: bytes) -> None:
-        """Take in a piece of whole rows."""
+        """Take in a piece of whole rows (the first piece: with the sheet's head)."""
+        # The head declares xmlns:r="http...", which the searches below would take for an odd
+        # position: the first piece is searched from where the cells begin.
+        start = 0 if self.rows else max(rows_xml.find(b"<sheetData"), 0)
         self.rows += rows_xml.count(b"<row")  # (and a <rowBreaks> at the end: one more)
         at = rows_xml.rfind(b"<row")
         if at >= 0:
             found = _ROW_NUMBER.match(rows_xml, at)
             if found:
                 self.last_row = max(self.last_row, int(found[1]))
+        if self.odd:
+            return
+        maybe_far = search(_MAYBE_FAR_OR_ODD, rows_xml, start)
+        maybe_odd = maybe_far or (b":" in rows_xml and search(_MAYBE_PREFIXED, rows_xml, start))
+        if maybe_odd and not self.plain and search(_ODD_TAG, rows_xml, start):
+            self.odd = True  # the plain copy is checked instead
+        elif maybe_far:
+            self._note_far(rows_xml, start)
+
+    def _note_far(self, rows_xml: bytes, start: int) -> None:
+        """Note the positions past Excel's last row and the filled cells past column Z."""
+        if self.past_excel is None and search(_SEVEN_DIGITS, rows_xml, start):
+            past = (
+                m[1].decode()
+                for m in _POSITION_PAST_ROW_999999.finditer(rows_xml, start)
+                if int(m[1].lstrip(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ")) > MAX_ROWS
+            )
+            self.past_excel = next(past, None)
         for at, column in _wide_cells(rows_xml, self.far_columns or {}):
             if self.far_columns and column in self.far_columns:
                 continue  # found filled earlier in this piece
@@ -226,6 +261,12 @@ class SheetExtent:
                 self.far_columns[column] = m[1].decode() + m[2].decode()
 
     def check_rows(self, sheet: str) -> None:
+        if self.past_excel is not None:
+            raise WorkbookTooBig(
+                f"Sheet {sheet!r} of this workbook has a cell or row at {self.past_excel}, past "
+                f"Excel's last row ({MAX_ROWS:,}). pyxl did not read it: the file is damaged or "
+                "was not made by Excel; open it in Excel and save a copy."
+            )
         if self.rows > MAX_ROWS:
             raise WorkbookTooBig(
                 f"Sheet {sheet!r} of this workbook holds {self.rows:,} rows, more than Excel's "
@@ -291,6 +332,37 @@ def without_cells(
 ) -> bytes:
     """A copy of the workbook whose sheet `part` lacks the cells in columns from
     `columns_from` (0-based) and the rows after `rows_after`: what the parsers read."""
+
+    def drop(xml: bytes) -> bytes:
+        if rows_after is not None:
+            xml = _ROW.sub(lambda m: b"" if int(m[1]) > rows_after else m[0], xml)
+        if columns_from is not None:
+            xml = _CELL.sub(
+                lambda m: b"" if column_index(m[1].decode()) >= columns_from else m[0], xml
+            )
+        return xml
+
+    return _with_rows_changed(data, part, drop)
+
+
+def plain_positions(data: bytes, part: str) -> bytes:
+    """A copy of the workbook whose sheet `part` has its elements unprefixed and its cells'
+    and rows' attributes written as Excel writes them (r="XFD5": double quotes, no spaces
+    around the =, capital letters), which is how the checks look for them."""
+
+    def attribute(m: re.Match[bytes]) -> bytes:
+        name, value = m[1], m[2] if m[2] is not None else m[3].replace(b'"', b"&quot;")
+        return b' %s="%s"' % (name, value.upper() if name == b"r" else value)
+
+    def plain(xml: bytes) -> bytes:
+        xml = _ELEMENT_PREFIX.sub(rb"<\1", xml)
+        return _START_TAG.sub(lambda tag: _ATTRIBUTE.sub(attribute, tag[0]), xml)
+
+    return _with_rows_changed(data, part, plain)
+
+
+def _with_rows_changed(data: bytes, part: str, change: Callable[[bytes], bytes]) -> bytes:
+    """A copy of the workbook with its sheet `part` changed a block of whole rows at a time."""
     source = zipfile.ZipFile(io.BytesIO(data))
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as target:
@@ -300,19 +372,18 @@ def without_cells(
                 continue
             with target.open(zipfile.ZipInfo(info.filename, info.date_time), "w") as member:
                 for block in row_blocks(inflated(source, part)):
-                    member.write(_drop(block, columns_from, rows_after))
+                    member.write(change(block))
     return out.getvalue()
 
 
-def _drop(xml: bytes, columns_from: int | None, rows_after: int | None) -> bytes:
-    if rows_after is not None:
-        xml = _ROW.sub(lambda m: b"" if int(m[1]) > rows_after else m[0], xml)
-    if columns_from is not None:
-        xml = _CELL.sub(lambda m: b"" if column_index(m[1].decode()) >= columns_from else m[0], xml)
-    return xml
-
-
 _CELL = re.compile(rb'<c\b[^>]*?\br="([A-Z]{2,3})[0-9]+"[^>]*?(?:/>|>.*?</c>)', re.S)
+# The parsers read elements by their local name (<x:c> as <c>, whatever x stands for).
+_ELEMENT_PREFIX = re.compile(rb"<(/?)[A-Za-z_][^ \t\r\n<>/:]*:")
+# A cell's or row's start tag (an attribute's value may hold a >) and each of its attributes.
+_START_TAG = re.compile(rb"""<(?:c|row)(?=[ \t\r\n/>])(?:[^>"']|"[^"]*"|'[^']*')*>""")
+_ATTRIBUTE = re.compile(
+    rb"""[ \t\r\n]+([^ \t\r\n=/>]+)[ \t\r\n]*=[ \t\r\n]*(?:"([^"]*)"|'([^']*)')"""
+)
 
 __all__ = [
     "COLUMN_GAP",
@@ -328,6 +399,7 @@ __all__ = [
     "check_shared_strings",
     "column_letter",
     "inflated",
+    "plain_positions",
     "stray_rows",
     "without_cells",
 ]

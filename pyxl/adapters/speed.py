@@ -162,13 +162,13 @@ def inflated(archive: zipfile.ZipFile, name: str) -> Iterator[bytes]:
         raise zipfile.BadZipFile(f"bad CRC-32 for file {name!r}")
 
 
-def search(pattern: re.Pattern[bytes], data: bytes) -> bool:
-    """Whether `data` holds a match of `pattern` (a regex RE2 reads as `re` does): RE2's
-    automaton (pyarrow), over a sheet's XML twice as fast as `re` when the pattern's first
-    bytes are everywhere (`r="` starts every cell); `re` on the plain path."""
+def search(pattern: re.Pattern[bytes], data: bytes, start: int = 0) -> bool:
+    """Whether `data` holds a match of `pattern` from `start` on (a regex RE2 reads as `re`
+    does): RE2's automaton (pyarrow), over a sheet's XML twice as fast as `re` when the
+    pattern's first bytes are everywhere (`r="` starts every cell); `re` on the plain path."""
     if not fast():
-        return pattern.search(data) is not None
-    offsets = pa.py_buffer(struct.pack("<qq", 0, len(data)))
+        return pattern.search(data, start) is not None
+    offsets = pa.py_buffer(struct.pack("<qq", start, len(data)))
     text = pa.Array.from_buffers(pa.large_binary(), 1, [None, offsets, pa.py_buffer(data)])
     return bool(pc.match_substring_regex(text, pattern.pattern.decode())[0].as_py())
 

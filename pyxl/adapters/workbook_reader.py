@@ -246,9 +246,10 @@ class _SheetReader:
     and python-calamine readers (none of them may be shared between threads); opening a
     reader parses the shared strings, so each is opened only when first needed."""
 
-    def __init__(self, data: bytes, columnar: int):
+    def __init__(self, data: bytes, columnar: int, plain: bool = False):
         self.data = data
         self.columnar = columnar
+        self.plain = plain  # a copy whose positions pyxl wrote plainly (a second look: no more)
         self.local = threading.local()
 
     def _own(self, kind: str, make: Callable[[], T]) -> T:
@@ -274,9 +275,12 @@ class _SheetReader:
         try:
             archive = self._own("archive", lambda: zipfile.ZipFile(io.BytesIO(self.data)))
             errors, merged, headers, extent, booleans = _scan(
-                archive, part, self.columnar + 1, name
+                archive, part, self.columnar + 1, name, self.plain
             )
             extent.check_rows(name)
+            if extent.odd:  # read a copy with its positions written plainly (rare)
+                plain = bounds.plain_positions(self.data, part)
+                return _SheetReader(plain, self.columnar, plain=True).read(name, part)
             stray = _stray(name, self.data, archive, part, extent)
             if stray is not None:  # read from a copy without the stray cells (rare)
                 sheet = _SheetReader(stray[1], self.columnar).read(name, part)
@@ -309,6 +313,21 @@ class _SheetReader:
             raise WorkbookUnreadable(
                 f"not a readable .xlsx/.xlsm workbook (sheet {name!r}: {exc})"
             ) from exc
+
+
+def parsable(data: bytes, sheet: str) -> bytes:
+    """The workbook as the parsers may read `sheet` of it whole (fastexcel, calamine): `data`,
+    or a copy with its positions written plainly and without its stray cells."""
+    archive = zipfile.ZipFile(io.BytesIO(data))
+    part = sheet_parts(archive)[0][sheet]
+    extent = _scan(archive, part, 1, sheet)[3]
+    if extent.odd:
+        data = bounds.plain_positions(data, part)
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        extent = _scan(archive, part, 1, sheet, plain=True)[3]
+    extent.check_rows(sheet)
+    stray = _stray(sheet, data, archive, part, extent)
+    return data if stray is None else stray[1]
 
 
 def _stray(
@@ -360,14 +379,16 @@ Scan = tuple[
 ]
 
 
-def _scan(archive: zipfile.ZipFile, part: str, header_row: int, name: str = "") -> Scan:
+def _scan(
+    archive: zipfile.ZipFile, part: str, header_row: int, name: str = "", plain: bool = False
+) -> Scan:
     """A sheet's error cells, merged ranges, header cells (`header_row` is 1-based) and
     extent, read from its XML a piece at a time: a big sheet's hundreds of megabytes are
     never all in memory, and are inflated with ISA-L, never past their declared size, and
-    CRC-checked."""
+    CRC-checked. `plain`: the sheet is pyxl's copy with its positions written plainly."""
     errors: dict[tuple[int, int], str] = {}
     headers: set[int] | None = None
-    extent = bounds.SheetExtent()
+    extent = bounds.SheetExtent(plain=plain)
     booleans = False
     rows = b""
     for rows in bounds.row_blocks(speed.inflated(archive, part)):

@@ -106,6 +106,14 @@ def errors_sheet(path: Path) -> list[list[object]]:
     return book.get_sheet_by_name("Errors").to_python()
 
 
+def contacts(path: Path) -> list[str]:
+    """The Contacts table's Case IDs (without the stray cell: read by pyxl)."""
+    from pyxl.adapters.caseload_file import reading
+
+    book = reading(path).read({"Contacts"}, columnar=False)
+    return [row[0] for row in book.sheets["Contacts"].values[3:] if row and row[0]]
+
+
 def due_list(path: Path) -> list[list[object]]:
     book = python_calamine.CalamineWorkbook.from_path(str(path))
     return book.get_sheet_by_name("Due List").to_python()
@@ -125,9 +133,51 @@ def due_list(path: Path) -> list[list[object]]:
 def test_a_stray_far_cell_is_an_errors_row_and_the_results_are_normal(
     caseload: Path, tmp_path: Path, sheet: str, address: str, reordered: bool | str
 ) -> None:
-    clean = tmp_path / "clean.xlsx"
-    clean.write_bytes(caseload.read_bytes())
     stray = rewrite(caseload, tmp_path / "stray.xlsx", sheet, with_cell(address, "x", reordered))
+    assert_found_and_left_out(caseload, stray, sheet, address)
+
+
+@pytest.mark.parametrize(
+    ("written", "address"),
+    [
+        ("r='{}'", "XFD1048576"),
+        ('r = "{}"', "XFD5000"),
+        ("r\t=\n'{}'", "AAA70000"),
+        ('r="{}"', "xfd5000"),
+        ('x:row r="{}"', "XFD5000"),
+    ],
+)
+def test_a_far_cell_written_as_excel_never_writes_it_is_found_all_the_same(
+    caseload: Path, tmp_path: Path, written: str, address: str
+) -> None:
+    """XML allows single quotes and spaces around the =, python-calamine reads small letters
+    and prefixed elements: such a far cell costs the parsers as much memory as any other."""
+    row = re.sub(r"[A-Za-z]", "", address)
+    if written.startswith("x:"):  # the row and its cell with a prefix, as some generators write
+        ns = 'xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+        cell = (
+            f'<x:row {ns} r="{row}"><x:c r="{address}" t="inlineStr"><x:is><x:t>x</x:t>'
+            "</x:is></x:c></x:row>"
+        )
+    else:
+        cell = (
+            f'<row {written.format(row)}><c {written.format(address)} t="inlineStr"><is><t>x'
+            "</t></is></c></row>"
+        )
+    stray = rewrite(
+        caseload,
+        tmp_path / "stray.xlsx",
+        "Contacts",
+        lambda xml: xml.replace(b"</sheetData>", cell.encode() + b"</sheetData>"),
+    )
+    assert_found_and_left_out(caseload, stray, "Contacts", address.upper())
+
+
+def assert_found_and_left_out(caseload: Path, stray: Path, sheet: str, address: str) -> None:
+    """`pyxl recompute` of the workbook with the stray cell runs in bounded memory, names the
+    cell on the Errors sheet, and gives the Due List of the workbook without it."""
+    clean = stray.with_name("clean.xlsx")
+    clean.write_bytes(caseload.read_bytes())
     done, peak = run_capped("recompute", stray, "--as-of", AS_OF)
     assert done.returncode == 0, done.stderr[-2000:]
     assert peak < PEAK_RSS_BOUND, f"peak RSS {peak >> 20} MB"
@@ -136,6 +186,21 @@ def test_a_stray_far_cell_is_an_errors_row_and_the_results_are_normal(
     assert rows[0][0] == sheet and "far beyond the rest of the sheet" in rows[0][6]
     recompute(clean, AS_OF)
     assert due_list(stray) == due_list(clean)
+
+
+def test_letters_are_logged_in_a_workbook_with_a_stray_far_cell(
+    caseload: Path, tmp_path: Path
+) -> None:
+    """Logging the letters appends rows to Contacts, and counts that sheet's rows before and
+    after: the count, too, reads the sheet without its stray cell."""
+    stray = rewrite(caseload, tmp_path / "stray.xlsx", "Contacts", with_cell("XFD1048576"))
+    before = len(contacts(stray))
+    done, peak = run_capped("letters", stray, "--as-of", AS_OF, "--out", tmp_path / "letters")
+    assert done.returncode in (0, 1), done.stderr[-2000:]
+    assert peak < PEAK_RSS_BOUND, f"peak RSS {peak >> 20} MB"
+    made = re.search(r"Logged (\d+) letters", done.stdout)
+    assert made and int(made[1]) > 0, done.stdout
+    assert len(contacts(stray)) == before + int(made[1])
 
 
 def test_shared_strings_claiming_four_billion_strings_is_refused(

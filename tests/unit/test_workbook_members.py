@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import io
 import random
-import re
 import zipfile
 from collections.abc import Iterator
 
 import pytest
+import python_calamine
 
 from pyxl.adapters import package_bounds as bounds
 from pyxl.adapters import speed, workbook_reader
@@ -127,12 +127,178 @@ def test_a_far_cell_is_found_whatever_whitespace_comes_before_its_address(space:
 
 def test_a_search_finds_what_re_finds_on_either_path(either_path: None) -> None:
     """The fast path searches a sheet's XML with RE2, the plain one with `re`: the same
-    answers, wherever the match falls (and in bytes that are not UTF-8)."""
-    wide = re.compile(rb'r="[A-Z][A-Z]')
+    answers, wherever the match falls and wherever the search starts (and in bytes that are
+    not UTF-8)."""
     rng = random.Random(7)
-    alphabet = b'<>cr="ABZ019 /\xff\x00'
-    for _ in range(2000):
-        data = bytes(rng.choice(alphabet) for _ in range(rng.randrange(0, 40)))
-        assert speed.search(wide, data) == (wide.search(data) is not None), data
-    assert speed.search(wide, TEXT.replace(b"'A1'", b'"A1"')) is False
-    assert speed.search(wide, TEXT + b'<c r="AB7">') is True
+    alphabet = b"<>:cr=\"ABZabz01 ='\t/\xff\x00" + b"9" * 8
+    for pattern in (bounds._MAYBE_FAR_OR_ODD, bounds._MAYBE_PREFIXED, bounds._ODD_TAG):
+        for _ in range(2000):
+            data = bytes(rng.choice(alphabet) for _ in range(rng.randrange(0, 40)))
+            start = rng.randrange(0, len(data) + 1)
+            found = pattern.search(data, start) is not None
+            assert speed.search(pattern, data, start) == found, (pattern, data, start)
+    wide = bounds._MAYBE_FAR_OR_ODD
+    plain = TEXT.replace(b"'", b'"')
+    assert speed.search(wide, plain) is False
+    assert speed.search(wide, plain + b'<c r="AB7">') is True
+    assert speed.search(wide, b'<c r="AB7">' + plain, 6) is False
+
+
+HEAD = (
+    b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+    b'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
+    b'<dimension ref="A1:C5"/><sheetData>'
+)
+TAIL = (
+    b'</sheetData><conditionalFormatting sqref="A1:A9"><cfRule type="cellIs" priority="1" '
+    b'operator="lessThan"><formula>0</formula></cfRule></conditionalFormatting></worksheet>'
+)
+ODD_POSITIONS = [b"r='XFD5'", b'r = "XFD5"', b'r\t=\t"XFD5"', b"r\n=\r\n'XFD5'", b'r="xfd5"']
+
+
+@pytest.mark.parametrize("written", [*ODD_POSITIONS, b'r="XfD5"', b"r='A5'"])
+def test_a_position_written_as_excel_never_writes_it_is_noticed(
+    written: bytes, either_path: None
+) -> None:
+    """XML and the parsers allow single quotes, whitespace around the = and small letters
+    (python-calamine reads r="xfd5" as XFD5); the scan looks for r=" and capital letters, so
+    such a sheet is read from a copy written plainly."""
+    extent = bounds.SheetExtent()
+    extent.note(HEAD + b'<row r="5"><c r="A5"><v>1</v></c><c ' + written + b"><v>1</v></c></row>")
+    assert extent.odd
+    later = bounds.SheetExtent()
+    later.note(HEAD + b'<row r="4"><c r="A4"><v>1</v></c></row>')
+    later.note(b'<row r="5"><c ' + written + b"><v>1</v></c></row>" + TAIL)
+    assert later.odd
+
+
+def test_the_usual_sheet_is_not_odd(either_path: None) -> None:
+    """The sheet's head (xmlns:r="http...") and what follows the cells (operator="lessThan")
+    are not positions."""
+    extent = bounds.SheetExtent()
+    extent.note(HEAD + b'<row r="5"><c r="A5" s="1" t="s"><v>1</v></c><c r="AB5"><v>1</v></c>')
+    extent.note(b"</row>" + TAIL)
+    assert not extent.odd
+    assert extent.stray_columns() is None
+
+
+def odd_workbook(cells: bytes) -> bytes:
+    """A small workbook whose one sheet ends with `cells` (rows) after a header and a value."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr(
+            "[Content_Types].xml",
+            '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+            '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.'
+            'relationships+xml"/><Default Extension="xml" ContentType="application/xml"/>'
+            '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-'
+            'officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/'
+            'sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml'
+            '.worksheet+xml"/></Types>',
+        )
+        z.writestr(
+            "_rels/.rels",
+            '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+            '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
+            'relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>',
+        )
+        z.writestr(
+            "xl/workbook.xml",
+            '<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+            'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
+            '<sheets><sheet name="S" sheetId="1" r:id="rId1"/></sheets></workbook>',
+        )
+        z.writestr(
+            "xl/_rels/workbook.xml.rels",
+            '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+            '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
+            'relationships/worksheet" Target="worksheets/sheet1.xml"/></Relationships>',
+        )
+        z.writestr(
+            "xl/worksheets/sheet1.xml",
+            HEAD
+            + b'<row r="1"><c r="A1" t="inlineStr"><is><t>Name</t></is></c></row>'
+            + b'<row r="2"><c r="A2"><v>7</v></c></row>'
+            + cells
+            + TAIL,
+        )
+    return out.getvalue()
+
+
+def cells_of(data: bytes) -> list[list[object]]:
+    book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
+    return book.get_sheet_by_name("S").to_python(skip_empty_area=False)
+
+
+@pytest.mark.parametrize("written", ODD_POSITIONS)
+def test_the_plain_copy_holds_what_the_parsers_read_and_its_far_cells_are_found(
+    written: bytes,
+) -> None:
+    """The copy's cells are the original's, as python-calamine reads both (on a sheet without
+    far cells: they would exhaust its memory); its positions are plain, so a far cell (XFD5)
+    and a far row are found and left out as stray."""
+
+    def row(position: bytes, far_row: bytes) -> bytes:
+        def at(address: bytes) -> bytes:
+            return written.replace(b"XFD5", address).replace(b"xfd5", address.lower())
+
+        return (
+            b"<row "
+            + at(b"5")
+            + b"><c r = 'B5' t='inlineStr' s=\"0\"><is><t>it's \"quoted\" r = 'x'</t></is></c>"
+            + b"<c "
+            + at(position)
+            + b' note="a>b"><v>1</v></c></row><row '
+            + at(far_row.lstrip(b"A"))
+            + b"><c "
+            + at(far_row)
+            + b"><v>2</v></c></row>"
+        )
+
+    near = odd_workbook(row(b"C5", b"A9"))
+    assert cells_of(bounds.plain_positions(near, "xl/worksheets/sheet1.xml")) == cells_of(near)
+    far = odd_workbook(row(b"XFD5", b"A900000"))
+    sheet = workbook_reader.read_raw(far, {"S"}).sheets["S"]
+    assert sheet.stray is not None and (sheet.stray.first, sheet.stray.count) == ("XFD5", 2)
+    assert sheet.stray.ends == "row 5"
+    quoted = "it's \"quoted\" r = 'x'"
+    assert sheet.values == [["Name", ""], [7.0, ""], ["", ""], ["", ""], ["", quoted]]
+    assert cells_of(workbook_reader.parsable(far, "S")) == sheet.values
+
+
+def test_prefixed_elements_are_read_from_a_plain_copy() -> None:
+    """Some generators write every element with a prefix (<x:c>, <x:v>); the parsers read
+    them by their local name, so pyxl does too: a far cell is found and left out."""
+    ns = b' xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+
+    def row(far: bytes) -> bytes:
+        return (
+            b"<x:row" + ns + b' r="5"><x:c r="A5"><x:v>3</x:v></x:c><x:c r="' + far + b'" '
+            b't="inlineStr"><x:is><x:t>x</x:t></x:is></x:c></x:row>'
+        )
+
+    near = odd_workbook(row(b"C5"))
+    assert cells_of(bounds.plain_positions(near, "xl/worksheets/sheet1.xml")) == cells_of(near)
+    far = odd_workbook(row(b"XFD5"))
+    sheet = workbook_reader.read_raw(far, {"S"}).sheets["S"]
+    assert sheet.stray is not None and sheet.stray.first == "XFD5"
+    assert sheet.values == [["Name"], [7.0], [""], [""], [3.0]]
+
+
+@pytest.mark.parametrize(
+    "cells",
+    [
+        b'<row r="4000000000"><c r="A4000000000"><v>1</v></c></row>',  # in order
+        b'<row r="3"><c r="B4000000000"><v>1</v></c></row>',  # the cell's own position
+        b'<row><c r="A4000000000"><v>1</v></c></row>',  # a row without its number
+        b"<row r = '4000000000'><c r='a4000000000'><v>1</v></c></row>",  # written oddly
+    ],
+)
+def test_a_position_past_excels_last_row_is_refused(cells: bytes, either_path: None) -> None:
+    """python-calamine lays out every row up to the last position it reads, wherever that
+    position is written: past Excel's 1,048,576 rows the process would die."""
+    data = odd_workbook(cells)
+    with pytest.raises(bounds.WorkbookTooBig, match=r"'S'.*4000000000, past Excel's last row"):
+        list(workbook_reader.read_raw(data, {"S"}).arrivals())
+    with pytest.raises(bounds.WorkbookTooBig, match="past Excel's last row"):
+        workbook_reader.parsable(data, "S")
