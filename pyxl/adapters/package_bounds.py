@@ -26,6 +26,7 @@ import re
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import cache
 
 import numpy as np
 
@@ -50,9 +51,6 @@ _TWO_LETTERS = re.compile(rb'r="([A-Z]{2,3})([0-9]+)"[^>]*?(/?)>')
 # Attributes come in any order (Excel writes r first; a forged file need not).
 _ROW_NUMBER = re.compile(rb'<row\b[^>]*?\br="([0-9]+)"')
 _ROW = re.compile(rb'<row\b[^>]*?\br="([0-9]+)"[^>]*?(?:/>|>(.*?)</row>)', re.S)
-_FIRST_CELL = re.compile(
-    rb'<c\b[^>]*?\br="([A-Z]+[0-9]+)"[^>]*?>(?:(?!</c>).)*?(?:<v>|<t[ >])', re.S
-)
 _FILLED = re.compile(rb"<v>|<t(?: [^>]*)?>")
 _SST = re.compile(rb"<sst\b[^>]*>")
 # The number of distinct strings, which the readers reserve room for. `count` is the number of
@@ -115,15 +113,23 @@ _A, _Z = ord("A"), ord("Z")
 _ODD = rb'="[A-Z]*[a-z]|[ \t\r\n]+=|=[ \t\r\n\']'
 _PREFIXED = rb":(?:c|row|v|t|is|f)[ \t\r\n/>]"
 _ODD_TAG = re.compile(rb"[ \t\r\n]r(?:" + _ODD + rb")|<[A-Za-z_][^ \t\r\n<>/:]*" + _PREFIXED)
-# What the usual sheet lacks: a cell of a column past Z (r="AA...), a position past row
-# 999,999 (seven digits) or an odd position; and a prefixed element. Starting at the r or the
-# colon (once a cell at most) rather than at a quote or a space (several a cell) makes these
-# searches three times faster; anything else they match (a word in a cell's text, the
-# `error="Type a date"` of a validation after the cells) only leads to the exact checks.
-_MAYBE_FAR_OR_ODD = re.compile(rb'r(?:="(?:[A-Z][A-Z]|[A-Z]*[0-9]{7})|' + _ODD + rb")")
 _MAYBE_PREFIXED = re.compile(_PREFIXED)
-_SEVEN_DIGITS = re.compile(rb'r="[A-Z]*[0-9]{7}')
-_POSITION_PAST_ROW_999999 = re.compile(rb'[ \t\r\n]r="([A-Z]*[0-9]{7,})"')
+
+
+@cache
+def _long_positions(digits: int) -> tuple[re.Pattern[bytes], ...]:
+    """The searches for what the usual sheet lacks: a cell of a column past Z (r="AA..."), an
+    odd position, or a position of `digits` digits or more (a row far below the rest, or past
+    Excel's last one), however it is written (rows out of order, a cell whose position is not
+    its row's). Starting at the r (once a cell) rather than at a quote or a space (several a
+    cell) makes the quick ones three times faster; anything else they match (a word in a
+    cell's text, the `error="Type a date"` of a validation after the cells) only leads to the
+    exact checks. Returns (quick: any of those; quick: a long position; exact: the long
+    positions' row numbers)."""
+    any_of = re.compile(rb'r(?:="(?:[A-Z][A-Z]|[A-Z]*[0-9]{%d})|%s)' % (digits, _ODD))
+    long = re.compile(rb'r="[A-Z]*[0-9]{%d}' % digits)
+    rows = re.compile(rb'[ \t\r\n]r="[A-Z]*([0-9]{%d,})"' % digits)
+    return any_of, long, rows
 
 
 def _wide_cells(xml: bytes, known: dict[int, str]) -> list[tuple[int, int]]:
@@ -219,6 +225,7 @@ class SheetExtent:
     odd: bool = False  # positions written oddly: read a plain copy (`plain_positions`)
     plain: bool = False  # this is that copy: its tags are plain (what looks odd is text)
     past_excel: str | None = None  # a position past Excel's last row
+    far_row: int = 0  # the lowest row of a position with more digits than the rows need
 
     def note(self, rows_xml: bytes) -> None:
         """Take in a piece of whole rows (the first piece: with the sheet's head)."""
@@ -233,22 +240,27 @@ class SheetExtent:
                 self.last_row = max(self.last_row, int(found[1]))
         if self.odd:
             return
-        maybe_far = search(_MAYBE_FAR_OR_ODD, rows_xml, start)
+        # Rows ahead of ROW_GAP more have fewer digits than this (seven at most: row 1,000,000
+        # on, which includes every row past Excel's last).
+        digits = min(len(str(self.rows + ROW_GAP)) + 1, 7)
+        any_of, long, rows = _long_positions(digits)
+        maybe_far = search(any_of, rows_xml, start)
         maybe_odd = maybe_far or (b":" in rows_xml and search(_MAYBE_PREFIXED, rows_xml, start))
         if maybe_odd and not self.plain and search(_ODD_TAG, rows_xml, start):
             self.odd = True  # the plain copy is checked instead
-        elif maybe_far:
-            self._note_far(rows_xml, start)
+            return
+        if not maybe_far:
+            return
+        if search(long, rows_xml, start):
+            for m in rows.finditer(rows_xml, start):
+                row = int(m[1])
+                if row > MAX_ROWS:
+                    self.past_excel = self.past_excel or rows_xml[m.start() + 4 : m.end(1)].decode()
+                self.far_row = max(self.far_row, row)
+        self._note_far_columns(rows_xml)
 
-    def _note_far(self, rows_xml: bytes, start: int) -> None:
-        """Note the positions past Excel's last row and the filled cells past column Z."""
-        if self.past_excel is None and search(_SEVEN_DIGITS, rows_xml, start):
-            past = (
-                m[1].decode()
-                for m in _POSITION_PAST_ROW_999999.finditer(rows_xml, start)
-                if int(m[1].lstrip(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ")) > MAX_ROWS
-            )
-            self.past_excel = next(past, None)
+    def _note_far_columns(self, rows_xml: bytes) -> None:
+        """Note the filled cells past column Z."""
         for at, column in _wide_cells(rows_xml, self.far_columns or {}):
             if self.far_columns and column in self.far_columns:
                 continue  # found filled earlier in this piece
@@ -289,7 +301,7 @@ class SheetExtent:
     def maybe_far_rows(self) -> bool:
         """Whether the rows leave room for a gap of ROW_GAP empty rows (then each row is
         looked at: rare)."""
-        return self.last_row - self.rows > ROW_GAP
+        return max(self.last_row, self.far_row) - self.rows > ROW_GAP
 
 
 def row_blocks(pieces: Iterator[bytes]) -> Iterator[bytes]:
@@ -311,20 +323,26 @@ def row_blocks(pieces: Iterator[bytes]) -> Iterator[bytes]:
 
 
 def stray_rows(pieces: Iterator[bytes]) -> tuple[int, list[str]] | None:
-    """The last row read, and the first filled cell of each stray row, if any."""
-    used = 0
-    far: list[str] = []
+    """The last row read, and the first filled cell of each stray row, if any. The rows are
+    where the parsers put the values: a cell's own position (even when it is not its row's),
+    else its row's, else the row after the one before; in whatever order they come."""
+    filled: dict[int, str] = {}  # row -> its first filled cell
+    row = 0
     for block in row_blocks(pieces):
-        for m in _ROW.finditer(block):
-            if not (m[2] and _FILLED.search(m[2])):
-                continue
-            number = int(m[1])
-            if far or (used and number - used > ROW_GAP):
-                first = _FIRST_CELL.search(m[2])
-                far.append(first[1].decode() if first else f"A{number}")
-            else:
-                used = number
-    return (used, far) if far else None
+        for element in _ANY_ROW.finditer(block):
+            number = _R.search(element[1])
+            row = int(number[1]) if number else row + 1
+            for cell in _ANY_CELL.finditer(element[2] or b""):
+                if not (cell[2] and _FILLED.search(cell[2])):
+                    continue
+                at = _CELL_POSITION.search(cell[1])
+                where = (int(at[2]), at[1].decode() + at[2].decode()) if at else (row, f"A{row}")
+                filled.setdefault(where[0], where[1])
+    numbers = sorted(filled)
+    for k in range(1, len(numbers)):
+        if numbers[k] - numbers[k - 1] > ROW_GAP:
+            return numbers[k - 1], [filled[n] for n in numbers[k:]]
+    return None
 
 
 def without_cells(
@@ -336,6 +354,7 @@ def without_cells(
     def drop(xml: bytes) -> bytes:
         if rows_after is not None:
             xml = _ROW.sub(lambda m: b"" if int(m[1]) > rows_after else m[0], xml)
+            xml = _CELL_IN_ROW.sub(lambda m: b"" if int(m[1]) > rows_after else m[0], xml)
         if columns_from is not None:
             xml = _CELL.sub(
                 lambda m: b"" if column_index(m[1].decode()) >= columns_from else m[0], xml
@@ -377,6 +396,11 @@ def _with_rows_changed(data: bytes, part: str, change: Callable[[bytes], bytes])
 
 
 _CELL = re.compile(rb'<c\b[^>]*?\br="([A-Z]{2,3})[0-9]+"[^>]*?(?:/>|>.*?</c>)', re.S)
+_CELL_IN_ROW = re.compile(rb'<c\b[^>]*?\br="[A-Z]+([0-9]+)"[^>]*?(?:/>|>.*?</c>)', re.S)
+_ANY_ROW = re.compile(rb"<row\b([^>]*?)(?:/>|>(.*?)</row>)", re.S)
+_ANY_CELL = re.compile(rb"<c\b([^>]*?)(?:/>|>(.*?)</c>)", re.S)
+_R = re.compile(rb'\br="([0-9]+)"')
+_CELL_POSITION = re.compile(rb'\br="([A-Z]+)([0-9]+)"')
 # The parsers read elements by their local name (<x:c> as <c>, whatever x stands for).
 _ELEMENT_PREFIX = re.compile(rb"<(/?)[A-Za-z_][^ \t\r\n<>/:]*:")
 # A cell's or row's start tag (an attribute's value may hold a >) and each of its attributes.

@@ -173,6 +173,26 @@ def test_a_far_cell_written_as_excel_never_writes_it_is_found_all_the_same(
     assert_found_and_left_out(caseload, stray, "Contacts", address.upper())
 
 
+@pytest.mark.parametrize("form", ["a near row's cell", "a row without its number", "out of order"])
+def test_a_far_row_is_found_however_its_position_is_written(
+    caseload: Path, tmp_path: Path, form: str
+) -> None:
+    """The parsers put a value where its cell says, in whatever order the rows come, and lay
+    out every row up to it: a million rows for one forged cell."""
+    cell = b'<c r="B1048576" t="inlineStr"><is><t>x</t></is></c>'
+
+    def change(xml: bytes) -> bytes:
+        if form == "a near row's cell":
+            at = xml.rfind(b"</row>")
+            return xml[:at] + cell + xml[at:]
+        if form == "a row without its number":
+            return xml.replace(b"</sheetData>", b"<row>" + cell + b"</row></sheetData>")
+        return xml.replace(b"<sheetData>", b'<sheetData><row r="1048576">' + cell + b"</row>")
+
+    stray = rewrite(caseload, tmp_path / "stray.xlsx", "Contacts", change)
+    assert_found_and_left_out(caseload, stray, "Contacts", "B1048576")
+
+
 def assert_found_and_left_out(caseload: Path, stray: Path, sheet: str, address: str) -> None:
     """`pyxl recompute` of the workbook with the stray cell runs in bounded memory, names the
     cell on the Errors sheet, and gives the Due List of the workbook without it."""

@@ -131,13 +131,13 @@ def test_a_search_finds_what_re_finds_on_either_path(either_path: None) -> None:
     not UTF-8)."""
     rng = random.Random(7)
     alphabet = b"<>:cr=\"ABZabz01 ='\t/\xff\x00" + b"9" * 8
-    for pattern in (bounds._MAYBE_FAR_OR_ODD, bounds._MAYBE_PREFIXED, bounds._ODD_TAG):
+    for pattern in (*bounds._long_positions(6), bounds._MAYBE_PREFIXED, bounds._ODD_TAG):
         for _ in range(2000):
             data = bytes(rng.choice(alphabet) for _ in range(rng.randrange(0, 40)))
             start = rng.randrange(0, len(data) + 1)
             found = pattern.search(data, start) is not None
             assert speed.search(pattern, data, start) == found, (pattern, data, start)
-    wide = bounds._MAYBE_FAR_OR_ODD
+    wide = bounds._long_positions(7)[0]
     plain = TEXT.replace(b"'", b'"')
     assert speed.search(wide, plain) is False
     assert speed.search(wide, plain + b'<c r="AB7">') is True
@@ -302,3 +302,34 @@ def test_a_position_past_excels_last_row_is_refused(cells: bytes, either_path: N
         list(workbook_reader.read_raw(data, {"S"}).arrivals())
     with pytest.raises(bounds.WorkbookTooBig, match="past Excel's last row"):
         workbook_reader.parsable(data, "S")
+
+
+@pytest.mark.parametrize(
+    ("cells", "first", "ends"),
+    [
+        (b'<row r="3"><c r="B600000"><v>1</v></c></row>', "B600000", "row 2"),  # its own
+        (b'<row><c r="A600000"><v>1</v></c></row>', "A600000", "row 2"),  # no row number
+        (  # rows out of order
+            b'<row r="600000"><c r="A600000"><v>1</v></c></row><row r="4"><c r="A4"><v>2</v>'
+            b"</c></row>",
+            "A600000",
+            "row 4",
+        ),
+        (b'<row r="40000"><c r="A40000"><v>1</v></c></row>', "A40000", "row 2"),  # in order
+    ],
+)
+def test_a_far_row_is_found_however_it_is_written(
+    cells: bytes, first: str, ends: str, either_path: None
+) -> None:
+    """python-calamine lays out every row between a sheet's first and last positions: a
+    value far below the rest is stray wherever its position is written."""
+    sheet = workbook_reader.read_raw(odd_workbook(cells), {"S"}).sheets["S"]
+    assert sheet.stray is not None
+    assert (sheet.stray.first, sheet.stray.count, sheet.stray.ends) == (first, 1, ends)
+    assert len(sheet.values) == int(ends.split()[1])
+
+
+def test_rows_far_apart_by_less_than_the_gap_are_all_read() -> None:
+    cells = b'<row r="9000"><c r="A9000"><v>1</v></c></row><row r="3"><c r="A3"><v>2</v></c></row>'
+    sheet = workbook_reader.read_raw(odd_workbook(cells), {"S"}).sheets["S"]
+    assert sheet.stray is None and len(sheet.values) == 9000
