@@ -10,13 +10,17 @@ the same. So, before they run:
   10:1); while a part is inflated its real size may not pass what it declared;
 - the shared strings table may not claim more strings than it holds beyond Excel's row
   limit (a claim is a memory reservation; a wrong claim below that costs little);
-- a sheet may not hold more rows than Excel's limit;
+- a sheet may not hold more rows than Excel's limit, nor a position past its last row;
 - cells with values far beyond the rest of a sheet (a gap of more than COLUMN_GAP empty
   columns or ROW_GAP empty rows) are stray: the sheet is read without them (the parsers see
-  a copy of the workbook without those cells) and each sheet with stray cells is reported;
-- a sheet whose cell or row positions are written in a form XML allows but Excel never writes
-  (`r='XFD5'`, `r = "XFD5"`, `r="xfd5"`) is read from a copy where they are written plainly,
-  so that the checks above see every position the parsers see.
+  a copy of the workbook without those cells) and each sheet with stray cells is reported.
+  The parsers put a value where its cell's position says, whatever its row says and in
+  whatever order the rows come, so that is where the checks look; a row is looked for only
+  when its number has more digits than the sheet's rows need (a value less far down costs at
+  most 100,000 rows);
+- a sheet whose positions are written in a form XML allows but Excel never writes
+  (`r='XFD5'`, `r = "XFD5"`, `r="xfd5"`, `<x:c r="XFD5">`) is read from a copy where they are
+  written plainly, so that the checks above see every position the parsers see.
 """
 
 from __future__ import annotations
