@@ -15,9 +15,9 @@ the same. So, before they run:
   columns or ROW_GAP empty rows) are stray: the sheet is read without them (the parsers see
   a copy of the workbook without those cells) and each sheet with stray cells is reported.
   The parsers put a value where its cell's position says, whatever its row says and in
-  whatever order the rows come, so that is where the checks look; a row is looked for only
-  when its number has more digits than the sheet's rows need (a value less far down costs at
-  most 100,000 rows);
+  whatever order the rows come, so that is where the checks look; a position is looked at
+  only when it has more digits than the sheet's rows and ROW_GAP need (one less far down
+  costs the parsers at most ten times those rows);
 - a sheet whose positions are written in a form XML allows but Excel never writes
   (`r='XFD5'`, `r = "XFD5"`, `r="xfd5"`, `<x:c r="XFD5">`) is read from a copy where they are
   written plainly, so that the checks above see every position the parsers see.
