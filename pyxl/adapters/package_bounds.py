@@ -128,11 +128,11 @@ def _long_positions(digits: int) -> tuple[re.Pattern[bytes], ...]:
     its row's). Starting at the r (once a cell) rather than at a quote or a space (several a
     cell) makes the quick ones three times faster; anything else they match (a word in a
     cell's text, the `error="Type a date"` of a validation after the cells) only leads to the
-    exact checks. Returns (quick: any of those; quick: a long position; exact: the long
-    positions' row numbers)."""
+    exact checks. Returns (quick: any of those; quick: a long position; exact: each long
+    position and its row)."""
     any_of = re.compile(rb'r(?:="(?:[A-Z][A-Z]|[A-Z]*[0-9]{%d})|%s)' % (digits, _ODD))
     long = re.compile(rb'r="[A-Z]*[0-9]{%d}' % digits)
-    rows = re.compile(rb'[ \t\r\n]r="[A-Z]*([0-9]{%d,})"' % digits)
+    rows = re.compile(rb'[ \t\r\n]r="([A-Z]*([0-9]{%d,}))"' % digits)
     return any_of, long, rows
 
 
@@ -229,7 +229,7 @@ class SheetExtent:
     odd: bool = False  # positions written oddly: read a plain copy (`plain_positions`)
     plain: bool = False  # this is that copy: its tags are plain (what looks odd is text)
     past_excel: str | None = None  # a position past Excel's last row
-    far_row: int = 0  # the lowest row of a position with more digits than the rows need
+    far_row: int = 0  # the farthest row down of the positions with more digits than needed
 
     def note(self, rows_xml: bytes) -> None:
         """Take in a piece of whole rows (the first piece: with the sheet's head)."""
@@ -257,9 +257,9 @@ class SheetExtent:
             return
         if search(long, rows_xml, start):
             for m in rows.finditer(rows_xml, start):
-                row = int(m[1])
+                row = int(m[2])
                 if row > MAX_ROWS:
-                    self.past_excel = self.past_excel or rows_xml[m.start() + 4 : m.end(1)].decode()
+                    self.past_excel = self.past_excel or m[1].decode()
                 self.far_row = max(self.far_row, row)
         self._note_far_columns(rows_xml)
 

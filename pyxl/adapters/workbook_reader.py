@@ -249,7 +249,7 @@ class _SheetReader:
     def __init__(self, data: bytes, columnar: int, plain: bool = False):
         self.data = data
         self.columnar = columnar
-        self.plain = plain  # a copy whose positions pyxl wrote plainly (a second look: no more)
+        self.plain = plain  # a copy whose positions pyxl wrote plainly: not rewritten again
         self.local = threading.local()
 
     def _own(self, kind: str, make: Callable[[], T]) -> T:
@@ -283,7 +283,7 @@ class _SheetReader:
                 return _SheetReader(plain, self.columnar, plain=True).read(name, part)
             stray = _stray(name, self.data, archive, part, extent)
             if stray is not None:  # read from a copy without the stray cells (rare)
-                sheet = _SheetReader(stray[1], self.columnar).read(name, part)
+                sheet = _SheetReader(stray[1], self.columnar, self.plain).read(name, part)
                 sheet.stray = stray[0]
                 return sheet
             typed = self._own("typed", self._typed) if self.columnar else None
