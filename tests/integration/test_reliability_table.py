@@ -11,6 +11,7 @@ from types import ModuleType
 import test_concurrent_writers
 import test_files_validate
 import test_formula_injection
+import test_hostile_files
 import test_impossible_values
 import test_letter_rendering
 import test_literal_text
@@ -74,6 +75,12 @@ def figures() -> dict[str, list[str]]:
     letters = test_letter_rendering
     hostile_letters = letters.test_hostile_client_text_never_breaks_a_letter_and_each_letter_holds_only_its_own_client  # noqa: E501
     pairs = len(concurrent.PAIRS)
+    hostile = test_hostile_files
+    far_values = (
+        cases(hostile.test_a_stray_far_cell_is_an_errors_row_and_the_results_are_normal)
+        + cases(hostile.test_a_far_cell_written_as_excel_never_writes_it_is_found_all_the_same)
+        + cases(hostile.test_a_far_row_is_found_however_its_position_is_written)
+    )
     return {
         "test_recompute_safety.py": [f"{kills} kills"],
         "test_concurrent_writers.py": [
@@ -96,6 +103,7 @@ def figures() -> dict[str, list[str]]:
             f"{cases(test_safe_save.test_a_broken_new_version_is_refused_even_without_a_verify_hook)} files"  # noqa: E501
         ],
         "test_files_validate.py": [f"{validated_kinds(test_files_validate)} kinds"],
+        "test_hostile_files.py": [f"{far_values} files", "1 file"],
     }
 
 
