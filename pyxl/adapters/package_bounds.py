@@ -56,10 +56,13 @@ _TWO_LETTERS = re.compile(rb'r="([A-Z]{2,3})([0-9]+)"[^>]*?(/?)>')
 _ROW_NUMBER = re.compile(rb'<row\b[^>]*?\br="([0-9]+)"')
 _ROW = re.compile(rb'<row\b[^>]*?\br="([0-9]+)"[^>]*?(?:/>|>(.*?)</row>)', re.S)
 _FILLED = re.compile(rb"<v>|<t(?: [^>]*)?>")
-_SST = re.compile(rb"<sst\b[^>]*>")
+# The table's start tag, with any prefix (<x:sst>: the parsers read elements by local name).
+_SST = re.compile(rb"""<([A-Za-z_][^ \t\r\n<>/:]*:)?sst\b(?:[^>"']|"[^"]*"|'[^']*')*>""")
 # The number of distinct strings, which the readers reserve room for. `count` is the number of
 # string cells (millions in a big workbook, legitimately) and reserves nothing.
-_UNIQUE_COUNT = re.compile(rb'\buniqueCount="([0-9]+)"')
+_UNIQUE_COUNT = re.compile(
+    rb"""[ \t\r\n]uniqueCount[ \t\r\n]*=[ \t\r\n]*(?:"([0-9]+)"|'([0-9]+)')"""
+)
 
 
 class WorkbookTooBig(UserError):
@@ -202,6 +205,7 @@ def check_shared_strings(archive: zipfile.ZipFile) -> None:
         return
     held = 0
     claimed: int | None = None
+    items = [b"<si"]  # a string's start tag (and with the table's prefix, if it has one)
     for piece in inflated(archive, name):
         if not held and claimed is None:
             refuse_doctype(piece, name)
@@ -209,8 +213,10 @@ def check_shared_strings(archive: zipfile.ZipFile) -> None:
             head = _SST.search(piece)
             if head:
                 found = _UNIQUE_COUNT.search(head[0])
-                claimed = int(found[1]) if found else 0
-        held += piece.count(b"<si>") + piece.count(b"<si ")
+                claimed = int(found[1] or found[2]) if found else 0
+                if head[1]:
+                    items.append(b"<%ssi" % head[1])
+        held += sum(piece.count(item + b">") + piece.count(item + b" ") for item in items)
     if claimed is not None and claimed > held and claimed > MAX_ROWS:
         raise WorkbookTooBig(
             f"This workbook's shared strings table claims {claimed:,} strings "

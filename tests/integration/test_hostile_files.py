@@ -24,6 +24,7 @@ from pyxl.services.new_workbook import create_workbook
 from pyxl.services.recompute import recompute
 
 AS_OF = dt.date(2026, 11, 23)
+MAIN_NS = b"http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 ADDRESS_SPACE_CAP = 2 << 30  # the child dies rather than swap the test machine
 PEAK_RSS_BOUND = 400 << 20  # a small caseload needs about 115 MB
 
@@ -223,15 +224,26 @@ def test_letters_are_logged_in_a_workbook_with_a_stray_far_cell(
     assert len(contacts(stray)) == before + int(made[1])
 
 
+@pytest.mark.parametrize(
+    "claim",
+    [
+        b'uniqueCount="4000000000"',
+        b"uniqueCount='4000000000'",  # written as XML allows and Excel never does
+        b'uniqueCount = "4000000000"',
+        b'x:prefixed uniqueCount="4000000000"',
+    ],
+)
 def test_shared_strings_claiming_four_billion_strings_is_refused(
-    caseload: Path, tmp_path: Path
+    caseload: Path, tmp_path: Path, claim: bytes
 ) -> None:
-    forged = rewrite(
-        caseload,
-        tmp_path / "forged.xlsx",
-        "xl/sharedStrings.xml",
-        lambda xml: re.sub(rb'uniqueCount="\d+"', b'uniqueCount="4000000000"', xml, count=1),
-    )
+    def forge(xml: bytes) -> bytes:
+        xml = re.sub(rb'uniqueCount="\d+"', claim.replace(b"x:prefixed ", b""), xml, count=1)
+        if claim.startswith(b"x:"):  # every element with a prefix, as some generators write
+            xml = re.sub(rb"<(/?)(sst|si|t|r|rPr)\b", rb"<\1x:\2", xml)
+            xml = xml.replace(b"<x:sst ", b'<x:sst xmlns:x="' + MAIN_NS + b'" ', 1)
+        return xml
+
+    forged = rewrite(caseload, tmp_path / "forged.xlsx", "xl/sharedStrings.xml", forge)
     done, peak = run_capped("check", forged, "--as-of", AS_OF)
     line = one_line_refusal(done)
     assert "4,000,000,000 strings" in line and "shared strings" in line
