@@ -122,9 +122,23 @@ class RawSheet:
         return values
 
     def merged_cells(self) -> Iterator[tuple[int, int, str]]:
-        """Every cell covered by a merge except its top-left one, with the range's address."""
+        """Every cell covered by a merge except its top-left one, with the range's address:
+        those among the cells read (a merge may reach Excel's last row and column; past the
+        cells read it covers nothing). WorkbookUnreadable if the merges overlap, which Excel
+        does not allow (and which could make this list far longer than the sheet)."""
+        values = self.cells()
+        rows, columns = len(values), max(map(len, values), default=0)
+        clipped: dict[tuple[tuple[int, int], tuple[int, int]], str] = {}
         for (r1, c1), (r2, c2) in self.merged:
             address = f"{column_letter(c1)}{r1 + 1}:{column_letter(c2)}{r2 + 1}"
+            clipped[(r1, c1), (min(r2, rows - 1), min(c2, columns - 1))] = address
+        area = sum(max(r2 - r1 + 1, 0) * max(c2 - c1 + 1, 0) for (r1, c1), (r2, c2) in clipped)
+        if area > rows * columns:
+            raise WorkbookUnreadable(
+                f"not a readable .xlsx/.xlsm workbook (sheet {self.name!r}: its merged cells "
+                "overlap, which Excel does not allow); open it in Excel and save a copy"
+            )
+        for ((r1, c1), (r2, c2)), address in clipped.items():
             for r in range(r1, r2 + 1):
                 for c in range(c1, c2 + 1):
                     if (r, c) != (r1, c1):

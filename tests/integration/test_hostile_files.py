@@ -194,6 +194,26 @@ def test_a_far_row_is_found_however_its_position_is_written(
     assert_found_and_left_out(caseload, stray, "Contacts", "B1048576")
 
 
+def test_a_merge_of_the_whole_sheet_is_reported_cell_by_cell_in_bounded_memory(
+    caseload: Path, tmp_path: Path
+) -> None:
+    """A1:XFD1048576 merged: the cells it covers are listed only among the cells read (before:
+    17 billion of them, and the run died)."""
+    merge = b'<mergeCells count="1"><mergeCell ref="A1:XFD1048576"/></mergeCells>'
+    merged = rewrite(
+        caseload,
+        tmp_path / "merged.xlsx",
+        "Contacts",
+        lambda xml: xml.replace(b"</sheetData>", b"</sheetData>" + merge, 1),
+    )
+    done, peak = run_capped("check", merged, "--as-of", AS_OF)
+    assert done.returncode == 1, done.stderr[-2000:]
+    assert peak < PEAK_RSS_BOUND, f"peak RSS {peak >> 20} MB"
+    assert "Contacts!B4 [Date] error: the cell is inside the merged range A1:XFD1048576" in (
+        done.stdout
+    )
+
+
 def assert_found_and_left_out(caseload: Path, stray: Path, sheet: str, address: str) -> None:
     """`pyxl recompute` of the workbook with the stray cell runs in bounded memory, names the
     cell on the Errors sheet, and gives the Due List of the workbook without it."""

@@ -333,3 +333,21 @@ def test_rows_far_apart_by_less_than_the_gap_are_all_read() -> None:
     cells = b'<row r="9000"><c r="A9000"><v>1</v></c></row><row r="3"><c r="A3"><v>2</v></c></row>'
     sheet = workbook_reader.read_raw(odd_workbook(cells), {"S"}).sheets["S"]
     assert sheet.stray is None and len(sheet.values) == 9000
+
+
+def test_a_merge_reaching_excels_last_cell_covers_only_the_cells_read() -> None:
+    """A merge of A1:XFD1048576 is 17 billion cells; past the cells read it covers nothing."""
+    whole = [((0, 0), (1048575, 16383))]
+    sheet = workbook_reader.RawSheet("S", [["a", "b", "c"]] * 5, merged=whole)
+    covered = list(sheet.merged_cells())
+    assert len(covered) == 5 * 3 - 1
+    assert {address for _, _, address in covered} == {"A1:XFD1048576"}
+
+
+def test_overlapping_merges_are_refused() -> None:
+    """Excel does not allow them, and each would be listed cell by cell again."""
+    sheet = workbook_reader.RawSheet(
+        "S", [["a", "b", "c"]] * 5, merged=[((0, 0), (1048575, 16383)), ((1, 1), (2, 2))]
+    )
+    with pytest.raises(workbook_reader.WorkbookUnreadable, match=r"'S'.*merged cells overlap"):
+        list(sheet.merged_cells())
