@@ -116,11 +116,18 @@ def column_letter(index: int) -> str:
 _A, _Z = ord("A"), ord("Z")
 # Positions written as Excel never writes them, though XML and the parsers allow it: quoted
 # with ', with whitespace around the =, or in small letters (the parsers read "xfd5" as XFD5);
-# and cells, rows and values whose element has a prefix (<x:c>, as some generators write).
+# and cells, rows and values whose element has a prefix (<x:c>, as some generators write;
+# Excel's own prefixed elements, such as the <xm:f> of a list's source, are none of these).
 _ODD = rb'="[A-Z]*[a-z]|[ \t\r\n]+=|=[ \t\r\n\']'
-_PREFIXED = rb":(?:c|row|v|t|is|f)[ \t\r\n/>]"
+_PREFIXED = rb":(?:c|row|v|t|is)[ \t\r\n/>]"
 _ODD_TAG = re.compile(rb"[ \t\r\n]r(?:" + _ODD + rb")|<[A-Za-z_][^ \t\r\n<>/:]*" + _PREFIXED)
 _MAYBE_PREFIXED = re.compile(_PREFIXED)
+
+
+def written_oddly(xml: bytes) -> bool:
+    """Whether a sheet's XML has a position written as Excel never writes it, or a prefixed
+    cell, row or value (exact but for text that reads like one, which is rare)."""
+    return search(_ODD_TAG, xml)
 
 
 @cache
@@ -436,4 +443,5 @@ __all__ = [
     "plain_positions",
     "stray_rows",
     "without_cells",
+    "written_oddly",
 ]

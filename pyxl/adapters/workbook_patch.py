@@ -33,7 +33,9 @@ import numpy as np
 from lxml import etree
 
 from pyxl.adapters import speed
+from pyxl.adapters.package_bounds import refuse_doctype, written_oddly
 from pyxl.adapters.workbook_reader import NS, column_index, column_letter, sheet_parts
+from pyxl.errors import UserError
 
 Value = str | int | float | dt.date | None
 MAIN = NS["m"]
@@ -179,7 +181,7 @@ class _Styles:
     """styles.xml, and the quotePrefix twin of any cell style, added on demand."""
 
     def __init__(self, xml: bytes):
-        self.tree = etree.fromstring(xml)
+        self.tree = _parse(xml)
         self.xfs = self.tree.find("m:cellXfs", NS)
         self.twins: dict[int, int] = {}
         self.changed = False
@@ -315,7 +317,7 @@ def _sheet_rels(archive: zipfile.ZipFile, part: str) -> dict[str, str]:
     rels_path = str(path.parent / "_rels" / f"{path.name}.rels")
     if rels_path not in archive.namelist():
         return {}
-    rels = etree.fromstring(archive.read(rels_path))
+    rels = _parse(_read(archive, rels_path))
     out = {}
     for rel in rels.findall("rel:Relationship", NS):
         target = rel.get("Target")
@@ -374,7 +376,7 @@ def _split_sheet_data(sheet_xml: bytes) -> tuple[etree._Element, bytes]:
             raise ValueError("the sheet has no sheetData")
         rows = sheet_xml[start + len(b"<sheetData>") : end]
         end += len(b"</sheetData>")
-    shell = etree.fromstring(sheet_xml[:start] + _EMPTY + sheet_xml[end:])
+    shell = _parse(sheet_xml[:start] + _EMPTY + sheet_xml[end:])
     return shell, rows
 
 
@@ -398,7 +400,7 @@ def _replace_table_rows(
 ) -> tuple[bytes, bytes | None]:
     shell, old_rows = _split_sheet_data(sheet_xml)
     cells.column_styles = _column_styles(shell)
-    table = etree.fromstring(table_xml) if table_xml else None
+    table = _parse(table_xml) if table_xml else None
     header_row = 1
     width = max((len(r) for r in rows), default=1)
     if table is not None:
@@ -584,7 +586,7 @@ def apply_patch(data: bytes, patch: Patch) -> bytes:
     """Return new workbook bytes with the patch applied; every other member is copied as is."""
     source = zipfile.ZipFile(io.BytesIO(data))
     parts, date1904 = sheet_parts(source)
-    styles = _Styles(source.read("xl/styles.xml"))
+    styles = _Styles(_read(source, "xl/styles.xml"))
     cells = _CellWriter(styles, {}, date1904)
     column_parts = {parts[name] for name in patch.columns}
     with ThreadPoolExecutor(max_workers=2) as pool:
@@ -592,9 +594,9 @@ def apply_patch(data: bytes, patch: Patch) -> bytes:
         pending: dict[str, bytes] = {}  # rewritten sheets whose columns change next
         for name, update in patch.tables.items():
             part = parts[name]
-            sheet_xml = speed.read_member(source, part)
+            sheet_xml = _writable(speed.read_member(source, part), name, part)
             table_part = _table_part(source, part, _split_sheet_data(sheet_xml)[0])
-            table_xml = source.read(table_part) if table_part else None
+            table_xml = _read(source, table_part) if table_part else None
             new_sheet, new_table = _replace_table_rows(
                 sheet_xml,
                 table_xml,
@@ -615,7 +617,9 @@ def apply_patch(data: bytes, patch: Patch) -> bytes:
         for name, update in patch.columns.items():
             part = parts[name]
             body = _set_columns(
-                pending.pop(part, None) or speed.read_member(source, part), update, cells
+                pending.pop(part, None) or _writable(speed.read_member(source, part), name, part),
+                update,
+                cells,
             )
             packed[part] = pool.submit(speed.pack, body)
         if styles.changed:
@@ -650,6 +654,37 @@ def _repack(source: zipfile.ZipFile, replaced: Mapping[str, bytes]) -> bytes:
 _HAS_VALUE = re.compile(rb"<(?:v|is|f)[ >]")
 
 
+class SheetNotWritable(UserError):
+    """A sheet saved by a program that writes its cells otherwise than Excel, LibreOffice and
+    pyxl do: pyxl's writer would not find its rows."""
+
+
+def _writable(sheet_xml: bytes, name: str, part: str) -> bytes:
+    """The sheet's XML, if pyxl's writer can read it (else SheetNotWritable)."""
+    refuse_doctype(sheet_xml, part, name)
+    # The writer finds rows and cells as Excel writes them: in another program's form (which
+    # the readers read) it would leave values stale or double rows.
+    if written_oddly(sheet_xml):
+        raise SheetNotWritable(
+            f"Sheet {name!r} of this workbook was saved by a program that writes its cells "
+            "otherwise than Excel and LibreOffice do, and pyxl does not write into it: nothing "
+            "was written. Open the workbook in Excel or LibreOffice, save it, and run again."
+        )
+    return sheet_xml
+
+
+def _read(archive: zipfile.ZipFile, part: str) -> bytes:
+    """A part of the workbook (WorkbookUnsafe if it declares entities)."""
+    xml = archive.read(part)
+    refuse_doctype(xml, part)
+    return xml
+
+
+def _parse(xml: bytes) -> etree._Element:
+    """A part read with `_read` or `_writable`: entities are never expanded."""
+    return etree.fromstring(xml, etree.XMLParser(resolve_entities=False, no_network=True))
+
+
 class AppendRefused(ValueError):
     """Rows cannot be appended without overwriting something staff typed."""
 
@@ -663,7 +698,7 @@ def _append_to_sheet(
 ) -> tuple[bytes, bytes]:
     shell, old_rows = _split_sheet_data(sheet_xml)
     cells.column_styles = _column_styles(shell)
-    table = etree.fromstring(table_xml)
+    table = _parse(table_xml)
     m = re.fullmatch(r"([A-Z]+)(\d+):([A-Z]+)(\d+)", table.get("ref"))
     header_row, table_end = int(m.group(2)), int(m.group(4))
     names = [c.get("name") for c in table.findall("m:tableColumns/m:tableColumn", NS)]
@@ -733,24 +768,25 @@ def append_rows(
     """
     source = zipfile.ZipFile(io.BytesIO(data))
     parts, date1904 = sheet_parts(source)
-    styles = _Styles(source.read("xl/styles.xml"))
+    styles = _Styles(_read(source, "xl/styles.xml"))
     cells = _CellWriter(styles, {}, date1904)
     replaced: dict[str, bytes] = {}
     for name, new_rows in rows.items():
         if not new_rows:
             continue
         part = parts[name]
-        sheet_xml = source.read(part)
+        sheet_xml = _writable(source.read(part), name, part)
         table_part = _table_part(source, part, _split_sheet_data(sheet_xml)[0])
         if table_part is None:
             raise AppendRefused(f"the {name} sheet has no Excel table to append to")
         replaced[part], replaced[table_part] = _append_to_sheet(
-            sheet_xml, source.read(table_part), name, new_rows, cells
+            sheet_xml, _read(source, table_part), name, new_rows, cells
         )
     for name, texts in (above or {}).items():
         if name in parts:
             part = parts[name]
-            replaced[part] = _set_texts_above(replaced.get(part) or source.read(part), texts)
+            sheet_xml = replaced.get(part) or _writable(source.read(part), name, part)
+            replaced[part] = _set_texts_above(sheet_xml, texts)
     if styles.changed:
         replaced["xl/styles.xml"] = styles.xml()
     return _repack(source, replaced)

@@ -214,6 +214,79 @@ def test_a_merge_of_the_whole_sheet_is_reported_cell_by_cell_in_bounded_memory(
     )
 
 
+WRITTEN_OTHERWISE = {
+    "prefixed": lambda xml: re.sub(rb"<(/?)(row|c|v|is|t|f)\b", rb"<\1x:\2", xml).replace(
+        b"<worksheet ", b'<worksheet xmlns:x="' + MAIN_NS + b'" ', 1
+    ),
+    "quoted": lambda xml: re.sub(rb'<(row|c) r="([A-Z]*[0-9]+)"', rb"<\1 r='\2'", xml),
+}
+
+
+@pytest.mark.parametrize(("sheet", "command"), [("Clients", "recompute"), ("Contacts", "letters")])
+@pytest.mark.parametrize("label", WRITTEN_OTHERWISE)
+def test_a_sheet_written_as_excel_never_writes_it_is_read_but_not_written_into(
+    caseload: Path, tmp_path: Path, sheet: str, command: str, label: str
+) -> None:
+    """Another program's way of writing cells (prefixed elements, quoted positions) is read
+    as the readers read it; pyxl's writer looks for cells as Excel writes them, so it refuses
+    to write rather than leave the Clients summary stale (recompute wrote nothing there and
+    said it was done) or double a row of Contacts."""
+    form = WRITTEN_OTHERWISE[label]
+    odd = rewrite(caseload, tmp_path / f"{label}.xlsx", sheet, form)
+    before = odd.read_bytes()
+    done, _ = run_capped("check", odd, "--as-of", AS_OF)
+    assert done.returncode in (0, 1) and "Traceback" not in done.stderr, done.stderr[-2000:]
+    out = tmp_path / "letters"
+    extra = ["--out", out] if command == "letters" else []
+    done, _ = run_capped(command, odd, "--as-of", AS_OF, *extra)
+    line = one_line_refusal(done)
+    assert f"Sheet {sheet!r}" in line and "Open the workbook in Excel or LibreOffice" in line
+    assert odd.read_bytes() == before
+    assert not out.exists() or not any(out.iterdir())
+
+
+def test_excels_own_prefixed_elements_are_neither_odd_nor_refused(
+    caseload: Path, tmp_path: Path
+) -> None:
+    """Excel writes a dropdown whose list is on another sheet with <xm:f> in the sheet's
+    extensions: an Excel file like any other."""
+    ext = (
+        b'<extLst><ext uri="{CCE6A557-97BC-4b89-ADB6-D9C93CAAB3DF}" xmlns:x14="http://schemas.'
+        b'microsoft.com/office/spreadsheetml/2009/9/main"><x14:dataValidations count="1" '
+        b'xmlns:xm="http://schemas.microsoft.com/office/excel/2006/main"><x14:dataValidation '
+        b'type="list"><x14:formula1><xm:f>Lists!$A$4:$A$9</xm:f></x14:formula1><xm:sqref>Z4:Z9'
+        b"</xm:sqref></x14:dataValidation></x14:dataValidations></ext></extLst></worksheet>"
+    )
+    excel = rewrite(
+        caseload,
+        tmp_path / "excel.xlsx",
+        "Clients",
+        lambda xml: xml.replace(b"</worksheet>", ext) if b"<extLst>" not in xml else xml,
+    )
+    assert b"<xm:f>" in zipfile.ZipFile(excel).read("xl/worksheets/sheet4.xml")
+    done, _ = run_capped("recompute", excel, "--as-of", AS_OF)
+    assert done.returncode == 0, done.stderr[-2000:]
+
+
+def test_entities_in_a_table_part_are_refused_in_one_line(caseload: Path, tmp_path: Path) -> None:
+    """The writer reads the tables it appends to: a DOCTYPE there is refused like one in a
+    sheet, before anything is written (before: a traceback from the XML parser)."""
+    doctype = b'<!DOCTYPE t [<!ENTITY x SYSTEM "file:///etc/hostname">]>'
+    forged = rewrite(
+        caseload,
+        tmp_path / "forged.xlsx",
+        "xl/tables/table4.xml",
+        lambda xml: xml.replace(b"?>", b"?>" + doctype, 1),
+    )
+    before = forged.read_bytes()
+    out = tmp_path / "letters"
+    done, _ = run_capped("letters", forged, "--as-of", AS_OF, "--out", out)
+    line = one_line_refusal(done)
+    assert "xl/tables/table4.xml declares XML entities" in line
+    assert forged.read_bytes() == before
+    assert not out.exists() or not any(out.iterdir())
+
+
 def assert_found_and_left_out(caseload: Path, stray: Path, sheet: str, address: str) -> None:
     """`pyxl recompute` of the workbook with the stray cell runs in bounded memory, names the
     cell on the Errors sheet, and gives the Due List of the workbook without it."""

@@ -81,6 +81,10 @@ def figures() -> dict[str, list[str]]:
         + cases(hostile.test_a_far_cell_written_as_excel_never_writes_it_is_found_all_the_same)
         + cases(hostile.test_a_far_row_is_found_however_its_position_is_written)
     )
+    written_otherwise = (
+        cases(hostile.test_a_sheet_written_as_excel_never_writes_it_is_read_but_not_written_into)
+        + 1  # test_excels_own_prefixed_elements_are_neither_odd_nor_refused
+    )
     refused = cases(hostile.test_shared_strings_claiming_four_billion_strings_is_refused) + len(
         [  # one file each
             hostile.test_a_sheet_with_more_rows_than_excel_allows_is_refused,
@@ -110,7 +114,12 @@ def figures() -> dict[str, list[str]]:
             f"{cases(test_safe_save.test_a_broken_new_version_is_refused_even_without_a_verify_hook)} files"  # noqa: E501
         ],
         "test_files_validate.py": [f"{validated_kinds(test_files_validate)} kinds"],
-        "test_hostile_files.py": [f"{far_values} files", "1 file", f"{refused} files"],
+        "test_hostile_files.py": [
+            f"{far_values} files",
+            "1 file",
+            f"{refused} files",
+            f"{written_otherwise} files",
+        ],
     }
 
 

@@ -153,6 +153,13 @@ TAIL = (
     b'</sheetData><conditionalFormatting sqref="A1:A9"><cfRule type="cellIs" priority="1" '
     b'operator="lessThan"><formula>0</formula></cfRule></conditionalFormatting></worksheet>'
 )
+# Excel's own prefixed elements: a dropdown's list on another sheet.
+EXCEL_EXTENSIONS = (
+    b'<extLst><ext uri="{CCE6A557-97BC-4b89-ADB6-D9C93CAAB3DF}"><x14:dataValidations count="1">'
+    b'<x14:dataValidation type="list"><x14:formula1><xm:f>Lists!$A$4:$A$9</xm:f></x14:formula1>'
+    b"<xm:sqref>Z4:Z9</xm:sqref></x14:dataValidation></x14:dataValidations></ext></extLst>"
+    b"</worksheet>"
+)
 ODD_POSITIONS = [b"r='XFD5'", b'r = "XFD5"', b'r\t=\t"XFD5"', b"r\n=\r\n'XFD5'", b'r="xfd5"']
 
 
@@ -173,11 +180,11 @@ def test_a_position_written_as_excel_never_writes_it_is_noticed(
 
 
 def test_the_usual_sheet_is_not_odd(either_path: None) -> None:
-    """The sheet's head (xmlns:r="http...") and what follows the cells (operator="lessThan")
-    are not positions."""
+    """The sheet's head (xmlns:r="http..."), what follows the cells (operator="lessThan") and
+    Excel's extensions (<xm:f>) are neither odd positions nor prefixed cells."""
     extent = bounds.SheetExtent()
     extent.note(HEAD + b'<row r="5"><c r="A5" s="1" t="s"><v>1</v></c><c r="AB5"><v>1</v></c>')
-    extent.note(b"</row>" + TAIL)
+    extent.note(b"</row>" + TAIL.replace(b"</worksheet>", EXCEL_EXTENSIONS))
     assert not extent.odd
     assert extent.stray_columns() is None
 
