@@ -50,6 +50,12 @@ RATIO_GRACE = 16 << 20
 # Empty columns / rows between a value and the rest of its sheet that make it stray.
 COLUMN_GAP = 64
 ROW_GAP = 10_000
+# The cells the parsers lay out for a sheet (its rows times its widest row's columns, 32 bytes
+# each) may not pass this, nor a sixteenth of the sheet's XML bytes when that is more (a cell
+# with a value takes 20 to 30 bytes of XML, so a sheet filled as it is wide always fits, and
+# padding buys at most twice its size). One row filled to column XFD in a sheet of 100,000
+# rows would make 1.6 billion; the columns past what fits are stray.
+MAX_CELLS = 8_000_000
 
 _TWO_LETTERS = re.compile(rb'r="([A-Z]{2,3})([0-9]+)"[^>]*?(/?)>')
 # Attributes come in any order (Excel writes r first; a forged file need not).
@@ -122,12 +128,19 @@ _ODD = rb'="[A-Z]*[a-z]|[ \t\r\n]+=|=[ \t\r\n\']'
 _PREFIXED = rb":(?:c|row|v|t|is)[ \t\r\n/>]"
 _ODD_TAG = re.compile(rb"[ \t\r\n]r(?:" + _ODD + rb")|<[A-Za-z_][^ \t\r\n<>/:]*" + _PREFIXED)
 _MAYBE_PREFIXED = re.compile(_PREFIXED)
+# A cell or row without a position (the parsers put it after the one before: a row of 16,384
+# such cells makes every row that wide). No other attribute of either begins with r.
+_UNPOSITIONED = re.compile(
+    rb"<(?:c|row)(?:[ \t\r\n]+[^ \t\r\n=/>r][^ \t\r\n=/>]*[ \t\r\n]*=[ \t\r\n]*"
+    rb"""(?:"[^"]*"|'[^']*'))*[ \t\r\n]*/?>"""
+)
 
 
 def written_oddly(xml: bytes) -> bool:
-    """Whether a sheet's XML has a position written as Excel never writes it, or a prefixed
-    cell, row or value (exact but for text that reads like one, which is rare)."""
-    return search(_ODD_TAG, xml)
+    """Whether a sheet's XML has a position written as Excel never writes it or not written
+    at all, or a prefixed cell, row or value (exact but for text that reads like one, which
+    is rare)."""
+    return search(_UNPOSITIONED, xml) or search(_ODD_TAG, xml)
 
 
 @cache
@@ -243,12 +256,14 @@ class SheetExtent:
     plain: bool = False  # this is that copy: its tags are plain (what looks odd is text)
     past_excel: str | None = None  # a position past Excel's last row
     far_row: int = 0  # the farthest row down of the positions with more digits than needed
+    size: int = 0  # bytes of XML
 
     def note(self, rows_xml: bytes) -> None:
         """Take in a piece of whole rows (the first piece: with the sheet's head)."""
         # The head declares xmlns:r="http...", which the searches below would take for an odd
         # position: the first piece is searched from where the cells begin.
         start = 0 if self.rows else max(rows_xml.find(b"<sheetData"), 0)
+        self.size += len(rows_xml)
         self.rows += rows_xml.count(b"<row")  # (and a <rowBreaks> at the end: one more)
         at = rows_xml.rfind(b"<row")
         if at >= 0:
@@ -263,7 +278,10 @@ class SheetExtent:
         any_of, long, rows = _long_positions(digits)
         maybe_far = search(any_of, rows_xml, start)
         maybe_odd = maybe_far or (b":" in rows_xml and search(_MAYBE_PREFIXED, rows_xml, start))
-        if maybe_odd and not self.plain and search(_ODD_TAG, rows_xml, start):
+        if not self.plain and (
+            (maybe_odd and search(_ODD_TAG, rows_xml, start))
+            or search(_UNPOSITIONED, rows_xml, start)
+        ):
             self.odd = True  # the plain copy is checked instead
             return
         if not maybe_far:
@@ -303,15 +321,20 @@ class SheetExtent:
                 "Excel; open it in Excel and save a copy."
             )
 
-    def stray_columns(self) -> tuple[int, list[str]] | None:
-        """The last column read and the first cell of each stray column, if any."""
+    def stray_columns(self, last_row: int | None = None) -> tuple[int, list[str]] | None:
+        """The last column read and the first cell of each stray column, if any: after a gap
+        of more than COLUMN_GAP empty columns, or past the width that keeps the sheet's laid
+        out cells within MAX_CELLS. `last_row`: the last row read, when rows far below are
+        left out."""
         if not self.far_columns:
             return None
+        height = last_row or max(self.rows, self.last_row, self.far_row, 1)
+        fits = max(MAX_CELLS, self.size // 16) // height - 1  # the last column that fits
         used = 25  # columns A..Z are never far (their cells are not looked at one by one)
-        for column in sorted(self.far_columns):
-            if column - used > COLUMN_GAP:
-                cells = [self.far_columns[c] for c in sorted(self.far_columns) if c >= column]
-                return used, cells
+        columns = sorted(self.far_columns)
+        for column in columns:
+            if column - used > COLUMN_GAP or column > fits:
+                return min(used, fits), [self.far_columns[c] for c in columns if c >= column]
             used = column
         return None
 
@@ -384,15 +407,30 @@ def without_cells(
 def plain_positions(data: bytes, part: str) -> bytes:
     """A copy of the workbook whose sheet `part` has its elements unprefixed and its cells'
     and rows' attributes written as Excel writes them (r="XFD5": double quotes, no spaces
-    around the =, capital letters), which is how the checks look for them."""
+    around the =, capital letters, on every cell and row), which is how the checks look for
+    them. A cell without a position gets the one the parsers give it: its row's, in the
+    column after the cell before; a row without one, the row after the one before."""
+    row, column = 0, -1  # where the parsers are (1-based row, 0-based column)
 
     def attribute(m: re.Match[bytes]) -> bytes:
         name, value = m[1], m[2] if m[2] is not None else m[3].replace(b'"', b"&quot;")
         return b' %s="%s"' % (name, value.upper() if name == b"r" else value)
 
+    def positioned(tag: re.Match[bytes]) -> bytes:
+        nonlocal row, column
+        plain = _ATTRIBUTE.sub(attribute, tag[0])
+        at = _POSITION.search(plain)
+        if plain.startswith(b"<row"):
+            row, column = (int(at[2]) if at else row + 1), -1
+            return plain if at else b'<row r="%d"%s' % (row, plain[4:])
+        if at:
+            column = column_index(at[1].decode())
+            return plain
+        column += 1
+        return b'<c r="%s%d"%s' % (column_letter(column).encode(), row, plain[2:])
+
     def plain(xml: bytes) -> bytes:
-        xml = _ELEMENT_PREFIX.sub(rb"<\1", xml)
-        return _START_TAG.sub(lambda tag: _ATTRIBUTE.sub(attribute, tag[0]), xml)
+        return _START_TAG.sub(positioned, _ELEMENT_PREFIX.sub(rb"<\1", xml))
 
     return _with_rows_changed(data, part, plain)
 
@@ -417,6 +455,7 @@ _CELL_IN_ROW = re.compile(rb'<c\b[^>]*?\br="[A-Z]+([0-9]+)"[^>]*?(?:/>|>.*?</c>)
 _ANY_ROW = re.compile(rb"<row\b([^>]*?)(?:/>|>(.*?)</row>)", re.S)
 _ANY_CELL = re.compile(rb"<c\b([^>]*?)(?:/>|>(.*?)</c>)", re.S)
 _R = re.compile(rb'\br="([0-9]+)"')
+_POSITION = re.compile(rb' r="([A-Z]*)([0-9]+)"')
 _CELL_POSITION = re.compile(rb'\br="([A-Z]+)([0-9]+)"')
 # The parsers read elements by their local name (<x:c> as <c>, whatever x stands for).
 _ELEMENT_PREFIX = re.compile(rb"<(/?)[A-Za-z_][^ \t\r\n<>/:]*:")
@@ -428,6 +467,7 @@ _ATTRIBUTE = re.compile(
 
 __all__ = [
     "COLUMN_GAP",
+    "MAX_CELLS",
     "MAX_PART_BYTES",
     "MAX_RATIO",
     "MAX_ROWS",

@@ -348,8 +348,8 @@ def _stray(
     name: str, data: bytes, archive: zipfile.ZipFile, part: str, extent: bounds.SheetExtent
 ) -> tuple[bounds.StrayCells, bytes] | None:
     """The stray cells of a sheet and a copy of the workbook without them, if it has any."""
-    columns = extent.stray_columns()
     rows = bounds.stray_rows(speed.inflated(archive, part)) if extent.maybe_far_rows() else None
+    columns = extent.stray_columns(rows[0] if rows else None)
     if columns is None and rows is None:
         return None
     cells = list(dict.fromkeys([*(columns[1] if columns else []), *(rows[1] if rows else [])]))

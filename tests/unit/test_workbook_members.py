@@ -358,3 +358,61 @@ def test_overlapping_merges_are_refused() -> None:
     )
     with pytest.raises(workbook_reader.WorkbookUnreadable, match=r"'S'.*merged cells overlap"):
         list(sheet.merged_cells())
+
+
+def test_cells_without_positions_are_placed_as_the_parsers_place_them() -> None:
+    """A cell without r goes in the column after the cell before, on its row's row (even when
+    that cell's own position is on another row); a row without r after the row before."""
+    cells = (
+        b'<row r="5"><c r="C5"><v>1</v></c><c><v>2</v></c><c/><c t="n"><v>3</v></c></row>'
+        b'<row><c><v>4</v></c></row><row r="8"><c r="B9"><v>5</v></c><c><v>6</v></c></row>'
+    )
+    data = odd_workbook(cells)
+    plain = bounds.plain_positions(data, "xl/worksheets/sheet1.xml")
+    sheet_xml = zipfile.ZipFile(io.BytesIO(plain)).read("xl/worksheets/sheet1.xml")
+    assert b'<c r="D5"><v>2</v>' in sheet_xml and b'<c r="F5" t="n">' in sheet_xml
+    assert b'<row r="6"><c r="A6">' in sheet_xml and b'<c r="C8"><v>6</v>' in sheet_xml
+    assert cells_of(plain) == cells_of(data)
+    assert workbook_reader.read_raw(data, {"S"}).sheets["S"].values == cells_of(data)
+
+
+@pytest.mark.parametrize("positions", [True, False])
+def test_one_row_as_wide_as_excel_in_a_long_sheet_is_cut_to_what_fits(
+    positions: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The parsers lay out every row as wide as the widest: 16,384 columns on one row of a
+    sheet of 100,000 rows would be 1.6 billion cells (52 GB). The columns past what fits are
+    stray, whether their cells say where they are or not."""
+    monkeypatch.setattr(bounds, "MAX_CELLS", 200_000)
+    rows = b"".join(
+        b'<row r="%d"><c r="A%d"><v>%d</v></c></row>' % (r, r, r) for r in range(3, 2003)
+    )
+    wide = b"".join(
+        (b'<c r="%s2003">' % bounds.column_letter(c).encode() if positions else b"<c>")
+        + b"<v>1</v></c>"
+        for c in range(16384)
+    )
+    data = odd_workbook(rows + b'<row r="2003">' + wide + b"</row>")
+    sheet = workbook_reader.read_raw(data, {"S"}).sheets["S"]
+    xml = zipfile.ZipFile(io.BytesIO(data)).read("xl/worksheets/sheet1.xml")
+    width = max(map(len, sheet.values))
+    assert sheet.stray is not None
+    assert sheet.stray.first == f"{bounds.column_letter(width)}2003"
+    assert sheet.stray.count == 16384 - width
+    assert len(xml) // 16 < 200_000  # the budget is MAX_CELLS here
+    assert width > 26 and len(sheet.values) * width <= 200_000
+
+
+def test_a_sheet_filled_as_wide_as_it_is_long_is_not_cut(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every cell takes bytes of XML: a sheet that holds its width in every row always fits."""
+    monkeypatch.setattr(bounds, "MAX_CELLS", 1_000)
+    rows = b"".join(
+        b'<row r="%d">' % r
+        + b"".join(
+            b'<c r="%s%d"><v>1</v></c>' % (bounds.column_letter(c).encode(), r) for c in range(60)
+        )
+        + b"</row>"
+        for r in range(3, 103)
+    )
+    sheet = workbook_reader.read_raw(odd_workbook(rows), {"S"}).sheets["S"]
+    assert sheet.stray is None and max(map(len, sheet.values)) == 60
