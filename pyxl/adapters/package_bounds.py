@@ -370,12 +370,12 @@ def stray_rows(pieces: Iterator[bytes]) -> tuple[int, list[str]] | None:
     row = 0
     for block in row_blocks(pieces):
         for element in _ANY_ROW.finditer(block):
-            number = _R.search(element[1])
-            row = int(number[1]) if number else row + 1
+            number = _POSITION.search(element[1])
+            row = int(number[2]) if number else row + 1
             for cell in _ANY_CELL.finditer(element[2] or b""):
                 if not (cell[2] and _FILLED.search(cell[2])):
                     continue
-                at = _CELL_POSITION.search(cell[1])
+                at = _POSITION.search(cell[1])
                 where = (int(at[2]), at[1].decode() + at[2].decode()) if at else (row, f"A{row}")
                 filled.setdefault(where[0], where[1])
     numbers = sorted(filled)
@@ -454,9 +454,8 @@ _CELL = re.compile(rb'<c\b[^>]*?\br="([A-Z]{2,3})[0-9]+"[^>]*?(?:/>|>.*?</c>)', 
 _CELL_IN_ROW = re.compile(rb'<c\b[^>]*?\br="[A-Z]+([0-9]+)"[^>]*?(?:/>|>.*?</c>)', re.S)
 _ANY_ROW = re.compile(rb"<row\b([^>]*?)(?:/>|>(.*?)</row>)", re.S)
 _ANY_CELL = re.compile(rb"<c\b([^>]*?)(?:/>|>(.*?)</c>)", re.S)
-_R = re.compile(rb'\br="([0-9]+)"')
-_POSITION = re.compile(rb' r="([A-Z]*)([0-9]+)"')
-_CELL_POSITION = re.compile(rb'\br="([A-Z]+)([0-9]+)"')
+# A row's or cell's position: (letters, for a cell; the row).
+_POSITION = re.compile(rb'\br="([A-Z]*)([0-9]+)"')
 # The parsers read elements by their local name (<x:c> as <c>, whatever x stands for).
 _ELEMENT_PREFIX = re.compile(rb"<(/?)[A-Za-z_][^ \t\r\n<>/:]*:")
 # A cell's or row's start tag (an attribute's value may hold a >) and each of its attributes.
