@@ -20,6 +20,7 @@ import pytest
 import python_calamine
 
 from pyxl.adapters import package_bounds
+from pyxl.adapters.workbook_reader import sheet_parts
 from pyxl.services.new_workbook import create_workbook
 from pyxl.services.recompute import recompute
 
@@ -67,7 +68,6 @@ def caseload(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def rewrite(source: Path, target: Path, part_of_sheet: str, change) -> Path:
     """A copy of `source` whose sheet (or part, if it contains '/') is `change(xml)`."""
-    from pyxl.adapters.workbook_reader import sheet_parts
 
     with zipfile.ZipFile(source) as zin:
         parts, _ = sheet_parts(zin)
@@ -243,6 +243,39 @@ def test_a_sheet_written_as_excel_never_writes_it_is_read_but_not_written_into(
     assert f"Sheet {sheet!r}" in line and "Open the workbook in Excel or LibreOffice" in line
     assert odd.read_bytes() == before
     assert not out.exists() or not any(out.iterdir())
+
+
+def _reordered(xml: bytes) -> bytes:
+    """Every row and cell with its position last (`<c s="2" t="s" r="B7">`): XML allows any
+    order; Excel, LibreOffice, openpyxl and xlsxwriter write the position first."""
+    return re.sub(rb'<(row|c) r="([A-Z]*[0-9]+)"([^>]*?)(/?)>', rb'<\1\3 r="\2"\4>', xml)
+
+
+@pytest.mark.parametrize(
+    ("sheets", "command"), [(("Clients",), "recompute"), (("Contacts", "Letters"), "letters")]
+)
+def test_a_sheet_whose_positions_come_last_is_written_into_as_excels_own(
+    caseload: Path, tmp_path: Path, sheets: tuple[str, ...], command: str
+) -> None:
+    """The writer finds rows and cells by their position wherever it stands among their
+    attributes: a week later, `recompute` updates the Clients summary and `letters` logs its
+    letters exactly as in the same workbook written as Excel writes it (no stale value, no
+    doubled cell or row)."""
+    week_later = AS_OF + dt.timedelta(days=7)
+    results = []
+    for label, change in (("excel", lambda xml: xml), ("reordered", _reordered)):
+        book = rewrite(caseload, tmp_path / f"{label}.xlsx", sheets[0], change)
+        with zipfile.ZipFile(book) as archive:
+            xml = archive.read(sheet_parts(archive)[0][sheets[0]])
+        assert (b'<c r="' in xml) == (label == "excel")
+        extra = ["--out", tmp_path / f"letters-{label}"] if command == "letters" else []
+        done, _ = run_capped(command, book, "--as-of", week_later, *extra)
+        assert done.returncode in (0, 1) and "Traceback" not in done.stderr, done.stderr[-2000:]
+        read = python_calamine.CalamineWorkbook.from_path(str(book))
+        results.append([read.get_sheet_by_name(s).to_python() for s in sheets])
+    before = python_calamine.CalamineWorkbook.from_path(str(caseload))
+    assert results[0] != [before.get_sheet_by_name(s).to_python() for s in sheets]
+    assert results[1] == results[0]
 
 
 def test_excels_own_prefixed_elements_are_neither_odd_nor_refused(
