@@ -136,11 +136,18 @@ _UNPOSITIONED = re.compile(
 )
 
 
+# A cell or row that does not begin as Excel, LibreOffice, openpyxl and XlsxWriter begin every
+# one, with its position after one space (`<c r="`, `<row r="`): no position, the position
+# after another attribute, or after a tab or a line break. (Text holds no `<`: exact.)
+_NOT_AS_EXCEL_BEGINS = re.compile(rb'<(?:c|row)(?:[/>\t\r\n]| (?:[^r]|r[^=]|r=[^"]))')
+
+
 def written_oddly(xml: bytes) -> bool:
-    """Whether a sheet's XML has a position written as Excel never writes it or not written
-    at all, or a prefixed cell, row or value (exact but for text that reads like one, which
-    is rare)."""
-    return search(_UNPOSITIONED, xml) or search(_ODD_TAG, xml)
+    """Whether a sheet's XML has a cell or row that does not begin as Excel begins it, a
+    position written as Excel never writes it, or a prefixed cell, row or value (exact but
+    for text that reads like an odd position, which is rare). pyxl's writer finds cells and
+    rows as Excel writes them: it does not write into such a sheet."""
+    return search(_NOT_AS_EXCEL_BEGINS, xml) or search(_ODD_TAG, xml)
 
 
 @cache

@@ -83,7 +83,6 @@ def figures() -> dict[str, list[str]]:
     )
     written_otherwise = (
         cases(hostile.test_a_sheet_written_as_excel_never_writes_it_is_read_but_not_written_into)
-        + cases(hostile.test_a_sheet_whose_positions_come_last_is_written_into_as_excels_own)
         + 1  # test_excels_own_prefixed_elements_are_neither_odd_nor_refused
     )
     refused = cases(hostile.test_shared_strings_claiming_four_billion_strings_is_refused) + len(

@@ -189,6 +189,40 @@ def test_the_usual_sheet_is_not_odd(either_path: None) -> None:
     assert extent.stray_columns() is None
 
 
+@pytest.mark.parametrize(
+    "row",
+    [
+        b'<row spans="1:2" r="5"><c r="A5"><v>1</v></c></row>',  # the row's position last
+        b'<row r="5"><c s="1" r="A5"><v>1</v></c></row>',  # the cell's
+        b'<row\tr="5"><c r="A5"><v>1</v></c></row>',  # after a tab
+        b'<row r="5"><c\nr="A5"><v>1</v></c></row>',  # after a line break
+        b'<row r="5"><c  r="A5"><v>1</v></c></row>',  # after two spaces
+        b'<row r="5"><c t="s"><v>1</v></c></row>',  # no position
+        b'<row><c r="A5"><v>1</v></c></row>',  # a row without one
+        b"<row r='5'><c r=\"A5\"><v>1</v></c></row>",  # quoted with '
+    ],
+)
+def test_pyxls_writer_knows_a_cell_or_row_begun_otherwise_than_excel_begins_it(
+    row: bytes, either_path: None
+) -> None:
+    """The writer finds cells and rows by `<c r="` and `<row r="`: a sheet where one begins
+    otherwise is not written into (its heading or summary would stay stale)."""
+    assert bounds.written_oddly(HEAD + row + TAIL)
+
+
+def test_excels_own_sheet_is_written_into(either_path: None) -> None:
+    """Excel's head and tail (<cols><col>, <conditionalFormatting>, <cfRule>, <rowBreaks>),
+    its extensions and its cells are as it begins them."""
+    cells = b'<row r="5" spans="1:2"><c r="A5" s="1" t="s"><v>1</v></c><c r="B5" s="1"/></row>'
+    breaks = b'<rowBreaks count="1"><brk id="5"/></rowBreaks>'
+    tail = TAIL.replace(b"</worksheet>", breaks + EXCEL_EXTENSIONS)
+    assert not bounds.written_oddly(
+        HEAD.replace(b"<sheetData>", b'<cols><col min="1" max="2"/></cols><sheetData>')
+        + cells
+        + tail
+    )
+
+
 def odd_workbook(cells: bytes) -> bytes:
     """A small workbook whose one sheet ends with `cells` (rows) after a header and a value."""
     out = io.BytesIO()
