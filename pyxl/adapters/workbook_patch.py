@@ -136,7 +136,12 @@ class Patch:
     footers: dict[str, str] = field(default_factory=dict)
 
 
-_FORMULA_CELL = re.compile(rb'(<c r="[A-Z]+[0-9]+"[^>]*>\s*<f>[^<]*</f>)\s*(?:<v>[^<]*</v>)?')
+# A formula cell and its saved result. LibreOffice writes the formula as <f aca="false">; a
+# result of another kind than a number says so in the cell (t="str", t="e"), which goes.
+_FORMULA_CELL = re.compile(
+    rb'(<c r="[A-Z]+[0-9]+"[^>]*>)(\s*<f(?:\s[^>]*)?>[^<]*</f>)\s*(?:<v>[^<]*</v>|<v\s*/>)?'
+)
+_KIND = re.compile(rb'\s+t="[^"]*"')
 
 
 _TEXT_CELL = re.compile(rb'<c r="([A-Z]+[0-9]+)"((?:\s+s="[0-9]+")?)[^>]*?(?:/>|>.*?</c>)', re.S)
@@ -172,8 +177,9 @@ def _set_results(sheet_xml: bytes, results: Mapping[str, float]) -> bytes:
         at = sheet_xml.find(b'<c r="%s"' % ref.encode())
         found = _FORMULA_CELL.match(sheet_xml, at) if at >= 0 else None
         if found is not None:
-            cached = f"<v>{value:g}</v>".encode()
-            sheet_xml = b"".join((sheet_xml[:at], found.group(1), cached, sheet_xml[found.end() :]))
+            start = _KIND.sub(b"", found.group(1))
+            cell = start + found.group(2) + f"<v>{value:g}</v>".encode()
+            sheet_xml = b"".join((sheet_xml[:at], cell, sheet_xml[found.end() :]))
     return sheet_xml
 
 

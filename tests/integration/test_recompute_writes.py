@@ -544,20 +544,39 @@ def test_due_list_rows_are_tall_enough_for_their_wrapped_explanations(
     assert checked > 0
 
 
-def test_the_due_list_counts_carry_their_results_for_readers_that_do_not_recalculate(
-    written: tuple[Path, bytes, RecomputeResult],
-) -> None:
+def due_list_counts(path: Path, rows: int) -> tuple[tuple[object, ...], tuple[int, ...]]:
+    """The Due List's counts as a reader that does not recalculate sees them (the formulas'
+    saved results), and the counts of its `rows` rows."""
     from pyxl.adapters.workbook_builder import due_list_count_cells
 
-    path, _, result = written
     ws = openpyxl.load_workbook(path, data_only=True)["Due List"]
     statuses = [
         ws.cell(r, schema.DUE_LIST.headers.index("Status") + 1).value
-        for r in range(FIRST, FIRST + result.due_list_rows)
+        for r in range(FIRST, FIRST + rows)
     ]
-    shown, overdue, soon = (ws[cell].value for cell in due_list_count_cells())
-    assert (shown, overdue, soon) == (
-        len(statuses),
-        statuses.count("OVERDUE"),
-        statuses.count("DUE SOON"),
-    )
+    shown = tuple(ws[cell].value for cell in due_list_count_cells())
+    return shown, (len(statuses), statuses.count("OVERDUE"), statuses.count("DUE SOON"))
+
+
+def test_the_due_list_counts_carry_their_results_for_readers_that_do_not_recalculate(
+    written: tuple[Path, bytes, RecomputeResult],
+) -> None:
+    path, _, result = written
+    shown, counted = due_list_counts(path, result.due_list_rows)
+    assert shown == counted
+
+
+def test_the_counts_carry_their_results_in_a_workbook_libreoffice_saved(
+    soffice: str, tmp_path: Path
+) -> None:
+    """LibreOffice saves a formula as `<f aca="false">`, and on opening a file it saved does
+    not recalculate SUBTOTAL: the counts' results are written all the same (before: the
+    Due List showed last week's "Shown" beside this week's rows, in LibreOffice too)."""
+    saved = libreoffice.convert(build(tmp_path / "book.xlsx"), "xlsx", tmp_path / "saved")[0]
+    assert b'<f aca="false">' in members(saved)[parts_of(saved)["Due List"]]
+    before = due_list_counts(saved, 0)[0]
+    result = recompute(saved, AS_OF + dt.timedelta(days=7))
+    shown, counted = due_list_counts(saved, result.due_list_rows)
+    assert shown == counted != before
+    reopened = libreoffice.convert(saved, "xlsx", tmp_path / "reopened")[0]
+    assert due_list_counts(reopened, result.due_list_rows) == (shown, counted)

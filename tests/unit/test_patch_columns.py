@@ -71,3 +71,23 @@ def test_computed_columns_apart_keep_the_column_between_them() -> None:
     )
     rows = set_columns(xml, [3, 1], {2: [7, "due"]})
     assert rows[2] == [("A2", "C1"), ("B2", "due"), ("C2", "mine"), ("D2", "7")]
+
+
+def test_a_formulas_saved_result_is_set_however_its_program_wrote_the_formula() -> None:
+    """Excel's `<f>`, LibreOffice's `<f aca="false">`, a text or error result (`t="str"`,
+    `t="e"`) or none: each formula cell gets the number as its saved result, for readers that
+    do not recalculate."""
+    from pyxl.adapters.workbook_patch import _set_results
+
+    cells = [
+        '<c r="G1" s="1"><f>SUBTOTAL(103,T[S])</f><v>7</v></c>',
+        '<c r="I1" s="1" t="n"><f aca="false">SUM(A:A)</f><v>7</v></c>',
+        '<c r="K1" t="str"><f aca="false">X()</f><v>old</v></c>',
+        '<c r="M1" t="e" s="2"><f>1/0</f><v>#DIV/0!</v></c>',
+        '<c r="O1"><f>Y()</f></c>',
+    ]
+    refs = ["G1", "I1", "K1", "M1", "O1"]
+    xml = _set_results(sheet(f'<row r="1">{"".join(cells)}</row>'), dict.fromkeys(refs, 95))
+    found = re.findall(rb'<c r="([A-Z]+1)"([^>]*)><f[^>]*>[^<]*</f><v>([^<]*)</v></c>', xml)
+    assert [(r.decode(), v) for r, _, v in found] == [(r, b"95") for r in refs]
+    assert not any(b"t=" in attributes for _, attributes, _ in found)
