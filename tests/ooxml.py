@@ -8,11 +8,12 @@ Two independent checks, both must report nothing:
 
 from __future__ import annotations
 
+import zipfile
 from pathlib import Path
 
 from pyxl.adapters.ooxml import schema_errors
 
-__all__ = ["audit_errors", "problems", "schema_errors"]
+__all__ = ["audit_errors", "problems", "schema_errors", "strict_copy"]
 
 
 def audit_errors(path: Path) -> list[str]:
@@ -26,3 +27,24 @@ def audit_errors(path: Path) -> list[str]:
 def problems(path: Path) -> list[str]:
     """Both checks together: an empty list means Word/Excel open the file without repair."""
     return schema_errors(path) + audit_errors(path)
+
+
+def strict_copy(source: Path, target: Path) -> Path:
+    """`source` with its parts' XML named as Excel's "Strict Open XML Spreadsheet" names it."""
+    names = [
+        (
+            b"schemas.openxmlformats.org/spreadsheetml/2006/main",
+            b"purl.oclc.org/ooxml/spreadsheetml/main",
+        ),
+        (
+            b"schemas.openxmlformats.org/officeDocument/2006/relationships",
+            b"purl.oclc.org/ooxml/officeDocument/relationships",
+        ),
+    ]
+    with zipfile.ZipFile(source) as zin, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as z:
+        for info in zin.infolist():
+            data = zin.read(info)
+            for transitional, strict_name in names:
+                data = data.replace(transitional, strict_name)
+            z.writestr(info, data)
+    return target

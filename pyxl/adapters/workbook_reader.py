@@ -187,6 +187,10 @@ def check_member(archive: zipfile.ZipFile, name: str) -> None:
         pass
 
 
+# Excel's "Strict Open XML Spreadsheet" (an .xlsx too) names its parts' XML otherwise.
+STRICT_MAIN = "http://purl.oclc.org/ooxml/spreadsheetml/main"
+
+
 def sheet_parts(archive: zipfile.ZipFile) -> tuple[dict[str, str], bool]:
     """Map sheet names to their XML parts, and tell whether the 1904 date system is used."""
     book_xml = archive.read("xl/workbook.xml")
@@ -195,6 +199,11 @@ def sheet_parts(archive: zipfile.ZipFile) -> tuple[dict[str, str], bool]:
     bounds.refuse_doctype(rels_xml, "xl/_rels/workbook.xml.rels")
     safe = etree.XMLParser(resolve_entities=False, no_network=True)  # one per call: threads
     book = etree.fromstring(book_xml, safe)
+    if etree.QName(book).namespace == STRICT_MAIN:  # not read as Excel reads it: refused
+        raise WorkbookUnreadable(
+            "it is saved as a Strict Open XML Spreadsheet, which pyxl does not read: open it in "
+            "Excel and save it with Save As, choosing Excel Workbook (*.xlsx)"
+        )
     rels = etree.fromstring(rels_xml, safe)
     targets = {r.get("Id"): r.get("Target") for r in rels.findall("rel:Relationship", NS)}
     parts = {}

@@ -22,6 +22,7 @@ import numpy as np
 import openpyxl
 import pytest
 import python_calamine
+from ooxml import strict_copy
 
 from pyxl.adapters import libreoffice, schema
 from pyxl.adapters.speed import compressed_member
@@ -263,6 +264,16 @@ def test_a_file_that_is_not_a_workbook_gives_exit_2_and_a_message(
     else:
         path.write_bytes(content)
     refused_untouched(command, path, "not a readable .xlsx/.xlsm workbook")
+
+
+@pytest.mark.parametrize("command", ["recompute", "check", "letters"])
+def test_a_strict_open_xml_workbook_is_refused_with_what_to_do(
+    tmp_path: Path, demo: tuple[Path, subprocess.CompletedProcess], command: str
+) -> None:
+    """Excel's Save As offers "Strict Open XML Spreadsheet (*.xlsx)": pyxl found none of its
+    sheets and said they were missing, or that it was no caseload workbook."""
+    path = strict_copy(demo[0], tmp_path / "strict.xlsx")
+    refused_untouched(command, path, "saved as a Strict Open XML Spreadsheet")
 
 
 def refused_untouched(command: str, path: Path, message: str) -> None:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from ooxml import strict_copy
 from report_fixtures import AS_OF, build_branch
 
 from pyxl.cli import main
@@ -135,18 +136,27 @@ def test_duckdb_reads_the_export_and_counts_what_the_report_counts(
     assert clients <= figures["Clients"]
 
 
+@pytest.mark.parametrize(
+    ("kind", "reason"),
+    [("damaged", "not a readable"), ("strict", "saved as a Strict Open XML Spreadsheet")],
+)
 def test_an_unreadable_workbook_is_named_and_the_others_reported(
-    workbooks, tmp_path: Path, capsys
+    workbooks, tmp_path: Path, capsys, kind: str, reason: str
 ) -> None:
+    """A damaged file, or one saved as Excel's Strict Open XML (before: reported as a
+    branch with no clients and every sheet missing)."""
     broken = tmp_path / "broken.xlsx"
-    broken.write_bytes(b"PK\x03\x04 this is not a workbook")
+    if kind == "strict":
+        strict_copy(workbooks[0], broken)
+    else:
+        broken.write_bytes(b"PK\x03\x04 this is not a workbook")
     before = {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in [*workbooks, broken]}
     out = tmp_path / "report.xlsx"
     code = main(["report", str(broken), *map(str, workbooks), "--as-of", "2026-11-23",
                  "--out", str(out)])  # fmt: skip
     printed = capsys.readouterr()
     assert code == 1
-    assert "broken.xlsx" in printed.err and "not a readable" in printed.err
+    assert "broken.xlsx" in printed.err and reason in printed.err
     assert out.exists() and "3 workbook(s)" in printed.out
     after = {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in [*workbooks, broken]}
     assert after == before
