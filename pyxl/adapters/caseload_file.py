@@ -23,6 +23,7 @@ from pyxl.adapters.workbook_patch import Patch, Value, append_rows, apply_patch
 from pyxl.adapters.workbook_reader import (
     RawWorkbook,
     WorkbookUnreadable,
+    not_a_workbook,
     parsable,
     read_raw,
     sheet_parts,
@@ -45,7 +46,7 @@ class CaseloadFile:
         try:
             return set(sheet_parts(zipfile.ZipFile(io.BytesIO(self.data)))[0])
         except (zipfile.BadZipFile, KeyError, ValueError, etree.XMLSyntaxError) as exc:
-            raise WorkbookUnreadable(f"not a readable .xlsx/.xlsm workbook ({exc})") from exc
+            raise not_a_workbook(self.data, exc) from exc
 
     def read(self, names: set[str], *, columnar: bool = True) -> RawWorkbook:
         """The named sheets' cells (those present); tables in the columnar form unless

@@ -187,6 +187,27 @@ def check_member(archive: zipfile.ZipFile, name: str) -> None:
         pass
 
 
+# An OLE compound file rather than a zip: a workbook protected with a password (the zip is
+# inside, encrypted, as the stream "EncryptedPackage"), or an Excel 97-2003 .xls.
+_COMPOUND_FILE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_ENCRYPTED = "EncryptedPackage".encode("utf-16-le")
+
+
+def not_a_workbook(data: bytes, exc: Exception) -> WorkbookUnreadable:
+    """Why `data` cannot be read as a workbook, saying what to do where that is known."""
+    if data.startswith(_COMPOUND_FILE):
+        if _ENCRYPTED in data:
+            return WorkbookUnreadable(
+                "it is protected with a password, which pyxl cannot open: in Excel, clear the "
+                "password (File > Info > Protect Workbook > Encrypt with Password) and save it"
+            )
+        return WorkbookUnreadable(
+            "it is an Excel 97-2003 workbook (.xls), which pyxl does not read: open it in "
+            "Excel and save it with Save As, choosing Excel Workbook (*.xlsx)"
+        )
+    return WorkbookUnreadable(f"not a readable .xlsx/.xlsm workbook ({exc})")
+
+
 # Excel's "Strict Open XML Spreadsheet" (an .xlsx too) names its parts' XML otherwise.
 STRICT_MAIN = "http://purl.oclc.org/ooxml/spreadsheetml/main"
 
@@ -232,7 +253,7 @@ def read_raw(data: bytes, names: set[str], columnar: int = 0) -> RawWorkbook:
         parts, date1904 = sheet_parts(archive)
         bounds.check_shared_strings(archive)
     except (zipfile.BadZipFile, KeyError, etree.XMLSyntaxError, *speed.ZLIB_ERRORS) as exc:
-        raise WorkbookUnreadable(f"not a readable .xlsx/.xlsm workbook ({exc})") from exc
+        raise not_a_workbook(data, exc) from exc
     present = sorted(
         (n for n in names & set(parts) if parts[n] in archive.NameToInfo),
         key=lambda n: archive.getinfo(parts[n]).file_size,

@@ -240,20 +240,27 @@ def test_impossible_as_of_date_is_a_clear_argparse_error(tmp_path: Path) -> None
     assert not (tmp_path / "x.xlsx").exists()
 
 
+UNREADABLE = "not a readable .xlsx/.xlsm workbook"
+
+
 @pytest.mark.parametrize("command", ["recompute", "check"])
 @pytest.mark.parametrize(
-    ("name", "content"),
+    ("name", "content", "message"),
     [
-        ("notes.txt", b"Case ID,Name\nC1,Ana\n"),
-        ("export.csv", b"Case ID,Name\nC1,Ana\n"),
-        ("renamed.xlsx", b"Case ID,Name\nC1,Ana\n"),
-        ("empty.xlsx", b""),
-        ("old.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 504),
-        ("damaged.xlsx", "damaged"),  # a zip whose xl/workbook.xml is cut off
+        ("notes.txt", b"Case ID,Name\nC1,Ana\n", UNREADABLE),
+        ("export.csv", b"Case ID,Name\nC1,Ana\n", UNREADABLE),
+        ("renamed.xlsx", b"Case ID,Name\nC1,Ana\n", UNREADABLE),
+        ("empty.xlsx", b"", UNREADABLE),
+        (
+            "old.xls",
+            b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 504,
+            "it is an Excel 97-2003 workbook (.xls), which pyxl does not read",
+        ),
+        ("damaged.xlsx", "damaged", UNREADABLE),  # a zip whose xl/workbook.xml is cut off
     ],
 )
 def test_a_file_that_is_not_a_workbook_gives_exit_2_and_a_message(
-    tmp_path: Path, command: str, name: str, content: bytes | str
+    tmp_path: Path, command: str, name: str, content: bytes | str, message: str
 ) -> None:
     path = tmp_path / name
     if content == "damaged":
@@ -263,7 +270,22 @@ def test_a_file_that_is_not_a_workbook_gives_exit_2_and_a_message(
             z.writestr("xl/_rels/workbook.xml.rels", "<Relationships/>")
     else:
         path.write_bytes(content)
-    refused_untouched(command, path, "not a readable .xlsx/.xlsm workbook")
+    refused_untouched(command, path, message)
+
+
+@pytest.mark.parametrize("command", ["recompute", "check", "letters"])
+def test_a_workbook_protected_with_a_password_is_refused_with_what_to_do(
+    tmp_path: Path, demo: tuple[Path, subprocess.CompletedProcess], command: str
+) -> None:
+    """Excel's File > Info > Protect Workbook > Encrypt with Password (here by
+    msoffcrypto-tool, as Excel does it): before, "not a readable workbook (File is not a
+    zip file)" for what is the caseload workbook."""
+    from msoffcrypto.format.ooxml import OOXMLFile
+
+    path = tmp_path / "protected.xlsx"
+    with demo[0].open("rb") as plain, path.open("wb") as protected:
+        OOXMLFile(plain).encrypt("a password", protected)
+    refused_untouched(command, path, "it is protected with a password")
 
 
 @pytest.mark.parametrize("command", ["recompute", "check", "letters"])
