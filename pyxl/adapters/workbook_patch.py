@@ -395,7 +395,7 @@ def _join_sheet_data(shell: etree._Element, rows: bytes | Sequence[bytes]) -> by
 
 def _replace_table_rows(
     sheet_xml: bytes,
-    table_xml: bytes | None,
+    table_xml: bytes,
     rows: Sequence[Sequence[Value]],
     cells: _CellWriter,
     heights: Sequence[float | None] | None = None,
@@ -403,16 +403,13 @@ def _replace_table_rows(
     results: Mapping[str, float] | None = None,
     texts: Mapping[str, str] | None = None,
     footer: str | None = None,
-) -> tuple[bytes, bytes | None]:
+) -> tuple[bytes, bytes]:
     shell, old_rows = _split_sheet_data(sheet_xml)
     cells.column_styles = _column_styles(shell)
-    table = _parse(table_xml) if table_xml else None
-    header_row = 1
-    width = max((len(r) for r in rows), default=1)
-    if table is not None:
-        m = re.fullmatch(r"([A-Z]+)(\d+):([A-Z]+)(\d+)", table.get("ref"))
-        header_row = int(m.group(2))
-        width = len(table.findall("m:tableColumns/m:tableColumn", NS))
+    table = _parse(table_xml)
+    m = re.fullmatch(r"([A-Z]+)(\d+):([A-Z]+)(\d+)", table.get("ref"))
+    header_row = int(m.group(2))
+    width = len(table.findall("m:tableColumns/m:tableColumn", NS))
     first_data = header_row + 1
     last = header_row + max(len(rows), 1)
     kept = []
@@ -438,15 +435,12 @@ def _replace_table_rows(
         dimension.set("ref", f"A1:{column_letter(width - 1)}{last}")
     for cf in shell.findall("m:conditionalFormatting", NS):
         cf.set("sqref", _set_range_end(cf.get("sqref"), last, first_data))
-    new_table = None
-    if table is not None:
-        ref = re.sub(r"\d+$", str(last), table.get("ref"))
-        table.set("ref", ref)
-        auto = table.find("m:autoFilter", NS)
-        if auto is not None:
-            auto.set("ref", ref)
-        new_table = _xml(table)
-    return _join_sheet_data(shell, "".join(pieces).encode()), new_table
+    ref = re.sub(r"\d+$", str(last), table.get("ref"))
+    table.set("ref", ref)
+    auto = table.find("m:autoFilter", NS)
+    if auto is not None:
+        auto.set("ref", ref)
+    return _join_sheet_data(shell, "".join(pieces).encode()), _xml(table)
 
 
 # CT_Worksheet children that come after <hyperlinks>; it goes before the first present.
@@ -602,10 +596,16 @@ def apply_patch(data: bytes, patch: Patch) -> bytes:
             part = parts[name]
             sheet_xml = _writable(speed.read_member(source, part), name, part)
             table_part = _table_part(source, part, _split_sheet_data(sheet_xml)[0])
-            table_xml = _read(source, table_part) if table_part else None
+            if table_part is None:  # without its header row pyxl would write over the titles
+                raise SheetNotWritable(
+                    f"Sheet {name!r} of this workbook is no longer an Excel table (was it "
+                    "converted to a range?), and pyxl fills its table: nothing was written. "
+                    f"Put the {name} sheet of a workbook made by `pyxl new` in its place, and "
+                    "run again."
+                )
             new_sheet, new_table = _replace_table_rows(
                 sheet_xml,
-                table_xml,
+                _read(source, table_part),
                 update.rows,
                 cells,
                 update.heights,
@@ -618,8 +618,7 @@ def apply_patch(data: bytes, patch: Patch) -> bytes:
                 pending[part] = new_sheet
             else:
                 packed[part] = pool.submit(speed.pack, new_sheet)
-            if table_part and new_table is not None:
-                packed[table_part] = pool.submit(speed.pack, new_table)
+            packed[table_part] = pool.submit(speed.pack, new_table)
         for name, update in patch.columns.items():
             part = parts[name]
             body = _set_columns(
@@ -662,7 +661,8 @@ _HAS_VALUE = re.compile(rb"<(?:v|is|f)[ >]")
 
 class SheetNotWritable(UserError):
     """A sheet saved by a program that writes its cells otherwise than Excel, LibreOffice and
-    pyxl do: pyxl's writer would not find its rows."""
+    pyxl do (pyxl's writer would not find its rows), or a sheet pyxl fills whose table is
+    gone."""
 
 
 def _writable(sheet_xml: bytes, name: str, part: str) -> bytes:

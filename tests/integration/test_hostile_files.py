@@ -254,6 +254,26 @@ def test_a_sheet_written_as_excel_never_writes_it_is_read_but_not_written_into(
     assert not out.exists() or not any(out.iterdir())
 
 
+@pytest.mark.parametrize("sheet", ["Due List", "Errors", "Supervisor"])
+def test_a_filled_sheet_converted_to_a_range_is_refused_in_one_line(
+    caseload: Path, tmp_path: Path, sheet: str
+) -> None:
+    """Excel's Table Design > Convert to Range takes the table off a sheet pyxl fills. Before,
+    the writer put its rows from row 2, over the titles and headers; the check of the new
+    version caught it ("the Due List sheet has 1128 rows, expected 1130")."""
+    ranged = rewrite(
+        caseload,
+        tmp_path / "range.xlsx",
+        sheet,
+        lambda xml: re.sub(rb"<tableParts\b.*?</tableParts>", b"", xml, flags=re.S),
+    )
+    before = ranged.read_bytes()
+    done, _ = run_capped("recompute", ranged, "--as-of", AS_OF + dt.timedelta(days=7))
+    line = one_line_refusal(done)
+    assert f"Sheet {sheet!r}" in line and "no longer an Excel table" in line
+    assert ranged.read_bytes() == before
+
+
 def test_excels_own_prefixed_elements_are_neither_odd_nor_refused(
     caseload: Path, tmp_path: Path
 ) -> None:

@@ -85,6 +85,7 @@ def figures() -> dict[str, list[str]]:
         cases(hostile.test_a_sheet_written_as_excel_never_writes_it_is_read_but_not_written_into)
         + 1  # test_excels_own_prefixed_elements_are_neither_odd_nor_refused
     )
+    ranged = cases(hostile.test_a_filled_sheet_converted_to_a_range_is_refused_in_one_line)
     refused = cases(hostile.test_shared_strings_claiming_four_billion_strings_is_refused) + len(
         [  # one file each
             hostile.test_a_sheet_with_more_rows_than_excel_allows_is_refused,
@@ -119,6 +120,7 @@ def figures() -> dict[str, list[str]]:
             "1 file",
             f"{refused} files",
             f"{written_otherwise} files",
+            f"{ranged} files",
         ],
     }
 
