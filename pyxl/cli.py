@@ -129,6 +129,13 @@ def cmd_recompute(args: argparse.Namespace) -> int:
         f"Wrote {result.due_list_rows} Due List rows to {args.path}"
         + (f" (backup: {result.backup})" if result.backup else "")
     )
+    for sheet, cells in result.removed.items():
+        shown = ", ".join(cells[:5]) + (f" and {len(cells) - 5} more" if len(cells) > 5 else "")
+        print(
+            f"  removed: what was typed on the {sheet} sheet outside its table ({shown}): "
+            f"Refresh rebuilds that sheet; the backup keeps it",
+            file=sys.stderr,
+        )
     return 0
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import io
 import zipfile
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
@@ -19,7 +19,13 @@ from pathlib import Path
 from lxml import etree
 
 from pyxl.adapters import safe_save, schema, speed
-from pyxl.adapters.workbook_patch import Patch, Value, append_rows, apply_patch
+from pyxl.adapters.workbook_patch import (
+    Patch,
+    Value,
+    append_rows,
+    apply_patch,
+    typed_outside_tables,
+)
 from pyxl.adapters.workbook_reader import (
     RawWorkbook,
     WorkbookUnreadable,
@@ -96,6 +102,10 @@ class CaseloadFile:
         workbook_patch.append_rows); each table must then hold its rows and the new ones."""
         counts = {name: self.filled_rows(name) + len(new) for name, new in rows.items() if new}
         return self.write(append_rows(self.data, rows, above=above), counts)
+
+    def typed_outside_tables(self, sheets: Iterable[str]) -> dict[str, list[str]]:
+        """Per sheet, the cells outside its table that replacing its rows removes."""
+        return typed_outside_tables(self.data, sheets)
 
     def write_patch(self, patch: Patch, counted: tuple[str, ...]) -> Path | None:
         """Apply the patch and write it (see `write`); the `counted` tables must then hold

@@ -22,7 +22,7 @@ import io
 import math
 import re
 import zipfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -580,6 +580,53 @@ def _in_column_order(cells_xml: bytes) -> bytes:
 
 def _xml(element: etree._Element) -> bytes:
     return etree.tostring(element, xml_declaration=True, encoding="UTF-8", standalone=True)
+
+
+# A cell with its position and what it holds (the writer's form: position first).
+_FILLED_CELL = re.compile(rb'<c r="([A-Z]+)([0-9]+)"[^>]*?(?:/>|>(.*?)</c>)', re.S)
+
+
+def typed_outside_tables(data: bytes, sheets: Iterable[str]) -> dict[str, list[str]]:
+    """Per sheet, the cells holding something below its table's headers but outside the
+    table: beside it (past its last column) or below it. Replacing the table's rows removes
+    them: the rows are rebuilt in a new order, so nothing beside a row could stay with it."""
+    source = zipfile.ZipFile(io.BytesIO(data))
+    parts = sheet_parts(source)[0]
+    found: dict[str, list[str]] = {}
+    for name in sheets:
+        part = parts.get(name)
+        sheet_xml = speed.read_member(source, part) if part else b""
+        table_part = _table_part(source, part, _split_sheet_data(sheet_xml)[0]) if part else None
+        if table_part is None:  # (refused when written)
+            continue
+        ref = _parse(_read(source, table_part)).get("ref")
+        m = re.fullmatch(r"[A-Z]+(\d+):([A-Z]+)(\d+)", ref)
+        header, last_column, last_row = int(m[1]), column_index(m[2]), int(m[3])
+        start = sheet_xml.find(b'<row r="%d"' % (header + 1))
+        if start < 0:
+            continue
+        # Most sheets hold nothing there: two quick looks spare them the exact one.
+        last = _ROW_HEAD.match(sheet_xml, sheet_xml.rfind(b"<row "))
+        below = last is not None and int(last[1]) > last_row
+        if not below and not _beside(sheet_xml, start, last_column):
+            continue
+        cells = [
+            f"{letters.decode()}{row.decode()}"
+            for letters, row, body in _FILLED_CELL.findall(sheet_xml, start)
+            if (column_index(letters.decode()) > last_column or int(row) > last_row)
+            and _HAS_VALUE.search(body or b"")
+        ]
+        if cells:
+            found[name] = cells
+    return found
+
+
+def _beside(sheet_xml: bytes, start: int, last_column: int) -> bool:
+    """Whether a cell may stand past the table's last column (from `start` on)."""
+    if last_column >= 25:  # past Z: look at every cell
+        return True
+    after = column_letter(last_column + 1).encode()
+    return speed.search(re.compile(rb'<c r="(?:[%b-Z]|[A-Z]{2,3})[0-9]' % after), sheet_xml, start)
 
 
 def apply_patch(data: bytes, patch: Patch) -> bytes:

@@ -775,6 +775,9 @@ class RecomputeResult:
     written: bool
     backup: Path | None
     due_list_rows: int
+    # sheet -> cells typed outside the table it fills, which the refresh removed (the backup
+    # keeps them)
+    removed: dict[str, list[str]] = field(default_factory=dict)
 
 
 def check(path: Path, as_of: dt.date, progress: Progress | None = None) -> Evaluation:
@@ -796,5 +799,6 @@ def recompute(path: Path, as_of: dt.date, progress: Progress | None = None) -> R
         ev = evaluate_file(book, as_of, progress)
         note("writing")
         patch = build_patch(ev, book.sheet_names, refresh_stamp(as_of))
+        removed = book.typed_outside_tables(patch.tables)
         backup = book.write_patch(patch, counted=(schema.DUE_LIST.name,))
-    return RecomputeResult(ev, True, backup, len(patch.tables[schema.DUE_LIST.name].rows))
+    return RecomputeResult(ev, True, backup, len(patch.tables[schema.DUE_LIST.name].rows), removed)

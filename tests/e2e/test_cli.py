@@ -428,3 +428,24 @@ def test_due_list_and_clients_render_to_pdf_and_png(
         for name, png in shots.items():
             shutil.copy(png, Path(keep) / f"demo-{name.replace(' ', '-').lower()}.png")
         shutil.copy(pdf, Path(keep) / "demo.pdf")
+
+
+def test_recompute_names_the_notes_a_refresh_removes(
+    tmp_path: Path, demo: tuple[Path, subprocess.CompletedProcess]
+) -> None:
+    """A note typed beside the Due List goes with the Refresh that rebuilds it: the command
+    says so, naming the cell, and where the copy is."""
+    path = tmp_path / "noted.xlsx"
+    note = b'<c r="P5" t="inlineStr"><is><t>called back Tue</t></is></c></row>'
+    row_5 = re.compile(rb'(<row r="5"[^>]*>.*?)</row>', re.S)
+    with zipfile.ZipFile(demo[0]) as zin, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        due_list = sheet_parts(zin)[0]["Due List"]
+        for info in zin.infolist():
+            data = zin.read(info)
+            if info.filename == due_list:
+                data = row_5.sub(lambda m: m[1] + note, data, count=1)
+            z.writestr(info, data)
+    done = run("recompute", path, "--as-of", DEMO_AS_OF)
+    assert done.returncode == 0, done.stderr
+    assert "removed: what was typed on the Due List sheet outside its table (P5)" in done.stderr
+    assert "backup: " in done.stdout

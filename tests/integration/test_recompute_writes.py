@@ -580,3 +580,41 @@ def test_the_counts_carry_their_results_in_a_workbook_libreoffice_saved(
     assert shown == counted != before
     reopened = libreoffice.convert(saved, "xlsx", tmp_path / "reopened")[0]
     assert due_list_counts(reopened, result.due_list_rows) == (shown, counted)
+
+
+def test_what_is_typed_outside_a_filled_table_is_named_when_a_refresh_removes_it(
+    written: tuple[Path, bytes, RecomputeResult], tmp_path: Path
+) -> None:
+    """A note typed beside the Due List's rows or below them, and one beside the Supervisor
+    table: Refresh rebuilds those sheets (their rows in a new order), so the notes go; the
+    result names each cell, the backup keeps them. The titles above the tables and cells
+    with a format but no value are not notes; a refresh of pyxl's own sheets names none."""
+    path, _, result = written
+    assert result.removed == {}
+    called_back = f'<c r="N{FIRST + 1}" s="0" t="inlineStr"><is><t>called back</t></is></c>'
+    formatted = f'<c r="O{FIRST + 1}" s="0"/>'
+    notes = {  # sheet -> (cells beside a row, rows below the table)
+        "Due List": (called_back + formatted, '<row r="3000"><c r="B3000"><v>7</v></c></row>'),
+        "Supervisor": (f'<c r="M{FIRST}" t="inlineStr"><is><t>ask Lisa</t></is></c>', ""),
+    }
+    typed = tmp_path / "typed.xlsx"
+    parts = parts_of(path)
+    with zipfile.ZipFile(path) as zin, zipfile.ZipFile(typed, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            data = zin.read(info)
+            for sheet, (beside, below) in notes.items():
+                if info.filename == parts[sheet]:
+                    row = FIRST + 1 if sheet == "Due List" else FIRST
+                    data = re.sub(rb'(<row r="%d"[^>]*>.*?)</row>' % row,
+                                  lambda m, b=beside: m[1] + b.encode() + b"</row>", data,
+                                  count=1, flags=re.S)  # fmt: skip
+                    data = data.replace(b"</sheetData>", below.encode() + b"</sheetData>")
+            zout.writestr(info, data)
+    again = recompute(typed, AS_OF)
+    assert again.removed == {"Due List": [f"N{FIRST + 1}", "B3000"], "Supervisor": [f"M{FIRST}"]}
+    assert again.backup is not None
+    kept = openpyxl.load_workbook(again.backup)
+    assert kept["Due List"][f"N{FIRST + 1}"].value == "called back"
+    assert kept["Supervisor"][f"M{FIRST}"].value == "ask Lisa"
+    now = openpyxl.load_workbook(typed)
+    assert now["Due List"][f"N{FIRST + 1}"].value is None and now["Due List"]["B3000"].value is None
