@@ -141,7 +141,7 @@ class Patch:
 _FORMULA_CELL = re.compile(
     rb'(<c r="[A-Z]+[0-9]+"[^>]*>)(\s*<f(?:\s[^>]*)?>[^<]*</f>)\s*(?:<v>[^<]*</v>|<v\s*/>)?'
 )
-_KIND = re.compile(rb'\s+t="[^"]*"')
+_RESULT_KIND = re.compile(rb'\s+t="[^"]*"')
 
 
 _TEXT_CELL = re.compile(rb'<c r="([A-Z]+[0-9]+)"((?:\s+s="[0-9]+")?)[^>]*?(?:/>|>.*?</c>)', re.S)
@@ -177,7 +177,7 @@ def _set_results(sheet_xml: bytes, results: Mapping[str, float]) -> bytes:
         at = sheet_xml.find(b'<c r="%s"' % ref.encode())
         found = _FORMULA_CELL.match(sheet_xml, at) if at >= 0 else None
         if found is not None:
-            start = _KIND.sub(b"", found.group(1))
+            start = _RESULT_KIND.sub(b"", found.group(1))
             cell = start + found.group(2) + f"<v>{value:g}</v>".encode()
             sheet_xml = b"".join((sheet_xml[:at], cell, sheet_xml[found.end() :]))
     return sheet_xml
@@ -595,9 +595,11 @@ def typed_outside_tables(data: bytes, sheets: Iterable[str]) -> dict[str, list[s
     found: dict[str, list[str]] = {}
     for name in sheets:
         part = parts.get(name)
-        sheet_xml = speed.read_member(source, part) if part else b""
-        table_part = _table_part(source, part, _split_sheet_data(sheet_xml)[0]) if part else None
-        if table_part is None:  # (refused when written)
+        if part is None:
+            continue
+        sheet_xml = speed.read_member(source, part)
+        table_part = _table_part(source, part, _split_sheet_data(sheet_xml)[0])
+        if table_part is None:  # refused when written
             continue
         ref = _parse(_read(source, table_part)).get("ref")
         m = re.fullmatch(r"[A-Z]+(\d+):([A-Z]+)(\d+)", ref)
