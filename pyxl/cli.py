@@ -528,10 +528,8 @@ def _run(args: argparse.Namespace) -> int:
     except WorkbookUnreadable as exc:
         path = getattr(args, "path", None)
         named = f"{path}: " if path is not None and path.name not in str(exc) else ""
-        return _refuse(
-            f"{named}{_one_line(exc)}; check that it is the caseload workbook, saved as .xlsx",
-            errors.REFUSED,
-        )
+        advice = "" if exc.advised else "; check that it is the caseload workbook, saved as .xlsx"
+        return _refuse(f"{named}{_one_line(exc)}{advice}", errors.REFUSED)
     except LetterInputError as exc:
         return _refuse(_one_line(exc), errors.REFUSED)
     except BrokenPipeError:

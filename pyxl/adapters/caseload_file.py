@@ -66,10 +66,11 @@ class CaseloadFile:
         if not missing:
             return
         if isinstance(sheets, Mapping):
-            raise WorkbookUnreadable(sheets[missing[0]])
+            raise WorkbookUnreadable(sheets[missing[0]], advised=True)
         raise WorkbookUnreadable(
             f"this is not a pyxl caseload workbook: no {', '.join(repr(m) for m in missing)} "
-            "sheet. Create one with `pyxl new`, or run `pyxl check` to see what it holds."
+            "sheet. Create one with `pyxl new`, or run `pyxl check` to see what it holds.",
+            advised=True,
         )
 
     def filled_rows(self, sheet: str) -> int:

@@ -46,7 +46,12 @@ T = TypeVar("T")
 
 
 class WorkbookUnreadable(Exception):
-    """The file is not a workbook pyxl can read (not xlsx/xlsm, damaged, encrypted)."""
+    """The file is not a workbook pyxl can read (not xlsx/xlsm, damaged, encrypted).
+    `advised`: the message already says what to do."""
+
+    def __init__(self, message: str, *, advised: bool = False):
+        super().__init__(message)
+        self.advised = advised
 
 
 @dataclass
@@ -199,11 +204,13 @@ def not_a_workbook(data: bytes, exc: Exception) -> WorkbookUnreadable:
         if _ENCRYPTED in data:
             return WorkbookUnreadable(
                 "it is protected with a password, which pyxl cannot open: in Excel, clear the "
-                "password (File > Info > Protect Workbook > Encrypt with Password) and save it"
+                "password (File > Info > Protect Workbook > Encrypt with Password) and save it",
+                advised=True,
             )
         return WorkbookUnreadable(
             "it is an Excel 97-2003 workbook (.xls), which pyxl does not read: open it in "
-            "Excel and save it with Save As, choosing Excel Workbook (*.xlsx)"
+            "Excel and save it with Save As, choosing Excel Workbook (*.xlsx)",
+            advised=True,
         )
     return WorkbookUnreadable(f"not a readable .xlsx/.xlsm workbook ({exc})")
 
@@ -223,7 +230,8 @@ def sheet_parts(archive: zipfile.ZipFile) -> tuple[dict[str, str], bool]:
     if etree.QName(book).namespace == STRICT_MAIN:  # not read as Excel reads it: refused
         raise WorkbookUnreadable(
             "it is saved as a Strict Open XML Spreadsheet, which pyxl does not read: open it in "
-            "Excel and save it with Save As, choosing Excel Workbook (*.xlsx)"
+            "Excel and save it with Save As, choosing Excel Workbook (*.xlsx)",
+            advised=True,
         )
     rels = etree.fromstring(rels_xml, safe)
     targets = {r.get("Id"): r.get("Target") for r in rels.findall("rel:Relationship", NS)}

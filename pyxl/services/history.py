@@ -183,7 +183,8 @@ def import_history(source: Path, target: Path, as_of: dt.date) -> ImportResult:
             if not here.sheets[sheet].present:
                 raise WorkbookUnreadable(
                     f"{target.name} has no usable {sheet} sheet to import into: copy the sheet "
-                    "from a workbook made by `pyxl new`, then run again"
+                    "from a workbook made by `pyxl new`, then run again",
+                    advised=True,
                 )
         plan = plan_import(_validated(history, as_of), here)
         if plan.added:
