@@ -351,6 +351,10 @@ def _table_part(archive: zipfile.ZipFile, part: str, sheet: etree._Element) -> s
     return None
 
 
+# A table's range: first column, header row, last column, last row.
+_TABLE_REF = re.compile(r"([A-Z]+)(\d+):([A-Z]+)(\d+)")
+
+
 def _set_range_end(ref: str, last_row: int, first_data_row: int) -> str:
     """'A4:L100' -> 'A4:L{last_row}' for ranges that start at the first data row."""
     pieces = []
@@ -407,7 +411,7 @@ def _replace_table_rows(
     shell, old_rows = _split_sheet_data(sheet_xml)
     cells.column_styles = _column_styles(shell)
     table = _parse(table_xml)
-    m = re.fullmatch(r"([A-Z]+)(\d+):([A-Z]+)(\d+)", table.get("ref"))
+    m = _TABLE_REF.fullmatch(table.get("ref"))
     header_row = int(m.group(2))
     width = len(table.findall("m:tableColumns/m:tableColumn", NS))
     first_data = header_row + 1
@@ -601,9 +605,8 @@ def typed_outside_tables(data: bytes, sheets: Iterable[str]) -> dict[str, list[s
         table_part = _table_part(source, part, _split_sheet_data(sheet_xml)[0])
         if table_part is None:  # refused when written
             continue
-        ref = _parse(_read(source, table_part)).get("ref")
-        m = re.fullmatch(r"[A-Z]+(\d+):([A-Z]+)(\d+)", ref)
-        header, last_column, last_row = int(m[1]), column_index(m[2]), int(m[3])
+        m = _TABLE_REF.fullmatch(_parse(_read(source, table_part)).get("ref"))
+        header, last_column, last_row = int(m[2]), column_index(m[3]), int(m[4])
         start = sheet_xml.find(b'<row r="%d"' % (header + 1))
         if start < 0:
             continue
@@ -754,7 +757,7 @@ def _append_to_sheet(
     shell, old_rows = _split_sheet_data(sheet_xml)
     cells.column_styles = _column_styles(shell)
     table = _parse(table_xml)
-    m = re.fullmatch(r"([A-Z]+)(\d+):([A-Z]+)(\d+)", table.get("ref"))
+    m = _TABLE_REF.fullmatch(table.get("ref"))
     header_row, table_end = int(m.group(2)), int(m.group(4))
     names = [c.get("name") for c in table.findall("m:tableColumns/m:tableColumn", NS)]
     width = len(names)
